@@ -1,0 +1,86 @@
+// Parses the environment once into a Config.
+#include "support/Config.h"
+
+#include <cstdlib>
+#include <sstream>
+
+namespace cushim {
+
+static bool parseBool(const char *V) { return V && (std::string(V) == "1" || std::string(V) == "true"); }
+
+Config parseConfig(const char *(*GetEnv)(const char *Name)) {
+  Config C;
+  if (const char *V = GetEnv("CUSHIM_LOG"); V && *V)
+    C.LogLevel = V;
+  if (const char *V = GetEnv("CUSHIM_LOG_FILE"))
+    C.LogFile = V;
+  C.Trace = parseBool(GetEnv("CUSHIM_TRACE"));
+  if (const char *V = GetEnv("CUSHIM_DUMP_DIR"))
+    C.DumpDir = V;
+  if (const char *V = GetEnv("CUSHIM_CACHE_PATH"); V && *V)
+    C.CachePath = V;
+  else if (const char *Home = GetEnv("HOME"); Home && *Home)
+    C.CachePath = std::string(Home) + "/.cache/cuda_shim";
+  C.CacheDisabled = parseBool(GetEnv("CUDA_CACHE_DISABLE"));
+  if (const char *V = GetEnv("CUDA_CACHE_MAXSIZE"); V && *V)
+    C.CacheMaxSize = std::strtoull(V, nullptr, 10);
+  if (const char *V = GetEnv("CUSHIM_DEVICES"); V && *V) {
+    int N = std::atoi(V);
+    if (N >= 1 && N <= 64)
+      C.Devices = N;
+    else
+      C.Problems.push_back(std::string("ignoring CUSHIM_DEVICES=") + V + " (expected 1..64)");
+  }
+  if (const char *V = GetEnv("CUSHIM_CC"); V && *V) {
+    std::string S = V;
+    int Major = -1, Minor = -1;
+    if (auto Dot = S.find('.'); Dot != std::string::npos) {
+      Major = std::atoi(S.substr(0, Dot).c_str());
+      Minor = std::atoi(S.substr(Dot + 1).c_str());
+    } else if (S.size() >= 2) {
+      Major = std::atoi(S.substr(0, S.size() - 1).c_str());
+      Minor = S.back() - '0';
+    }
+    if (Major >= 5 && Major <= 12 && Minor >= 0 && Minor <= 9) {
+      C.CcMajor = Major;
+      C.CcMinor = Minor;
+    } else {
+      C.Problems.push_back("ignoring CUSHIM_CC=" + S + " (expected e.g. 8.0 or 86)");
+    }
+  }
+  if (const char *V = GetEnv("CUSHIM_ENGINE"); V && *V) {
+    std::string S = V;
+    if (S == "t0" || S == "t1" || S == "t2")
+      C.Engine = S;
+    else
+      C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1 or t2)");
+  }
+  if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
+    C.Workers = std::max(0, std::atoi(V));
+  C.LaunchBlocking = parseBool(GetEnv("CUDA_LAUNCH_BLOCKING"));
+  if (const char *V = GetEnv("CUDA_VISIBLE_DEVICES")) {
+    std::vector<int> Ids;
+    std::stringstream SS(V);
+    std::string Item;
+    while (std::getline(SS, Item, ',')) {
+      if (Item.empty())
+        break;
+      char *End = nullptr;
+      long Id = std::strtol(Item.c_str(), &End, 10);
+      if (*End != '\0' || Id < 0)
+        break; // CUDA stops at the first invalid entry
+      Ids.push_back(static_cast<int>(Id));
+    }
+    C.VisibleDevices = Ids;
+  }
+  if (const char *V = GetEnv("CUDA_MODULE_LOADING"))
+    C.ModuleLoading = V;
+  return C;
+}
+
+const Config &config() {
+  static const Config C = parseConfig([](const char *Name) -> const char * { return std::getenv(Name); });
+  return C;
+}
+
+} // namespace cushim

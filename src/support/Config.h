@@ -1,0 +1,36 @@
+// Every environment setting cuda_shim honours, parsed in one place and logged once at start-up.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cushim {
+
+struct Config {
+  std::string LogLevel = "warn";   // CUSHIM_LOG
+  std::string LogFile;             // CUSHIM_LOG_FILE
+  bool Trace = false;              // CUSHIM_TRACE=1
+  std::string DumpDir;             // CUSHIM_DUMP_DIR
+  std::string CachePath;           // CUSHIM_CACHE_PATH (default ~/.cache/cuda_shim)
+  bool CacheDisabled = false;      // CUDA_CACHE_DISABLE=1
+  unsigned long long CacheMaxSize = 0; // CUDA_CACHE_MAXSIZE (0: default)
+  int Devices = 1;                 // CUSHIM_DEVICES
+  int CcMajor = 8, CcMinor = 0;    // CUSHIM_CC, e.g. "8.0" or "86"
+  std::string Engine;              // CUSHIM_ENGINE: t0, t1, t2 or empty for automatic
+  int Workers = 0;                 // CUSHIM_WORKERS: worker threads of the host backend (0: one per core)
+  bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
+  std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
+  std::string ModuleLoading;       // CUDA_MODULE_LOADING
+
+  // Warnings produced while parsing, logged once the logger exists.
+  std::vector<std::string> Problems;
+};
+
+// The configuration of this process, read from the environment on first use.
+const Config &config();
+
+// Parses a configuration from an explicit environment lookup; used by config() and by tests.
+Config parseConfig(const char *(*GetEnv)(const char *Name));
+
+} // namespace cushim

@@ -1,0 +1,58 @@
+// Environment parsing: every variable cuda_shim reads, with good and bad values.
+#include "support/Config.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <string>
+
+using namespace cushim;
+
+static std::map<std::string, std::string> Env;
+static const char *fakeGetEnv(const char *Name) {
+  auto It = Env.find(Name);
+  return It == Env.end() ? nullptr : It->second.c_str();
+}
+
+TEST_CASE("defaults when nothing is set") {
+  Env = {{"HOME", "/home/u"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.LogLevel == "warn");
+  CHECK(C.CcMajor == 8);
+  CHECK(C.CcMinor == 0);
+  CHECK(C.Devices == 1);
+  CHECK(C.CachePath == "/home/u/.cache/cuda_shim");
+  CHECK_FALSE(C.VisibleDevices.has_value());
+  CHECK(C.Problems.empty());
+}
+
+TEST_CASE("compute capability in both spellings") {
+  Env = {{"CUSHIM_CC", "8.6"}};
+  CHECK(parseConfig(fakeGetEnv).CcMinor == 6);
+  Env = {{"CUSHIM_CC", "90"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.CcMajor == 9);
+  CHECK(C.CcMinor == 0);
+  Env = {{"CUSHIM_CC", "banana"}};
+  C = parseConfig(fakeGetEnv);
+  CHECK(C.CcMajor == 8);
+  CHECK(C.Problems.size() == 1);
+}
+
+TEST_CASE("CUDA_VISIBLE_DEVICES stops at the first invalid entry") {
+  Env = {{"CUDA_VISIBLE_DEVICES", "1,0,x,2"}};
+  Config C = parseConfig(fakeGetEnv);
+  REQUIRE(C.VisibleDevices.has_value());
+  CHECK(*C.VisibleDevices == std::vector<int>{1, 0});
+  Env = {{"CUDA_VISIBLE_DEVICES", ""}};
+  CHECK(parseConfig(fakeGetEnv).VisibleDevices->empty());
+}
+
+TEST_CASE("bad engine and device counts are reported, not taken") {
+  Env = {{"CUSHIM_ENGINE", "t9"}, {"CUSHIM_DEVICES", "0"}, {"CUSHIM_TRACE", "1"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.Engine.empty());
+  CHECK(C.Devices == 1);
+  CHECK(C.Trace);
+  CHECK(C.Problems.size() == 2);
+}
