@@ -1,6 +1,8 @@
 // Every environment setting cuda_shim honours, parsed in one place and logged once at start-up.
 #pragma once
 
+#include "support/Export.h"
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,9 +30,9 @@ struct Config {
 };
 
 // The configuration of this process, read from the environment on first use.
-const Config &config();
+CUSHIM_API const Config &config();
 
 // Parses a configuration from an explicit environment lookup; used by config() and by tests.
-Config parseConfig(const char *(*GetEnv)(const char *Name));
+CUSHIM_API Config parseConfig(const char *(*GetEnv)(const char *Name));
 
 } // namespace cushim

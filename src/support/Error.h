@@ -1,6 +1,8 @@
 // Recoverable errors as values: a CUresult plus a message, carried through Expected<T> up to the API edge.
 #pragma once
 
+#include "support/Export.h"
+
 #include <cuda.h>
 
 #include <cassert>
@@ -30,7 +32,7 @@ private:
 };
 
 // Builds an Error with a formatted message; the message should say what failed and why.
-Error makeError(CUresult Code, std::string Message);
+CUSHIM_API Error makeError(CUresult Code, std::string Message);
 
 // Either a value or an Error. Accessing the value of a failed Expected is a programmer error.
 template <typename T> class [[nodiscard]] Expected {

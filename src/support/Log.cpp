@@ -26,7 +26,8 @@ static spdlog::logger *createLogger() {
   }
   if (!L)
     L = std::make_shared<spdlog::logger>("cuda_shim", std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  L->set_pattern("[cuda_shim %L] %v");
+  // Full level names: API trace lines read "[cuda_shim trace] cuMemAlloc_v2(...) = CUDA_SUCCESS".
+  L->set_pattern("[cuda_shim %l] %v");
   spdlog::level::level_enum Level = spdlog::level::from_str(C.LogLevel);
   if (Level == spdlog::level::off && C.LogLevel != "off")
     Level = spdlog::level::warn;

@@ -1,15 +1,17 @@
 // Logging through spdlog: one logger for the whole process, configured from CUSHIM_LOG / CUSHIM_LOG_FILE.
 #pragma once
 
+#include "support/Export.h"
+
 #include <spdlog/spdlog.h>
 
 namespace cushim {
 
 // The process-wide logger; created on first use from the environment configuration.
-spdlog::logger &logger();
+CUSHIM_API spdlog::logger &logger();
 
 // Logs a message once per process for a given key (e.g. an unimplemented API name).
-bool logOnce(const char *Key);
+CUSHIM_API bool logOnce(const char *Key);
 
 } // namespace cushim
 

@@ -1,0 +1,314 @@
+// Grid execution for the host engine: block distribution over the worker pool, per-worker resources and the fast
+// path that runs the threads of a block one after another (kernels without barriers and warp collectives).
+#include "Engine.h"
+
+#include "EngineInternal.h"
+#include "ThreadPool.h"
+
+#include "support/Config.h"
+#include "support/Log.h"
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <thread>
+
+namespace cushim::host {
+
+// ---- Configuration -------------------------------------------------------------------------------------------
+
+unsigned engineWorkerCount() {
+  static const unsigned Count = [] {
+    int Configured = config().Workers;
+    if (Configured > 0)
+      return static_cast<unsigned>(Configured);
+    unsigned Hardware = std::thread::hardware_concurrency();
+    return Hardware ? Hardware : 1u;
+  }();
+  return Count;
+}
+
+size_t engineDefaultStackSize() {
+  static const size_t Size = [] {
+    size_t Bytes = 256 * 1024;
+    // Not (yet) part of support/Config: only the host engine has fiber stacks.
+    if (const char *Env = std::getenv("CUSHIM_STACK_SIZE"); Env && *Env) {
+      char *End = nullptr;
+      unsigned long long Value = std::strtoull(Env, &End, 10);
+      if (End && (*End == 'k' || *End == 'K'))
+        Value *= 1024;
+      else if (End && (*End == 'm' || *End == 'M'))
+        Value *= 1024 * 1024;
+      if (Value >= 16 * 1024)
+        Bytes = static_cast<size_t>(Value);
+      else
+        CUSHIM_LOG_WARN("CUSHIM_STACK_SIZE='{}' ignored: expected a size of at least 16K", Env);
+    }
+    return Bytes;
+  }();
+  return Size;
+}
+
+uint64_t nextGridId() {
+  static std::atomic<uint64_t> Counter{0};
+  return ++Counter;
+}
+
+void LaunchState::fail(CUresult Code, const std::string &Message) {
+  int Expected = 0;
+  if (Error.compare_exchange_strong(Expected, static_cast<int>(Code), std::memory_order_acq_rel))
+    CUSHIM_LOG_ERROR("kernel '{}' (grid {}: {}x{}x{} blocks of {}x{}x{}): {}", KernelName, GridId, Grid[0], Grid[1],
+                     Grid[2], Block[0], Block[1], Block[2], Message);
+  else
+    CUSHIM_LOG_DEBUG("kernel '{}': further fault after the first: {}", KernelName, Message);
+}
+
+// ---- Fiber stacks --------------------------------------------------------------------------------------------
+
+namespace {
+size_t pageSize() {
+  static const size_t Size = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return Size;
+}
+} // namespace
+
+StackPool::~StackPool() {
+  for (void *Base : Free)
+    munmap(Base, StackSize + pageSize());
+}
+
+void StackPool::ensureSize(size_t Bytes) {
+  size_t Page = pageSize();
+  Bytes = (Bytes + Page - 1) / Page * Page;
+  if (Bytes <= StackSize)
+    return;
+  for (void *Base : Free)
+    munmap(Base, StackSize + Page);
+  Free.clear();
+  StackSize = Bytes;
+}
+
+boost::context::stack_context StackPool::allocate() {
+  size_t Page = pageSize();
+  void *Base = nullptr;
+  if (!Free.empty()) {
+    Base = Free.back();
+    Free.pop_back();
+  } else {
+    Base = mmap(nullptr, StackSize + Page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (Base == MAP_FAILED)
+      throw std::bad_alloc(); // boost::context reports allocation failure by exception; caught in runFiberBlock
+    mprotect(Base, Page, PROT_NONE); // guard page: stacks grow down into it
+  }
+  boost::context::stack_context Stack;
+  Stack.size = StackSize;
+  Stack.sp = static_cast<char *>(Base) + Page + StackSize;
+  return Stack;
+}
+
+void StackPool::deallocate(boost::context::stack_context &Stack) noexcept {
+  // Stacks of an older (smaller) size are dropped rather than cached.
+  void *Base = static_cast<char *>(Stack.sp) - Stack.size - pageSize();
+  if (Stack.size != StackSize) {
+    munmap(Base, Stack.size + pageSize());
+    return;
+  }
+  Free.push_back(Base);
+}
+
+// ---- Worker resources ----------------------------------------------------------------------------------------
+
+WorkerResources::~WorkerResources() { std::free(SharedArena); }
+
+char *WorkerResources::sharedArena(size_t Bytes) {
+  Bytes = std::max<size_t>(Bytes, 128);
+  if (Bytes > SharedArenaSize) {
+    std::free(SharedArena);
+    SharedArena = nullptr;
+    size_t Rounded = (Bytes + 4095) / 4096 * 4096;
+    if (posix_memalign(reinterpret_cast<void **>(&SharedArena), 128, Rounded) != 0) {
+      SharedArena = nullptr;
+      SharedArenaSize = 0;
+      return nullptr;
+    }
+    SharedArenaSize = Rounded;
+  }
+  return SharedArena;
+}
+
+WorkerResources &currentWorkerResources() {
+  // Threads outside the pool (queue threads helping with their own launch) share the pool's smid range.
+  static std::atomic<unsigned> NextHelper{0};
+  thread_local std::unique_ptr<WorkerResources> Resources = [] {
+    auto R = std::make_unique<WorkerResources>();
+    R->Index = NextHelper.fetch_add(1) % engineWorkerCount();
+    return R;
+  }();
+  return *Resources;
+}
+
+// ---- Block execution -----------------------------------------------------------------------------------------
+
+// Kept out of line so that the setjmp frame holds nothing but its arguments: exit and trap longjmp back here from
+// inside the kernel (lowered kernels have no cleanups to skip).
+__attribute__((noinline)) void runThreadInline(ThreadRec *T, KernelFn Fn, const void *Params) {
+  if (_setjmp(T->ExitJump) == 0)
+    Fn(Params, &T->Ctx);
+}
+
+namespace {
+
+void initThreadCtx(cushim_thread_ctx &Ctx, const LaunchState &L, const uint32_t CtaId[3], char *SharedBase,
+                   const WorkerResources &W) {
+  std::memset(&Ctx, 0, sizeof(Ctx));
+  for (int I = 0; I < 3; ++I) {
+    Ctx.ntid[I] = L.Block[I];
+    Ctx.ctaid[I] = CtaId[I];
+    Ctx.nctaid[I] = L.Grid[I];
+  }
+  Ctx.nwarpid = (L.ThreadsPerBlock + 31) / 32;
+  Ctx.smid = W.Index;
+  Ctx.nsmid = engineWorkerCount();
+  Ctx.dynamic_shared_size = L.DynamicShared;
+  Ctx.total_shared_size = L.StaticShared + L.DynamicShared;
+  Ctx.gridid = L.GridId;
+  Ctx.shared_base = SharedBase;
+  Ctx.launch = const_cast<LaunchState *>(&L);
+}
+
+void setThreadIndex(cushim_thread_ctx &Ctx, uint32_t X, uint32_t Y, uint32_t Z, uint32_t Linear) {
+  Ctx.tid[0] = X;
+  Ctx.tid[1] = Y;
+  Ctx.tid[2] = Z;
+  Ctx.laneid = Linear % 32;
+  Ctx.warpid = Linear / 32;
+}
+
+void runFastBlock(BlockRun &B, WorkerResources &W) {
+  LaunchState &L = *B.Launch;
+  ThreadRec &T = W.FastThread;
+  T.Block = &B;
+  T.Status = ThreadStatus::Ready;
+  const void *Params = L.params();
+  uint32_t Linear = 0;
+  for (uint32_t Z = 0; Z < L.Block[2]; ++Z)
+    for (uint32_t Y = 0; Y < L.Block[1]; ++Y)
+      for (uint32_t X = 0; X < L.Block[0]; ++X, ++Linear) {
+        T.Linear = Linear;
+        setThreadIndex(T.Ctx, X, Y, Z, Linear);
+        runThreadInline(&T, L.Fn, Params);
+        if (B.Aborting)
+          return;
+      }
+}
+
+void runBlock(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
+  uint32_t CtaId[3];
+  uint64_t GridXY = static_cast<uint64_t>(L.Grid[0]) * L.Grid[1];
+  CtaId[2] = static_cast<uint32_t>(BlockIndex / GridXY);
+  uint64_t Rest = BlockIndex % GridXY;
+  CtaId[1] = static_cast<uint32_t>(Rest / L.Grid[0]);
+  CtaId[0] = static_cast<uint32_t>(Rest % L.Grid[0]);
+
+  char *Shared = W.sharedArena(static_cast<size_t>(L.StaticShared) + L.DynamicShared);
+  if (!Shared) {
+    L.fail(CUDA_ERROR_OUT_OF_MEMORY, "cannot allocate the shared memory arena of a block");
+    return;
+  }
+
+  BlockRun &B = W.Block;
+  B.Launch = &L;
+  B.Worker = &W;
+  B.Aborting = false;
+  B.NumThreads = L.ThreadsPerBlock;
+  B.NumWarps = (L.ThreadsPerBlock + 31) / 32;
+  B.ExitedThreads = 0;
+  B.UsesFibers = (L.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS)) != 0;
+
+  if (!B.UsesFibers) {
+    initThreadCtx(W.FastThread.Ctx, L, CtaId, Shared, W);
+    W.FastThread.Ctx.engine = &W.FastThread;
+    B.Threads = &W.FastThread;
+    runFastBlock(B, W);
+    return;
+  }
+
+  if (W.Threads.size() < B.NumThreads)
+    W.Threads.resize(B.NumThreads);
+  B.Threads = W.Threads.data();
+  uint32_t Linear = 0;
+  for (uint32_t Z = 0; Z < L.Block[2]; ++Z)
+    for (uint32_t Y = 0; Y < L.Block[1]; ++Y)
+      for (uint32_t X = 0; X < L.Block[0]; ++X, ++Linear) {
+        ThreadRec &T = B.Threads[Linear];
+        initThreadCtx(T.Ctx, L, CtaId, Shared, W);
+        setThreadIndex(T.Ctx, X, Y, Z, Linear);
+        T.Ctx.engine = &T;
+        T.Block = &B;
+        T.Linear = Linear;
+        T.Status = ThreadStatus::NotStarted;
+        T.ArrivedBarriers = 0;
+      }
+  runFiberBlock(B);
+}
+
+// A grid published to the pool. Blocks are claimed in increasing linear order, in small chunks when the grid is
+// large so the shared counter is not the bottleneck.
+class LaunchJob final : public PoolJob {
+public:
+  explicit LaunchJob(std::shared_ptr<LaunchState> State) : Owner(std::move(State)), L(*Owner) {
+    uint64_t PerWorker = L.TotalBlocks / (static_cast<uint64_t>(engineWorkerCount()) * 16);
+    Chunk = std::clamp<uint64_t>(PerWorker, 1, 64);
+  }
+
+  void work(WorkerResources &W) override {
+    for (;;) {
+      uint64_t First = L.NextBlock.fetch_add(Chunk, std::memory_order_relaxed);
+      if (First >= L.TotalBlocks)
+        return;
+      uint64_t Last = std::min(First + Chunk, L.TotalBlocks);
+      for (uint64_t Block = First; Block < Last; ++Block)
+        if (L.Error.load(std::memory_order_relaxed) == 0)
+          runBlock(L, W, Block);
+      uint64_t Count = Last - First;
+      if (L.FinishedBlocks.fetch_add(Count, std::memory_order_acq_rel) + Count == L.TotalBlocks)
+        L.FinishedBlocks.notify_all();
+    }
+  }
+
+  bool hasUnclaimedWork() const override { return L.NextBlock.load(std::memory_order_relaxed) < L.TotalBlocks; }
+
+private:
+  // Workers may still hold the job (and touch the counters) after the launching thread returned.
+  std::shared_ptr<LaunchState> Owner;
+  LaunchState &L;
+  uint64_t Chunk = 1;
+};
+
+} // namespace
+
+CUresult runLaunch(std::shared_ptr<LaunchState> State) {
+  LaunchState &L = *State;
+  if (L.TotalBlocks == 0)
+    return CUDA_SUCCESS;
+  WorkerResources &Self = currentWorkerResources();
+  auto Job = std::make_shared<LaunchJob>(std::move(State));
+  bool Published = false;
+  if (L.TotalBlocks > 1) {
+    WorkerPool &Pool = WorkerPool::get();
+    Pool.submit(Job, static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, Pool.size())));
+    Published = true;
+  }
+  Job->work(Self);
+  if (Published)
+    WorkerPool::get().retire(Job.get());
+  for (uint64_t Done = L.FinishedBlocks.load(std::memory_order_acquire); Done != L.TotalBlocks;
+       Done = L.FinishedBlocks.load(std::memory_order_acquire))
+    L.FinishedBlocks.wait(Done, std::memory_order_acquire);
+  return L.error();
+}
+
+} // namespace cushim::host

@@ -1,0 +1,112 @@
+// The host execution engine (tier T2, the general "oracle"): runs a grid on the worker pool, one block at a time
+// per worker, each GPU thread either in a plain loop (kernels without barriers and warp collectives) or as a
+// fiber that barriers and warp collectives suspend. Internal to the host backend.
+#pragma once
+
+#include <cuda_shim/hal.h>
+#include <cuda_shim/kernel_abi.h>
+
+#include <boost/context/fiber.hpp>
+
+#include <cuda.h>
+
+#include <atomic>
+#include <csetjmp>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace cushim::host {
+
+using KernelFn = void (*)(const void *Params, cushim_thread_ctx *Ctx);
+
+// One enqueued launch: everything the engine needs, owned by the launch (the parameter buffer is a copy).
+struct LaunchState {
+  KernelFn Fn = nullptr;
+  std::string KernelName;
+  uint32_t Flags = 0; // cushim_hal_kernel_flags
+  uint32_t Grid[3] = {1, 1, 1};
+  uint32_t Block[3] = {1, 1, 1};
+  uint32_t StaticShared = 0;
+  uint32_t DynamicShared = 0;
+  uint32_t LocalSize = 0;
+  uint64_t GridId = 0;
+  std::unique_ptr<uint64_t[]> ParamStorage; // 8-byte aligned copy of the packed parameters
+  uint64_t TotalBlocks = 0;
+  uint32_t ThreadsPerBlock = 0;
+
+  std::atomic<uint64_t> NextBlock{0};
+  std::atomic<uint64_t> FinishedBlocks{0};
+  std::atomic<int> Error{0}; // first fault (a CUresult); later blocks are skipped once set
+
+  const void *params() const { return ParamStorage.get(); }
+  // Records the first fault of the launch and logs it; later faults are only logged at debug level.
+  void fail(CUresult Code, const std::string &Message);
+  CUresult error() const { return static_cast<CUresult>(Error.load(std::memory_order_acquire)); }
+};
+
+// Runs the whole grid on the calling thread plus the worker pool; returns when every block finished or was
+// skipped after a fault. Returns the launch's first fault (CUDA_SUCCESS when none).
+CUresult runLaunch(std::shared_ptr<LaunchState> Launch);
+
+// Worker count (CUSHIM_WORKERS or one per hardware thread); the pool itself starts on first launch.
+unsigned engineWorkerCount();
+// The fiber stack size in bytes (CUSHIM_STACK_SIZE, default 256 KiB); larger when a kernel's local size needs it.
+size_t engineDefaultStackSize();
+uint64_t nextGridId();
+
+// ---- State shared between the engine and the device runtime functions (DeviceRuntime.cpp). -------------------
+
+struct BlockRun;
+struct WorkerResources;
+
+enum class ThreadStatus : uint8_t { NotStarted, Ready, Blocked, Exited };
+
+// Inputs and outputs of one lane in a warp collective rendezvous.
+enum class CollectiveKind : uint8_t { Shfl, Vote, Match, Redux, ActiveMask, WarpSync };
+struct CollectiveInput {
+  CollectiveKind Kind = CollectiveKind::WarpSync;
+  uint32_t Mode = 0; // shfl/vote/match mode or redux op
+  uint32_t Mask = 0;
+  uint64_t Value = 0;
+  uint32_t B = 0, C = 0; // shfl operands
+};
+struct CollectiveOutput {
+  uint32_t Value = 0;
+  uint32_t Pred = 0;
+};
+
+// One GPU thread; cushim_thread_ctx::engine points here.
+struct ThreadRec {
+  cushim_thread_ctx Ctx;
+  BlockRun *Block = nullptr;
+  uint32_t Linear = 0;
+  ThreadStatus Status = ThreadStatus::NotStarted;
+  uint16_t ArrivedBarriers = 0; // barriers this thread arrived at in their current phase
+  int16_t WaitingBarrier = -1;  // the barrier this thread is blocked on, -1 when none
+  uint32_t BarrierResult = 0;   // bar.red result handed over on release
+  CollectiveInput Coll;         // this lane's part of the pending collective
+  CollectiveOutput CollOut;     // its result, written by whichever lane completed the rendezvous
+  jmp_buf ExitJump;             // where exit/trap unwind to (the thread's entry, same stack)
+  boost::context::fiber Fiber;  // the suspended GPU thread (scheduler side)
+  boost::context::fiber Sched;  // the suspended scheduler (thread side)
+};
+
+enum class BarrierOp : uint8_t { Sync, Arrive, Red };
+
+// Engine entry points for the runtime functions; all are called on the thread running the GPU thread.
+void engineBarrier(ThreadRec *T, BarrierOp Op, uint32_t Id, uint32_t Count, uint32_t RedOp, uint32_t Pred);
+CollectiveOutput engineCollective(ThreadRec *T, const CollectiveInput &In);
+// Lets the other threads of the block run first; false when the thread runs alone (fast path).
+bool engineYield(ThreadRec *T);
+[[noreturn]] void engineExit(ThreadRec *T);
+// Aborts the launch with Code (logged with Message) and terminates the calling GPU thread.
+[[noreturn]] void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message);
+
+// Computes a warp collective for the lanes in Arrived (bit i: lane i took part) from their inputs.
+void computeCollective(const CollectiveInput *In, uint32_t Arrived, CollectiveOutput *Out);
+
+} // namespace cushim::host

@@ -1,0 +1,173 @@
+// The host backend's objects behind the HAL's opaque handles (contexts, queues, events, modules, kernels) and the
+// registry that validates handles: a stale or foreign handle yields CUDA_ERROR_INVALID_HANDLE, never a crash.
+#pragma once
+
+#include "Engine.h"
+#include "HostJit.h"
+
+#include <cuda_shim/hal.h>
+
+#include <cuda.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace cushim::host {
+
+class HostQueue;
+
+// Live handles of one kind; lookups hand out shared ownership so a concurrent destroy cannot free an object that
+// is still in use. Leaked singletons: queue threads may use them while static destructors run at exit.
+template <typename T> class HandleRegistry {
+public:
+  // The object's address is its handle.
+  void add(std::shared_ptr<T> Object) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    void *Handle = Object.get();
+    Objects[Handle] = std::move(Object);
+  }
+  std::shared_ptr<T> find(const void *Handle) {
+    if (!Handle)
+      return nullptr;
+    std::lock_guard<std::mutex> Lock(Mutex);
+    auto It = Objects.find(const_cast<void *>(Handle));
+    return It == Objects.end() ? nullptr : It->second;
+  }
+  std::shared_ptr<T> remove(const void *Handle) {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    auto It = Objects.find(const_cast<void *>(Handle));
+    if (It == Objects.end())
+      return nullptr;
+    std::shared_ptr<T> Object = std::move(It->second);
+    Objects.erase(It);
+    return Object;
+  }
+
+private:
+  std::mutex Mutex;
+  std::unordered_map<void *, std::shared_ptr<T>> Objects;
+};
+
+struct HostContext {
+  int Device = 0;
+  // The first kernel fault in this context: like CUDA, every later synchronising call reports it.
+  std::atomic<int> StickyError{0};
+  std::mutex Mutex;
+  std::vector<std::weak_ptr<HostQueue>> Queues;
+
+  CUresult sticky() const { return static_cast<CUresult>(StickyError.load(std::memory_order_acquire)); }
+  void recordFault(CUresult Code) {
+    int Expected = 0;
+    StickyError.compare_exchange_strong(Expected, static_cast<int>(Code));
+  }
+  // Waits until every queue of the context is idle (not the calling queue thread's own queue).
+  void drainQueues();
+};
+
+// A point in a queue. Each record bumps RecordedGen; the queue marks CompletedGen (and the time) on reaching it.
+struct HostEvent {
+  std::shared_ptr<HostContext> Context;
+  unsigned Flags = 0;
+  std::mutex Mutex;
+  std::condition_variable Reached;
+  uint64_t RecordedGen = 0;
+  uint64_t CompletedGen = 0;
+  std::chrono::steady_clock::time_point Time;
+
+  void complete(uint64_t Gen);
+  void waitFor(uint64_t Gen);
+};
+
+// An ordered command list run by a dedicated thread; launches borrow the worker pool.
+class HostQueue : public std::enable_shared_from_this<HostQueue> {
+public:
+  explicit HostQueue(std::shared_ptr<HostContext> Context);
+  ~HostQueue();
+  void start();
+  // Stops accepting work, waits for what is queued, joins the thread.
+  void shutdown();
+
+  // Skippable commands (copies, fills, launches) are dropped once the context has a sticky fault.
+  void enqueue(std::function<CUresult()> Work, bool Skippable);
+  CUresult query();
+  CUresult synchronize();
+  // Waits for the queue to drain without reporting errors (used before frees and unloads).
+  void drain();
+  bool isCurrentThread() const { return std::this_thread::get_id() == Thread.get_id(); }
+
+  const std::shared_ptr<HostContext> &context() const { return Context; }
+
+private:
+  struct Command {
+    std::function<CUresult()> Work;
+    bool Skippable;
+  };
+  void threadMain();
+  CUresult stickyResult() const;
+
+  std::shared_ptr<HostContext> Context;
+  std::thread Thread;
+  std::mutex Mutex;
+  std::condition_variable HasWork, Progress;
+  std::deque<Command> Pending;
+  uint64_t Submitted = 0, Completed = 0;
+  bool Stopping = false;
+  std::atomic<int> FirstError{0};
+};
+
+struct HostModule;
+
+struct HostKernel {
+  HostModule *Module = nullptr;
+  std::string Name;
+  KernelFn Fn = nullptr;
+  uint32_t Flags = 0;
+  uint32_t ParamSize = 0;
+  uint32_t StaticSharedSize = 0;
+  uint32_t LocalSize = 0;
+  uint32_t MaxThreads = 0;
+};
+
+struct HostModule {
+  std::shared_ptr<HostContext> Context;
+  std::unique_ptr<JitModule> Jit;
+  std::mutex Mutex;
+  std::unordered_map<std::string, std::shared_ptr<HostKernel>> Kernels;
+};
+
+HandleRegistry<HostContext> &contexts();
+HandleRegistry<HostQueue> &queues();
+HandleRegistry<HostEvent> &events();
+HandleRegistry<HostModule> &modules();
+HandleRegistry<HostKernel> &kernels();
+
+// Queue and event entry points of the ops table (HostQueue.cpp).
+cushim_hal_result halQueueCreate(cushim_hal_context Context, unsigned Flags, int Priority, cushim_hal_queue *Queue);
+cushim_hal_result halQueueDestroy(cushim_hal_queue Queue);
+cushim_hal_result halQueueQuery(cushim_hal_queue Queue);
+cushim_hal_result halQueueSynchronize(cushim_hal_queue Queue);
+cushim_hal_result halEnqueueCopy(cushim_hal_queue Queue, void *Dst, const void *Src, size_t Bytes);
+cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src,
+                                   size_t SrcPitch, size_t WidthBytes, size_t Height);
+cushim_hal_result halEnqueueFill(cushim_hal_queue Queue, void *Dst, uint32_t Value, unsigned ElementSize,
+                                 size_t Count);
+cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Kernel, const cushim_hal_launch *Launch);
+cushim_hal_result halEnqueueHostFunc(cushim_hal_queue Queue, cushim_hal_host_fn Fn, void *UserData);
+cushim_hal_result halEventCreate(cushim_hal_context Context, unsigned Flags, cushim_hal_event *Event);
+cushim_hal_result halEventDestroy(cushim_hal_event Event);
+cushim_hal_result halEventRecord(cushim_hal_event Event, cushim_hal_queue Queue);
+cushim_hal_result halQueueWaitEvent(cushim_hal_queue Queue, cushim_hal_event Event);
+cushim_hal_result halEventQuery(cushim_hal_event Event);
+cushim_hal_result halEventSynchronize(cushim_hal_event Event);
+cushim_hal_result halEventElapsedMs(float *Ms, cushim_hal_event Start, cushim_hal_event End);
+
+} // namespace cushim::host

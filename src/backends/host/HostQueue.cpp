@@ -1,0 +1,442 @@
+// Queues and events of the host backend: each queue is an ordered command list run by its own thread, so every
+// enqueue returns at once; events mark points in a queue and carry the steady-clock time the queue reached them.
+#include "HostObjects.h"
+
+#include "support/Log.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace cushim::host {
+
+namespace {
+constexpr uint32_t MaxSharedPerBlock = 227 * 1024; // what a compute capability 8.x+ device grants with opt-in
+
+// Kernel faults poison the context as on CUDA; resource errors of a launch only fail that launch.
+bool isContextFatal(CUresult Code) { return Code != CUDA_SUCCESS && Code != CUDA_ERROR_OUT_OF_MEMORY; }
+
+} // namespace
+
+// ---- Events ---------------------------------------------------------------------------------------------------
+
+void HostEvent::complete(uint64_t Gen) {
+  auto Now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    if (Gen > CompletedGen) {
+      CompletedGen = Gen;
+      Time = Now;
+    }
+  }
+  Reached.notify_all();
+}
+
+void HostEvent::waitFor(uint64_t Gen) {
+  std::unique_lock<std::mutex> Lock(Mutex);
+  Reached.wait(Lock, [&] { return CompletedGen >= Gen; });
+}
+
+// ---- Queues ---------------------------------------------------------------------------------------------------
+
+HostQueue::HostQueue(std::shared_ptr<HostContext> Ctx) : Context(std::move(Ctx)) {}
+
+HostQueue::~HostQueue() { shutdown(); }
+
+void HostQueue::start() { Thread = std::thread([this] { threadMain(); }); }
+
+void HostQueue::shutdown() {
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    if (Stopping)
+      return;
+    Stopping = true;
+  }
+  HasWork.notify_all();
+  if (!Thread.joinable())
+    return;
+  if (isCurrentThread())
+    Thread.detach(); // destroyed from one of its own host functions: it ends after the current command
+  else
+    Thread.join();
+}
+
+void HostQueue::enqueue(std::function<CUresult()> Work, bool Skippable) {
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    Pending.push_back(Command{std::move(Work), Skippable});
+    ++Submitted;
+  }
+  HasWork.notify_one();
+}
+
+void HostQueue::threadMain() {
+  for (;;) {
+    Command Cmd;
+    {
+      std::unique_lock<std::mutex> Lock(Mutex);
+      HasWork.wait(Lock, [this] { return Stopping || !Pending.empty(); });
+      if (Pending.empty())
+        return; // stopping and drained
+      Cmd = std::move(Pending.front());
+      Pending.pop_front();
+    }
+    CUresult Result = CUDA_SUCCESS;
+    if (!(Cmd.Skippable && Context->sticky() != CUDA_SUCCESS))
+      Result = Cmd.Work();
+    if (Result != CUDA_SUCCESS) {
+      int Expected = 0;
+      FirstError.compare_exchange_strong(Expected, static_cast<int>(Result));
+      if (isContextFatal(Result))
+        Context->recordFault(Result);
+    }
+    Cmd.Work = nullptr; // release what the command captured before reporting completion
+    {
+      std::lock_guard<std::mutex> Lock(Mutex);
+      ++Completed;
+    }
+    Progress.notify_all();
+  }
+}
+
+CUresult HostQueue::stickyResult() const {
+  if (int E = FirstError.load(std::memory_order_acquire))
+    return static_cast<CUresult>(E);
+  return Context->sticky();
+}
+
+CUresult HostQueue::query() {
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    if (Completed < Submitted)
+      return CUDA_ERROR_NOT_READY;
+  }
+  return stickyResult();
+}
+
+void HostQueue::drain() {
+  if (isCurrentThread())
+    return;
+  std::unique_lock<std::mutex> Lock(Mutex);
+  uint64_t Target = Submitted;
+  Progress.wait(Lock, [&] { return Completed >= Target; });
+}
+
+CUresult HostQueue::synchronize() {
+  drain();
+  return stickyResult();
+}
+
+void HostContext::drainQueues() {
+  std::vector<std::shared_ptr<HostQueue>> Live;
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    for (auto &Weak : Queues)
+      if (auto Q = Weak.lock())
+        Live.push_back(std::move(Q));
+  }
+  for (auto &Q : Live)
+    Q->drain();
+}
+
+// ---- HAL entry points: queues ---------------------------------------------------------------------------------
+
+cushim_hal_result halQueueCreate(cushim_hal_context Context, unsigned Flags, int Priority, cushim_hal_queue *Queue) {
+  auto Ctx = contexts().find(Context);
+  if (!Ctx)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (!Queue)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto Q = std::make_shared<HostQueue>(Ctx);
+  Q->start();
+  {
+    std::lock_guard<std::mutex> Lock(Ctx->Mutex);
+    std::erase_if(Ctx->Queues, [](const std::weak_ptr<HostQueue> &W) { return W.expired(); });
+    Ctx->Queues.push_back(Q);
+  }
+  *Queue = reinterpret_cast<cushim_hal_queue>(Q.get());
+  queues().add(std::move(Q));
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halQueueDestroy(cushim_hal_queue Queue) {
+  auto Q = queues().remove(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  // Like cudaStreamDestroy, work already queued still runs; we wait for it here rather than in the background.
+  Q->shutdown();
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halQueueQuery(cushim_hal_queue Queue) {
+  auto Q = queues().find(Queue);
+  return Q ? Q->query() : CUDA_ERROR_INVALID_HANDLE;
+}
+
+cushim_hal_result halQueueSynchronize(cushim_hal_queue Queue) {
+  auto Q = queues().find(Queue);
+  return Q ? Q->synchronize() : CUDA_ERROR_INVALID_HANDLE;
+}
+
+cushim_hal_result halEnqueueCopy(cushim_hal_queue Queue, void *Dst, const void *Src, size_t Bytes) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (CUresult Sticky = Q->context()->sticky())
+    return Sticky;
+  if (Bytes == 0)
+    return CUDA_SUCCESS;
+  if (!Dst || !Src)
+    return CUDA_ERROR_INVALID_VALUE;
+  Q->enqueue(
+      [=] {
+        std::memmove(Dst, Src, Bytes);
+        return CUDA_SUCCESS;
+      },
+      true);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src,
+                                   size_t SrcPitch, size_t WidthBytes, size_t Height) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (CUresult Sticky = Q->context()->sticky())
+    return Sticky;
+  if (WidthBytes == 0 || Height == 0)
+    return CUDA_SUCCESS;
+  if (!Dst || !Src || (Height > 1 && (DstPitch < WidthBytes || SrcPitch < WidthBytes)))
+    return CUDA_ERROR_INVALID_VALUE;
+  Q->enqueue(
+      [=] {
+        auto *D = static_cast<char *>(Dst);
+        auto *S = static_cast<const char *>(Src);
+        for (size_t Row = 0; Row < Height; ++Row)
+          std::memmove(D + Row * DstPitch, S + Row * SrcPitch, WidthBytes);
+        return CUDA_SUCCESS;
+      },
+      true);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEnqueueFill(cushim_hal_queue Queue, void *Dst, uint32_t Value, unsigned ElementSize,
+                                 size_t Count) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (CUresult Sticky = Q->context()->sticky())
+    return Sticky;
+  if (ElementSize != 1 && ElementSize != 2 && ElementSize != 4)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (Count == 0)
+    return CUDA_SUCCESS;
+  if (!Dst)
+    return CUDA_ERROR_INVALID_VALUE;
+  Q->enqueue(
+      [=] {
+        if (ElementSize == 1) {
+          std::memset(Dst, static_cast<int>(Value & 0xff), Count);
+        } else if (ElementSize == 2) {
+          auto V = static_cast<uint16_t>(Value);
+          auto *D = static_cast<char *>(Dst); // cuMemsetD16 requires alignment, but do not rely on it
+          for (size_t I = 0; I < Count; ++I)
+            std::memcpy(D + I * 2, &V, 2);
+        } else {
+          auto *D = static_cast<char *>(Dst);
+          for (size_t I = 0; I < Count; ++I)
+            std::memcpy(D + I * 4, &Value, 4);
+        }
+        return CUDA_SUCCESS;
+      },
+      true);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Kernel, const cushim_hal_launch *Launch) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  auto K = kernels().find(Kernel);
+  if (!K)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (CUresult Sticky = Q->context()->sticky())
+    return Sticky;
+  if (!Launch)
+    return CUDA_ERROR_INVALID_VALUE;
+  const cushim_hal_launch &In = *Launch;
+  for (int I = 0; I < 3; ++I)
+    if (In.grid[I] == 0 || In.block[I] == 0)
+      return CUDA_ERROR_INVALID_VALUE;
+  if (In.grid[0] > 0x7fffffffu || In.grid[1] > 65535 || In.grid[2] > 65535 || In.block[0] > 1024 ||
+      In.block[1] > 1024 || In.block[2] > 64)
+    return CUDA_ERROR_INVALID_VALUE;
+  uint64_t Threads = uint64_t(In.block[0]) * In.block[1] * In.block[2];
+  if (Threads > 1024 || (K->MaxThreads && Threads > K->MaxThreads))
+    return CUDA_ERROR_INVALID_VALUE;
+  if (uint64_t(K->StaticSharedSize) + In.dynamic_shared_size > MaxSharedPerBlock)
+    return CUDA_ERROR_INVALID_VALUE;
+  if (In.params_size && !In.params)
+    return CUDA_ERROR_INVALID_VALUE;
+
+  auto L = std::make_shared<LaunchState>();
+  L->Fn = K->Fn;
+  L->KernelName = K->Name;
+  L->Flags = K->Flags;
+  for (int I = 0; I < 3; ++I) {
+    L->Grid[I] = In.grid[I];
+    L->Block[I] = In.block[I];
+  }
+  L->StaticShared = K->StaticSharedSize;
+  L->DynamicShared = In.dynamic_shared_size;
+  L->LocalSize = K->LocalSize;
+  L->TotalBlocks = uint64_t(In.grid[0]) * In.grid[1] * In.grid[2];
+  L->ThreadsPerBlock = static_cast<uint32_t>(Threads);
+  // The caller's buffer may change as soon as we return: keep a copy, padded to what the kernel reads.
+  size_t Bytes = std::max<size_t>(In.params_size, K->ParamSize);
+  L->ParamStorage.reset(new uint64_t[(Bytes + 7) / 8 + 1]());
+  if (In.params_size)
+    std::memcpy(L->ParamStorage.get(), In.params, In.params_size);
+
+  Q->enqueue(
+      [L] {
+        L->GridId = nextGridId();
+        CUresult Result = runLaunch(L);
+        flushDevicePrintf();
+        return Result;
+      },
+      true);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEnqueueHostFunc(cushim_hal_queue Queue, cushim_hal_host_fn Fn, void *UserData) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (!Fn)
+    return CUDA_ERROR_INVALID_VALUE;
+  Q->enqueue(
+      [=] {
+        Fn(UserData);
+        return CUDA_SUCCESS;
+      },
+      false);
+  return CUDA_SUCCESS;
+}
+
+// ---- HAL entry points: events ---------------------------------------------------------------------------------
+
+cushim_hal_result halEventCreate(cushim_hal_context Context, unsigned Flags, cushim_hal_event *Event) {
+  auto Ctx = contexts().find(Context);
+  if (!Ctx)
+    return CUDA_ERROR_INVALID_CONTEXT;
+  if (!Event)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto E = std::make_shared<HostEvent>();
+  E->Context = std::move(Ctx);
+  E->Flags = Flags;
+  *Event = reinterpret_cast<cushim_hal_event>(E.get());
+  events().add(std::move(E));
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEventDestroy(cushim_hal_event Event) {
+  // Queues that still have to reach a record of it keep it alive through their command.
+  return events().remove(Event) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
+}
+
+cushim_hal_result halEventRecord(cushim_hal_event Event, cushim_hal_queue Queue) {
+  auto E = events().find(Event);
+  if (!E)
+    return CUDA_ERROR_INVALID_HANDLE;
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  uint64_t Gen;
+  {
+    std::lock_guard<std::mutex> Lock(E->Mutex);
+    Gen = ++E->RecordedGen;
+  }
+  Q->enqueue(
+      [E, Gen] {
+        E->complete(Gen);
+        return CUDA_SUCCESS;
+      },
+      false);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halQueueWaitEvent(cushim_hal_queue Queue, cushim_hal_event Event) {
+  auto Q = queues().find(Queue);
+  if (!Q)
+    return CUDA_ERROR_INVALID_HANDLE;
+  auto E = events().find(Event);
+  if (!E)
+    return CUDA_ERROR_INVALID_HANDLE;
+  uint64_t Gen;
+  {
+    std::lock_guard<std::mutex> Lock(E->Mutex);
+    Gen = E->RecordedGen;
+  }
+  if (Gen == 0)
+    return CUDA_SUCCESS; // never recorded: nothing to wait for (as cuStreamWaitEvent)
+  Q->enqueue(
+      [E, Gen] {
+        E->waitFor(Gen);
+        return CUDA_SUCCESS;
+      },
+      false);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halEventQuery(cushim_hal_event Event) {
+  auto E = events().find(Event);
+  if (!E)
+    return CUDA_ERROR_INVALID_HANDLE;
+  std::lock_guard<std::mutex> Lock(E->Mutex);
+  return E->CompletedGen >= E->RecordedGen ? CUDA_SUCCESS : CUDA_ERROR_NOT_READY;
+}
+
+cushim_hal_result halEventSynchronize(cushim_hal_event Event) {
+  auto E = events().find(Event);
+  if (!E)
+    return CUDA_ERROR_INVALID_HANDLE;
+  uint64_t Gen;
+  {
+    std::lock_guard<std::mutex> Lock(E->Mutex);
+    Gen = E->RecordedGen;
+  }
+  E->waitFor(Gen);
+  return E->Context->sticky();
+}
+
+cushim_hal_result halEventElapsedMs(float *Ms, cushim_hal_event Start, cushim_hal_event End) {
+  if (!Ms)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto S = events().find(Start);
+  auto E = events().find(End);
+  if (!S || !E)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if ((S->Flags | E->Flags) & CU_EVENT_DISABLE_TIMING)
+    return CUDA_ERROR_INVALID_HANDLE;
+  std::chrono::steady_clock::time_point T0, T1;
+  {
+    std::lock_guard<std::mutex> Lock(S->Mutex);
+    if (S->RecordedGen == 0)
+      return CUDA_ERROR_INVALID_HANDLE;
+    if (S->CompletedGen < S->RecordedGen)
+      return CUDA_ERROR_NOT_READY;
+    T0 = S->Time;
+  }
+  {
+    std::lock_guard<std::mutex> Lock(E->Mutex);
+    if (E->RecordedGen == 0)
+      return CUDA_ERROR_INVALID_HANDLE;
+    if (E->CompletedGen < E->RecordedGen)
+      return CUDA_ERROR_NOT_READY;
+    T1 = E->Time;
+  }
+  *Ms = std::chrono::duration<float, std::milli>(T1 - T0).count();
+  return CUDA_SUCCESS;
+}
+
+} // namespace cushim::host

@@ -1,0 +1,188 @@
+// Contexts and the per-thread context stack.
+#include "core/Context.h"
+
+#include "core/Device.h"
+#include "core/Handles.h"
+#include "core/MemoryMap.h"
+#include "core/Module.h"
+#include "core/Stream.h"
+#include "hal/Hal.h"
+#include "support/Log.h"
+
+#include <vector>
+
+namespace cushim::core {
+
+static HandleRegistry<Context> &contexts() {
+  static auto *R = new HandleRegistry<Context>();
+  return *R;
+}
+
+Context *lookupContext(CUcontext Handle) { return Handle ? contexts().lookup(Handle) : nullptr; }
+
+Expected<Context *> Context::create(Device &Dev, unsigned Flags, bool IsPrimary) {
+  auto *Ctx = new Context(Dev, Flags, IsPrimary);
+  const cushim_hal_ops &Ops = hal::ops();
+  if (Error E = hal::check(Ops.context_create(Dev.halIndex(), &Ctx->Hal), "context_create"); E.isError()) {
+    delete Ctx;
+    return E;
+  }
+  cushim_hal_queue Queue = nullptr;
+  if (Error E = hal::check(Ops.queue_create(Ctx->Hal, 0, 0, &Queue), "queue_create"); E.isError()) {
+    Ops.context_destroy(Ctx->Hal);
+    delete Ctx;
+    return E;
+  }
+  Ctx->Null = new Stream(*Ctx, Queue, 0, 0);
+  contexts().add(Ctx);
+  CUSHIM_LOG_DEBUG("created {} context {} on device {}", IsPrimary ? "primary" : "", static_cast<void *>(Ctx),
+                   Dev.ordinal());
+  return Ctx;
+}
+
+Error Context::teardown() {
+  Error First = synchronize();
+  std::set<Module *> OldModules;
+  std::set<Stream *> OldStreams;
+  {
+    std::lock_guard<std::mutex> G(Mutex);
+    OldModules.swap(Modules);
+    OldStreams.swap(Streams);
+  }
+  for (Module *M : OldModules)
+    (void)Module::unload(M);
+  for (Stream *S : OldStreams)
+    (void)Stream::destroy(S);
+  if (Null) {
+    (void)hal::check(hal::ops().queue_destroy(Null->hal()), "queue_destroy");
+    delete Null;
+    Null = nullptr;
+  }
+  // Memory of a destroyed context is freed, as on CUDA.
+  for (;;) {
+    std::optional<Allocation> A = memory_map::findOwnedBy(this);
+    if (!A)
+      break;
+    memory_map::erase(A->Base);
+    if (A->Kind != ModuleVariableKind)
+      (void)hal::ops().mem_free(Hal, reinterpret_cast<void *>(A->Base), A->Kind);
+  }
+  (void)hal::check(hal::ops().context_destroy(Hal), "context_destroy");
+  return Error::success(); // a sticky kernel error dies with its context
+}
+
+Error Context::destroy(Context *Ctx) {
+  contexts().remove(Ctx);
+  Error E = Ctx->teardown();
+  delete Ctx;
+  return E;
+}
+
+Expected<void *> Context::allocate(size_t Bytes, int Kind) {
+  CUSHIM_TRY(stickyError());
+  void *Ptr = nullptr;
+  CUSHIM_TRY(hal::check(hal::ops().mem_alloc(Hal, Bytes, Kind, &Ptr), "mem_alloc"));
+  if (!Ptr)
+    return makeError(CUDA_ERROR_OUT_OF_MEMORY, "backend returned no memory for " + std::to_string(Bytes) + " bytes");
+  memory_map::insert({reinterpret_cast<uintptr_t>(Ptr), Bytes, Kind, this});
+  return Ptr;
+}
+
+Error Context::free(void *Ptr) {
+  std::optional<Allocation> A = memory_map::findBase(Ptr);
+  if (!A || A->Owner != this)
+    return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("{} is not the start of an allocation of this context", Ptr));
+  // cudaFree synchronises the device before releasing memory that running work may use.
+  Error Sync = synchronize();
+  memory_map::erase(A->Base);
+  CUSHIM_TRY(hal::check(hal::ops().mem_free(Hal, Ptr, A->Kind), "mem_free"));
+  return Sync;
+}
+
+Error Context::synchronize() {
+  std::vector<Stream *> All;
+  {
+    std::lock_guard<std::mutex> G(Mutex);
+    All.assign(Streams.begin(), Streams.end());
+  }
+  Error First = Null ? Null->synchronize() : Error::success();
+  for (Stream *S : All) {
+    Error E = S->synchronize();
+    if (!First.isError())
+      First = std::move(E);
+  }
+  if (First.isError())
+    return First;
+  return stickyError();
+}
+
+Error Context::stickyError() const {
+  std::lock_guard<std::mutex> G(Mutex);
+  if (Sticky == CUDA_SUCCESS)
+    return Error::success();
+  return makeError(Sticky, StickyMessage);
+}
+
+void Context::setStickyError(const Error &E) {
+  std::lock_guard<std::mutex> G(Mutex);
+  if (Sticky == CUDA_SUCCESS && E.isError()) {
+    Sticky = E.code();
+    StickyMessage = E.message() + " (sticky: the context must be reset)";
+  }
+}
+
+void Context::addModule(Module *M) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Modules.insert(M);
+}
+void Context::removeModule(Module *M) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Modules.erase(M);
+}
+void Context::addStream(Stream *S) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Streams.insert(S);
+}
+void Context::removeStream(Stream *S) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Streams.erase(S);
+}
+
+// --- The per-thread context stack -------------------------------------------------------------------------------
+
+static thread_local std::vector<Context *> ContextStack;
+
+Context *currentContext() {
+  while (!ContextStack.empty()) {
+    Context *Top = ContextStack.back();
+    if (contexts().lookup(Top))
+      return Top;
+    ContextStack.pop_back(); // destroyed meanwhile (possibly by another thread)
+  }
+  return nullptr;
+}
+
+void setCurrentContext(Context *Ctx) {
+  if (!ContextStack.empty())
+    ContextStack.pop_back();
+  if (Ctx)
+    ContextStack.push_back(Ctx);
+}
+
+void pushCurrentContext(Context *Ctx) { ContextStack.push_back(Ctx); }
+
+Context *popCurrentContext() {
+  Context *Top = currentContext();
+  if (Top)
+    ContextStack.pop_back();
+  return Top;
+}
+
+Expected<Context *> requireCurrentContext(const char *Api) {
+  if (Context *Ctx = currentContext())
+    return Ctx;
+  return makeError(CUDA_ERROR_INVALID_CONTEXT, std::string(Api) + ": no current context (call cuCtxSetCurrent or "
+                                                                  "cuDevicePrimaryCtxRetain first)");
+}
+
+} // namespace cushim::core

@@ -1,0 +1,123 @@
+// Kernel launch: configuration checks and parameter packing, then an asynchronous enqueue on the stream.
+#include "core/Launch.h"
+
+#include "core/Context.h"
+#include "core/Device.h"
+#include "core/Module.h"
+#include "core/Stream.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <vector>
+
+namespace cushim::core {
+
+Error checkLaunchDims(const Function &F, const LaunchConfig &C) {
+  static constexpr unsigned MaxBlock[3] = {1024, 1024, 64};
+  static constexpr unsigned MaxGrid[3] = {2147483647u, 65535, 65535};
+  static constexpr char Axis[3] = {'x', 'y', 'z'};
+  for (int I = 0; I < 3; ++I) {
+    if (C.Block[I] == 0 || C.Block[I] > MaxBlock[I])
+      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("launch of '{}': block dimension {} = {} (allowed 1..{})",
+                                                             F.name(), Axis[I], C.Block[I], MaxBlock[I]));
+    if (C.Grid[I] == 0 || C.Grid[I] > MaxGrid[I])
+      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("launch of '{}': grid dimension {} = {} (allowed 1..{})",
+                                                             F.name(), Axis[I], C.Grid[I], MaxGrid[I]));
+  }
+  unsigned long long Threads = 1ull * C.Block[0] * C.Block[1] * C.Block[2];
+  unsigned Limit = F.info().MaxThreads ? F.info().MaxThreads : 1024;
+  if (Threads > Limit)
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("launch of '{}': {} threads per block, the kernel allows at most {}", F.name(),
+                                 Threads, Limit));
+  if (const auto &Req = F.info().ReqNTid) {
+    for (size_t I = 0; I < Req->size() && I < 3; ++I)
+      if ((*Req)[I] != C.Block[I])
+        return makeError(CUDA_ERROR_INVALID_VALUE,
+                         fmt::format("launch of '{}': block dimension {} = {} but the kernel requires .reqntid {}",
+                                     F.name(), Axis[I], C.Block[I], (*Req)[I]));
+  }
+  return Error::success();
+}
+
+Error checkLaunchShared(const Function &F, const LaunchConfig &C) {
+  if (C.DynamicShared > F.maxDynamicShared())
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("launch of '{}': {} bytes of dynamic shared memory exceed the function's limit of {} "
+                                 "(raise it with cudaFuncSetAttribute(cudaFuncAttributeMaxDynamicSharedMemorySize))",
+                                 F.name(), C.DynamicShared, F.maxDynamicShared()));
+  return Error::success();
+}
+
+// Fills the packed parameter buffer from kernelParams (one pointer per parameter) or extra (a ready-made buffer).
+static Error packParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer) {
+  const ptx::KernelInfo &K = F.info();
+  Buffer.assign(K.ParamSize, 0);
+  if (KernelParams && Extra)
+    return makeError(CUDA_ERROR_INVALID_VALUE, "launch of '" + K.Name + "': both kernelParams and extra given");
+  if (KernelParams) {
+    for (size_t I = 0; I < K.Params.size(); ++I) {
+      if (!KernelParams[I])
+        return makeError(CUDA_ERROR_INVALID_VALUE,
+                         fmt::format("launch of '{}': kernelParams[{}] is NULL", K.Name, I));
+      std::memcpy(Buffer.data() + K.Params[I].Offset, KernelParams[I], K.Params[I].Size);
+    }
+    return Error::success();
+  }
+  if (Extra) {
+    const void *Source = nullptr;
+    size_t Size = 0;
+    bool HaveSize = false;
+    for (size_t I = 0; Extra[I] != CU_LAUNCH_PARAM_END; I += 2) {
+      if (Extra[I] == CU_LAUNCH_PARAM_BUFFER_POINTER) {
+        Source = Extra[I + 1];
+      } else if (Extra[I] == CU_LAUNCH_PARAM_BUFFER_SIZE) {
+        if (!Extra[I + 1])
+          return makeError(CUDA_ERROR_INVALID_VALUE, "launch of '" + K.Name + "': CU_LAUNCH_PARAM_BUFFER_SIZE is NULL");
+        Size = *static_cast<size_t *>(Extra[I + 1]);
+        HaveSize = true;
+      } else {
+        return makeError(CUDA_ERROR_INVALID_VALUE,
+                         fmt::format("launch of '{}': unknown extra option {}", K.Name, Extra[I]));
+      }
+    }
+    if (K.ParamSize == 0)
+      return Error::success();
+    if (!Source || !HaveSize)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "launch of '" + K.Name +
+                                                     "': extra needs CU_LAUNCH_PARAM_BUFFER_POINTER and _SIZE");
+    if (Size < K.ParamSize)
+      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("launch of '{}': parameter buffer of {} bytes, the "
+                                                             "kernel takes {}",
+                                                             K.Name, Size, K.ParamSize));
+    std::memcpy(Buffer.data(), Source, K.ParamSize);
+    return Error::success();
+  }
+  if (!K.Params.empty())
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("launch of '{}': the kernel takes {} parameter(s) but none were given", K.Name,
+                                 K.Params.size()));
+  return Error::success();
+}
+
+Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelParams, void **Extra) {
+  if (&F.module().context() != &S.context())
+    return makeError(CUDA_ERROR_INVALID_HANDLE, "launch of '" + F.name() + "': function and stream belong to "
+                                                                          "different contexts");
+  CUSHIM_TRY(checkLaunchDims(F, C));
+  CUSHIM_TRY(checkLaunchShared(F, C));
+  std::vector<char> Buffer;
+  CUSHIM_TRY(packParams(F, KernelParams, Extra, Buffer));
+  cushim_hal_launch L{};
+  for (int I = 0; I < 3; ++I) {
+    L.grid[I] = C.Grid[I];
+    L.block[I] = C.Block[I];
+  }
+  L.dynamic_shared_size = C.DynamicShared;
+  L.params = Buffer.data();
+  L.params_size = Buffer.size();
+  return S.launch(F.hal(), L); // the backend copies the buffer before returning
+}
+
+} // namespace cushim::core

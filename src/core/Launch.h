@@ -1,0 +1,28 @@
+// Kernel launches: configuration checks against the device limits and packing of the parameter buffer.
+#pragma once
+
+#include "support/Error.h"
+#include "support/Export.h"
+
+#include <cuda.h>
+
+namespace cushim::core {
+
+class Function;
+class Stream;
+
+struct LaunchConfig {
+  unsigned Grid[3] = {1, 1, 1};
+  unsigned Block[3] = {1, 1, 1};
+  unsigned DynamicShared = 0;
+};
+
+// Grid and block dimensions within the device's limits (CUDA_ERROR_INVALID_VALUE otherwise, with the reason).
+CUSHIM_API Error checkLaunchDims(const Function &F, const LaunchConfig &Config);
+// Shared memory (static + dynamic) within the function's limit (CUDA_ERROR_INVALID_VALUE otherwise).
+CUSHIM_API Error checkLaunchShared(const Function &F, const LaunchConfig &Config);
+
+// Packs the parameters (cuLaunchKernel's kernelParams or extra) and enqueues the launch on the stream.
+CUSHIM_API Error launchKernel(Function &F, const LaunchConfig &Config, Stream &S, void **KernelParams, void **Extra);
+
+} // namespace cushim::core

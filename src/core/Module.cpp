@@ -1,0 +1,254 @@
+// Module loading: pick the PTX, translate it (parse, lower, compile for the backend's target) and load it.
+#include "core/Module.h"
+
+#include "core/Context.h"
+#include "core/Device.h"
+#include "core/Handles.h"
+#include "core/MemoryMap.h"
+#include "fatbin/Fatbin.h"
+#include "hal/Hal.h"
+#include "ptx_translate/Codegen.h"
+#include "ptx_translate/Parser.h"
+#include "support/Config.h"
+#include "support/Log.h"
+
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <atomic>
+#include <cstring>
+#include <fstream>
+
+namespace cushim::core {
+
+static HandleRegistry<Module> &modules() {
+  static auto *R = new HandleRegistry<Module>();
+  return *R;
+}
+static HandleRegistry<Function> &functions() {
+  static auto *R = new HandleRegistry<Function>();
+  return *R;
+}
+
+Module *lookupModule(CUmodule Handle) { return Handle ? modules().lookup(Handle) : nullptr; }
+Function *lookupFunction(CUfunction Handle) { return Handle ? functions().lookup(Handle) : nullptr; }
+
+// Writes one artefact of a module to CUSHIM_DUMP_DIR.
+static void dumpArtefact(const std::string &ModuleName, const char *Extension, std::string_view Data) {
+  const std::string &Dir = config().DumpDir;
+  if (Dir.empty())
+    return;
+  static std::atomic<unsigned> Counter{0};
+  std::string Safe;
+  for (char C : ModuleName)
+    Safe += (std::isalnum(static_cast<unsigned char>(C)) || C == '.' || C == '_' || C == '-') ? C : '_';
+  std::string Path = Dir + "/" + std::to_string(Counter++) + "-" + Safe + Extension;
+  std::ofstream Out(Path, std::ios::binary);
+  Out.write(Data.data(), static_cast<std::streamsize>(Data.size()));
+  if (!Out)
+    CUSHIM_LOG_WARN("CUSHIM_DUMP_DIR: cannot write {}", Path);
+}
+
+Expected<Module *> Module::loadPtx(Context &Ctx, std::string_view Ptx, std::string Name) {
+  CUSHIM_TRY(Ctx.stickyError());
+  auto *M = new Module(Ctx, std::move(Name));
+  if (Error E = M->build(Ptx); E.isError()) {
+    delete M;
+    return E;
+  }
+  modules().add(M);
+  Ctx.addModule(M);
+  return M;
+}
+
+Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t MaxSize, std::string Name) {
+  if (!Image)
+    return makeError(CUDA_ERROR_INVALID_VALUE, "module image is NULL");
+  Expected<fatbin::Image> Parsed = makeError(CUDA_ERROR_INVALID_IMAGE, "");
+  switch (fatbin::detectImageKind(Image)) {
+  case fatbin::ImageKind::PtxText: {
+    const char *Text = static_cast<const char *>(Image);
+    size_t Length = MaxSize ? strnlen(Text, MaxSize) : std::strlen(Text);
+    return loadPtx(Ctx, std::string_view(Text, Length), std::move(Name));
+  }
+  case fatbin::ImageKind::Wrapper:
+    Parsed = fatbin::parseWrapper(Image);
+    break;
+  case fatbin::ImageKind::Container:
+    Parsed = fatbin::parseContainer(Image, MaxSize);
+    break;
+  case fatbin::ImageKind::Elf:
+    return makeError(CUDA_ERROR_NO_BINARY_FOR_GPU,
+                     "module image is a cubin (SASS machine code for an NVIDIA GPU), which cuda_shim cannot run; "
+                     "load PTX instead (nvcc -ptx, or embed it with -gencode arch=compute_XX,code=compute_XX)");
+  case fatbin::ImageKind::Unknown:
+    return makeError(CUDA_ERROR_INVALID_IMAGE, "module image is neither PTX text, a fatbinary nor a cubin");
+  }
+  if (!Parsed)
+    return Parsed.takeError();
+  unsigned Arch = Ctx.device().arch();
+  const fatbin::Entry *Ptx = fatbin::selectPtx(*Parsed, Arch);
+  if (!Ptx) {
+    if (fatbin::hasOnlySass(*Parsed))
+      return makeError(CUDA_ERROR_NO_BINARY_FOR_GPU,
+                       "the fatbinary '" + Name + "' carries only SASS (NVIDIA machine code) and no PTX; rebuild with "
+                       "PTX embedded, e.g. nvcc -gencode arch=compute_80,code=compute_80");
+    unsigned Lowest = 0;
+    for (const fatbin::Entry &E : Parsed->Entries)
+      if (E.Kind == fatbin::EntryKind::Ptx && !E.Empty && (Lowest == 0 || E.Arch < Lowest))
+        Lowest = E.Arch;
+    if (Lowest)
+      return makeError(CUDA_ERROR_NO_BINARY_FOR_GPU,
+                       fmt::format("the fatbinary '{}' has PTX for compute_{} and above only, but the device reports "
+                                   "compute capability {}.{}; set CUSHIM_CC={}.{} or rebuild for a lower architecture",
+                                   Name, Lowest, Arch / 10, Arch % 10, Lowest / 10, Lowest % 10));
+    return makeError(CUDA_ERROR_NO_BINARY_FOR_GPU, "the fatbinary '" + Name + "' carries no code");
+  }
+  CUSHIM_LOG_DEBUG("module '{}': using PTX for compute_{} ({} bytes)", Name, Ptx->Arch, Ptx->Payload.size());
+  return loadPtx(Ctx, Ptx->Payload, std::move(Name));
+}
+
+Error Module::build(std::string_view Ptx) {
+  dumpArtefact(Name, ".ptx", Ptx);
+  Expected<ptx::Module> Ast = ptx::parsePtx(Ptx, Name);
+  if (!Ast)
+    return Ast.takeError();
+  llvm::LLVMContext LC;
+  ptx::LoweringOptions Options;
+  Options.ModuleName = Name;
+  Expected<ptx::LoweredModule> Lowered = ptx::lowerModule(*Ast, LC, Options);
+  if (!Lowered)
+    return Lowered.takeError();
+  if (!config().DumpDir.empty()) {
+    std::string IR;
+    llvm::raw_string_ostream OS(IR);
+    Lowered->IR->print(OS, nullptr);
+    dumpArtefact(Name, ".ll", OS.str());
+  }
+  cushim_hal_target Target{};
+  CUSHIM_TRY(hal::check(hal::ops().target_describe(Ctx.device().halIndex(), &Target), "target_describe"));
+  Expected<std::string> Object = ptx::compileToObject(*Lowered->IR, Target);
+  if (!Object)
+    return Object.takeError();
+  dumpArtefact(Name, ".o", *Object);
+
+  Kernels = std::move(Lowered->Kernels);
+  Globals = std::move(Lowered->Globals);
+  std::vector<cushim_hal_kernel_desc> Descs;
+  for (const ptx::KernelInfo &K : Kernels)
+    Descs.push_back({K.Name.c_str(), K.Flags, K.ParamSize, K.StaticSharedSize, K.LocalSize, K.MaxThreads});
+  CUSHIM_TRY(hal::check(
+      hal::ops().module_load(Ctx.hal(), Object->data(), Object->size(), Descs.data(), Descs.size(), &Hal),
+      "module_load"));
+  // Module variables are device memory as far as copies and launches are concerned.
+  for (const ptx::GlobalInfo &G : Globals) {
+    void *Address = nullptr;
+    size_t Size = 0;
+    if (hal::ops().global_get(Hal, G.Name.c_str(), &Address, &Size) == CUDA_SUCCESS && Address)
+      memory_map::insert({reinterpret_cast<uintptr_t>(Address), static_cast<size_t>(G.Size), ModuleVariableKind, &Ctx});
+  }
+  CUSHIM_LOG_DEBUG("module '{}' loaded: {} kernel(s), {} global(s)", Name, Kernels.size(), Globals.size());
+  return Error::success();
+}
+
+Error Module::unload(Module *M) {
+  modules().remove(M);
+  M->Ctx.removeModule(M);
+  delete M;
+  return Error::success();
+}
+
+Module::~Module() {
+  for (auto &[N, F] : Functions)
+    functions().remove(F.get());
+  for (const ptx::GlobalInfo &G : Globals) {
+    void *Address = nullptr;
+    size_t Size = 0;
+    if (Hal && hal::ops().global_get(Hal, G.Name.c_str(), &Address, &Size) == CUDA_SUCCESS && Address)
+      memory_map::erase(reinterpret_cast<uintptr_t>(Address));
+  }
+  if (Hal)
+    (void)hal::check(hal::ops().module_unload(Hal), "module_unload");
+}
+
+Expected<Function *> Module::function(std::string_view KernelName) {
+  std::lock_guard<std::mutex> G(Mutex);
+  if (auto It = Functions.find(KernelName); It != Functions.end())
+    return It->second.get();
+  for (const ptx::KernelInfo &K : Kernels) {
+    if (K.Name != KernelName)
+      continue;
+    cushim_hal_kernel HalKernel = nullptr;
+    CUSHIM_TRY(hal::check(hal::ops().kernel_get(Hal, K.Name.c_str(), &HalKernel), "kernel_get"));
+    auto F = std::make_unique<Function>(*this, K, HalKernel);
+    Function *Raw = F.get();
+    Functions.emplace(K.Name, std::move(F));
+    functions().add(Raw);
+    return Raw;
+  }
+  return makeError(CUDA_ERROR_NOT_FOUND, "module '" + Name + "' has no kernel named '" + std::string(KernelName) + "'");
+}
+
+Expected<std::pair<void *, size_t>> Module::global(std::string_view VarName) {
+  for (const ptx::GlobalInfo &G : Globals) {
+    if (G.Name != VarName)
+      continue;
+    void *Address = nullptr;
+    size_t Size = 0;
+    CUSHIM_TRY(hal::check(hal::ops().global_get(Hal, G.Name.c_str(), &Address, &Size), "global_get"));
+    return std::make_pair(Address, static_cast<size_t>(G.Size));
+  }
+  return makeError(CUDA_ERROR_NOT_FOUND,
+                   "module '" + Name + "' has no .global or .const variable named '" + std::string(VarName) + "'");
+}
+
+// --- Function attributes ------------------------------------------------------------------------------------------
+
+Expected<int> Function::attribute(CUfunction_attribute Attribute) const {
+  unsigned Arch = M.context().device().arch();
+  switch (Attribute) {
+  case CU_FUNC_ATTRIBUTE_MAX_THREADS_PER_BLOCK: return Info.MaxThreads ? static_cast<int>(Info.MaxThreads) : 1024;
+  case CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES: return static_cast<int>(Info.StaticSharedSize);
+  case CU_FUNC_ATTRIBUTE_CONST_SIZE_BYTES: return 0;
+  case CU_FUNC_ATTRIBUTE_LOCAL_SIZE_BYTES: return static_cast<int>(Info.LocalSize);
+  case CU_FUNC_ATTRIBUTE_NUM_REGS: return 32; // CPU threads have no register file; a typical count for occupancy maths
+  case CU_FUNC_ATTRIBUTE_PTX_VERSION: return static_cast<int>(Arch);
+  case CU_FUNC_ATTRIBUTE_BINARY_VERSION: return static_cast<int>(Arch);
+  case CU_FUNC_ATTRIBUTE_CACHE_MODE_CA: return 0;
+  case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: return static_cast<int>(MaxDynamicShared);
+  case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT: return PreferredCarveout;
+  case CU_FUNC_ATTRIBUTE_CLUSTER_SIZE_MUST_BE_SET: return 0;
+  case CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_WIDTH:
+  case CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_HEIGHT:
+  case CU_FUNC_ATTRIBUTE_REQUIRED_CLUSTER_DEPTH: return 0;
+  case CU_FUNC_ATTRIBUTE_NON_PORTABLE_CLUSTER_SIZE_ALLOWED: return 0;
+  case CU_FUNC_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE: return 0;
+  default:
+    return makeError(CUDA_ERROR_INVALID_VALUE, "unknown function attribute " + std::to_string(Attribute));
+  }
+}
+
+Error Function::setAttribute(CUfunction_attribute Attribute, int Value) {
+  switch (Attribute) {
+  case CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES: {
+    auto Optin = M.context().device().attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
+    if (Value < 0 || static_cast<long>(Value) + Info.StaticSharedSize > static_cast<long>(*Optin))
+      return makeError(CUDA_ERROR_INVALID_VALUE,
+                       fmt::format("dynamic shared memory {} + static {} exceeds the device's opt-in limit {}", Value,
+                                   Info.StaticSharedSize, *Optin));
+    MaxDynamicShared = static_cast<unsigned>(Value);
+    return Error::success();
+  }
+  case CU_FUNC_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+    if (Value < -1 || Value > 100)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "shared memory carveout must be -1 or 0..100");
+    PreferredCarveout = Value;
+    return Error::success();
+  default:
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     "function attribute " + std::to_string(Attribute) + " cannot be set (or is not supported yet)");
+  }
+}
+
+} // namespace cushim::core

@@ -1,0 +1,85 @@
+// Modules and functions: PTX (given as text, in a fatbinary or in a registration wrapper) translated, compiled for
+// the backend's target and loaded there.
+#pragma once
+
+#include "cuda_shim/hal.h"
+#include "ptx_translate/Lowering.h"
+#include "support/Error.h"
+#include "support/Export.h"
+
+#include <cuda.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace cushim::core {
+
+class Context;
+class Module;
+
+class CUSHIM_API Function {
+public:
+  Function(Module &M, ptx::KernelInfo Info, cushim_hal_kernel Hal) : M(M), Info(std::move(Info)), Hal(Hal) {}
+
+  Module &module() const { return M; }
+  const ptx::KernelInfo &info() const { return Info; }
+  const std::string &name() const { return Info.Name; }
+  cushim_hal_kernel hal() const { return Hal; }
+  CUfunction handle() { return reinterpret_cast<CUfunction>(this); }
+
+  // cuFuncGetAttribute.
+  Expected<int> attribute(CUfunction_attribute Attribute) const;
+  // cuFuncSetAttribute (the settable ones).
+  Error setAttribute(CUfunction_attribute Attribute, int Value);
+  // Largest dynamic shared memory a launch may ask for.
+  unsigned maxDynamicShared() const { return MaxDynamicShared; }
+
+private:
+  Module &M;
+  ptx::KernelInfo Info;
+  cushim_hal_kernel Hal;
+  unsigned MaxDynamicShared = 48 * 1024;
+  int PreferredCarveout = -1;
+};
+
+class CUSHIM_API Module {
+public:
+  // Loads an image as cuModuleLoadData accepts it: PTX text, a fatbinary container or a registration wrapper.
+  // MaxSize bounds reads when known (0: trust the image's own headers).
+  static Expected<Module *> loadImage(Context &Ctx, const void *Image, size_t MaxSize, std::string Name);
+  // Loads PTX text.
+  static Expected<Module *> loadPtx(Context &Ctx, std::string_view Ptx, std::string Name);
+  static Error unload(Module *M);
+
+  Context &context() const { return Ctx; }
+  const std::string &name() const { return Name; }
+  CUmodule handle() { return reinterpret_cast<CUmodule>(this); }
+
+  // CUDA_ERROR_NOT_FOUND when the module has no such kernel.
+  Expected<Function *> function(std::string_view KernelName);
+  // Address and size of a .global/.const variable; CUDA_ERROR_NOT_FOUND when absent.
+  Expected<std::pair<void *, size_t>> global(std::string_view VarName);
+  const std::vector<ptx::KernelInfo> &kernels() const { return Kernels; }
+
+  ~Module();
+
+private:
+  Module(Context &Ctx, std::string Name) : Ctx(Ctx), Name(std::move(Name)) {}
+  Error build(std::string_view Ptx);
+
+  Context &Ctx;
+  std::string Name;
+  cushim_hal_module Hal = nullptr;
+  std::vector<ptx::KernelInfo> Kernels;
+  std::vector<ptx::GlobalInfo> Globals;
+  std::mutex Mutex;
+  std::map<std::string, std::unique_ptr<Function>, std::less<>> Functions;
+};
+
+CUSHIM_API Module *lookupModule(CUmodule Handle);
+CUSHIM_API Function *lookupFunction(CUfunction Handle);
+
+} // namespace cushim::core

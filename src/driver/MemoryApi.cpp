@@ -1,0 +1,153 @@
+// Linear device memory (cuMemAlloc, cuMemFree, cuMemcpy*, cuMemset*, cuMemGetInfo).
+#include "driver/DriverApi.h"
+
+#include "core/MemoryMap.h"
+#include "core/Stream.h"
+#include "hal/Hal.h"
+
+#include <fmt/format.h>
+
+using namespace cushim;
+using namespace cushim::driver;
+
+static void *ptr(CUdeviceptr P) { return reinterpret_cast<void *>(static_cast<uintptr_t>(P)); }
+
+// A device range an operation touches must lie in one allocation (or a module variable).
+static Error checkDeviceRange(const char *Api, const char *Which, CUdeviceptr P, size_t Bytes) {
+  if (Bytes == 0)
+    return Error::success();
+  if (!core::memory_map::containsRange(ptr(P), Bytes))
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("{}: {} range [{:#x}, +{}) is not inside a device allocation", Api, Which, P, Bytes));
+  return Error::success();
+}
+
+CUSHIM_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *Dptr, size_t Bytesize) {
+  ApiTrace T("cuMemAlloc_v2");
+  T.args("dptr={} bytesize={}", static_cast<void *>(Dptr), Bytesize);
+  CUSHIM_DRIVER_BODY(T, {
+    if (!Dptr)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc: dptr is NULL");
+    if (Bytesize == 0)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemAlloc: bytesize is 0");
+    auto Ctx = requireContext("cuMemAlloc");
+    if (!Ctx)
+      return Ctx.takeError();
+    auto P = (*Ctx)->allocate(Bytesize, CUSHIM_HAL_MEMORY_DEVICE);
+    if (!P)
+      return P.takeError();
+    *Dptr = reinterpret_cast<CUdeviceptr>(*P);
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemFree_v2(CUdeviceptr Dptr) {
+  ApiTrace T("cuMemFree_v2");
+  T.args("dptr={:#x}", Dptr);
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemFree");
+    if (!Ctx)
+      return Ctx.takeError();
+    if (Dptr == 0)
+      return Error::success();
+    auto A = core::memory_map::findBase(ptr(Dptr));
+    if (!A || A->Kind != CUSHIM_HAL_MEMORY_DEVICE)
+      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("cuMemFree: {:#x} was not returned by cuMemAlloc", Dptr));
+    return A->Owner->free(ptr(Dptr));
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemGetInfo_v2(size_t *Free, size_t *Total) {
+  ApiTrace T("cuMemGetInfo_v2");
+  T.args("free={} total={}", static_cast<void *>(Free), static_cast<void *>(Total));
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemGetInfo");
+    if (!Ctx)
+      return Ctx.takeError();
+    uint64_t F = 0, Tot = 0;
+    CUSHIM_TRY(hal::check(hal::ops().mem_info((*Ctx)->device().halIndex(), &F, &Tot), "mem_info"));
+    if (Free)
+      *Free = F;
+    if (Total)
+      *Total = Tot;
+    return Error::success();
+  });
+}
+
+// Synchronous copies run on the NULL stream and wait for it, as CUDA's do for pageable host memory.
+static Error copySync(const char *Api, void *Dst, const void *Src, size_t Bytes) {
+  auto Ctx = requireContext(Api);
+  if (!Ctx)
+    return Ctx.takeError();
+  if (Bytes == 0)
+    return Error::success();
+  if (!Dst || !Src)
+    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": NULL pointer");
+  core::Stream &S = (*Ctx)->nullStream();
+  CUSHIM_TRY(S.copy(Dst, Src, Bytes));
+  return S.synchronize();
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyHtoD_v2(CUdeviceptr Dst, const void *Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyHtoD_v2");
+  T.args("dst={:#x} src={} bytes={}", Dst, Src, Bytes);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    CUSHIM_TRY(checkDeviceRange("cuMemcpyHtoD", "destination", Dst, Bytes));
+    return copySync("cuMemcpyHtoD", ptr(Dst), Src, Bytes);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoH_v2(void *Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyDtoH_v2");
+  T.args("dst={} src={:#x} bytes={}", Dst, Src, Bytes);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    CUSHIM_TRY(checkDeviceRange("cuMemcpyDtoH", "source", Src, Bytes));
+    return copySync("cuMemcpyDtoH", Dst, ptr(Src), Bytes);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoD_v2(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyDtoD_v2");
+  T.args("dst={:#x} src={:#x} bytes={}", Dst, Src, Bytes);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    CUSHIM_TRY(checkDeviceRange("cuMemcpyDtoD", "destination", Dst, Bytes));
+    CUSHIM_TRY(checkDeviceRange("cuMemcpyDtoD", "source", Src, Bytes));
+    return copySync("cuMemcpyDtoD", ptr(Dst), ptr(Src), Bytes);
+  });
+}
+
+// cuMemset* is asynchronous with respect to the host for device memory, on the NULL stream.
+static Error memset(const char *Api, CUdeviceptr Dst, uint32_t Value, unsigned ElementSize, size_t Count) {
+  CUSHIM_TRY(requireInit());
+  auto Ctx = requireContext(Api);
+  if (!Ctx)
+    return Ctx.takeError();
+  if (Count == 0)
+    return Error::success();
+  if (Dst % ElementSize != 0)
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("{}: destination {:#x} is not {}-byte aligned", Api, Dst, ElementSize));
+  CUSHIM_TRY(checkDeviceRange(Api, "destination", Dst, Count * ElementSize));
+  return (*Ctx)->nullStream().fill(ptr(Dst), Value, ElementSize, Count);
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD8_v2(CUdeviceptr Dst, unsigned char Value, size_t N) {
+  ApiTrace T("cuMemsetD8_v2");
+  T.args("dst={:#x} uc={} N={}", Dst, Value, N);
+  return T.done(memset("cuMemsetD8", Dst, Value, 1, N));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD16_v2(CUdeviceptr Dst, unsigned short Value, size_t N) {
+  ApiTrace T("cuMemsetD16_v2");
+  T.args("dst={:#x} us={} N={}", Dst, Value, N);
+  return T.done(memset("cuMemsetD16", Dst, Value, 2, N));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD32_v2(CUdeviceptr Dst, unsigned int Value, size_t N) {
+  ApiTrace T("cuMemsetD32_v2");
+  T.args("dst={:#x} ui={} N={}", Dst, Value, N);
+  return T.done(memset("cuMemsetD32", Dst, Value, 4, N));
+}

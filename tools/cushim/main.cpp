@@ -1,0 +1,35 @@
+// cushim: the command-line front end. Thin: each subcommand parses its flags and calls the libraries.
+#include "tools/cushim/Commands.h"
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+static void usage(FILE *Out) {
+  std::fprintf(Out, "usage: cushim <command> [args]\n"
+                    "\n"
+                    "commands:\n"
+                    "  run [--trace] [--log LEVEL] -- PROGRAM [ARGS...]\n"
+                    "                 run an unmodified CUDA program on cuda_shim's libraries\n"
+                    "  info           list the devices cuda_shim shows (like deviceQuery); alias: smi\n"
+                    "  help           this text\n");
+}
+
+int main(int Argc, char **Argv) {
+  if (Argc < 2) {
+    usage(stderr);
+    return 2;
+  }
+  std::string Command = Argv[1];
+  if (Command == "run")
+    return cushim::tools::runCommand(Argc - 2, Argv + 2, Argv[0]);
+  if (Command == "info" || Command == "smi")
+    return cushim::tools::infoCommand(Argc - 2, Argv + 2);
+  if (Command == "help" || Command == "--help" || Command == "-h") {
+    usage(stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "cushim: unknown command '%s'\n", Command.c_str());
+  usage(stderr);
+  return 2;
+}
