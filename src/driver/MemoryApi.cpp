@@ -151,3 +151,21 @@ CUSHIM_EXPORT CUresult cuMemsetD32_v2(CUdeviceptr Dst, unsigned int Value, size_
   T.args("dst={:#x} ui={} N={}", Dst, Value, N);
   return T.done(memset("cuMemsetD32", Dst, Value, 4, N));
 }
+
+CUSHIM_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr *Pbase, size_t *Psize, CUdeviceptr Dptr) {
+  ApiTrace T("cuMemGetAddressRange_v2");
+  T.args("pbase={} psize={} dptr={:#x}", static_cast<void *>(Pbase), static_cast<void *>(Psize), Dptr);
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemGetAddressRange");
+    if (!Ctx)
+      return Ctx.takeError();
+    auto A = core::memory_map::find(ptr(Dptr));
+    if (!A)
+      return makeError(CUDA_ERROR_NOT_FOUND, fmt::format("cuMemGetAddressRange: {:#x} is not in an allocation", Dptr));
+    if (Pbase)
+      *Pbase = static_cast<CUdeviceptr>(A->Base);
+    if (Psize)
+      *Psize = A->Size;
+    return Error::success();
+  });
+}

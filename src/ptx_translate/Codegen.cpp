@@ -52,7 +52,7 @@ const HostDescription &hostDescription() {
     // Sorted so the string (part of JIT cache keys) is stable from run to run.
     std::vector<std::string> Parts;
     for (const auto &F : llvm::sys::getHostCPUFeatures())
-      Parts.push_back((F.second ? "+" : "-") + F.first().str());
+      Parts.push_back(std::string(1, F.second ? '+' : '-').append(F.first().data(), F.first().size()));
     std::sort(Parts.begin(), Parts.end());
     for (const std::string &P : Parts) {
       if (!D.Features.empty())
@@ -112,8 +112,7 @@ void outlineStructors(llvm::Module &M, const char *ArrayName, const char *Functi
     }
   }
   GV->eraseFromParent();
-  std::stable_sort(Entries.begin(), Entries.end(),
-                   [](const auto &A, const auto &B) { return A.first < B.first; });
+  std::stable_sort(Entries.begin(), Entries.end(), [](const auto &A, const auto &B) { return A.first < B.first; });
   if (Reverse)
     std::reverse(Entries.begin(), Entries.end());
 
@@ -142,8 +141,8 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
   std::string VerifyMessage;
   llvm::raw_string_ostream VerifyOS(VerifyMessage);
   if (llvm::verifyModule(M, &VerifyOS))
-    return makeError(CUDA_ERROR_INVALID_PTX, "lowered module '" + M.getModuleIdentifier() +
-                                                 "' does not verify: " + VerifyOS.str());
+    return makeError(CUDA_ERROR_INVALID_PTX,
+                     "lowered module '" + M.getModuleIdentifier() + "' does not verify: " + VerifyOS.str());
 
   std::string TripleName = Target.triple && *Target.triple ? Target.triple : hostTargetTriple();
   llvm::Triple TheTriple(llvm::Triple::normalize(TripleName));
@@ -156,8 +155,8 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
   // Device code follows PTX's own floating-point rules, which the lowering spells out explicitly; nothing here
   // may relax them.
   std::unique_ptr<llvm::TargetMachine> TM(TheTarget->createTargetMachine(
-      TheTriple.str(), Target.cpu ? Target.cpu : "", Target.features ? Target.features : "", Options,
-      llvm::Reloc::PIC_, std::nullopt, codegenLevel(OptLevel)));
+      TheTriple.str(), Target.cpu ? Target.cpu : "", Target.features ? Target.features : "", Options, llvm::Reloc::PIC_,
+      std::nullopt, codegenLevel(OptLevel)));
   if (!TM)
     return makeError(CUDA_ERROR_UNKNOWN, "cannot create a target machine for '" + TheTriple.str() + "' (cpu '" +
                                              std::string(Target.cpu ? Target.cpu : "") + "')");

@@ -9,31 +9,56 @@ namespace cushim::ptx {
 
 const char *tokenKindName(TokenKind K) {
   switch (K) {
-  case TokenKind::Eof: return "end of input";
-  case TokenKind::Identifier: return "identifier";
-  case TokenKind::DotWord: return "directive or modifier";
-  case TokenKind::Integer: return "integer";
-  case TokenKind::Float: return "floating-point literal";
-  case TokenKind::String: return "string";
-  case TokenKind::Sink: return "'_'";
-  case TokenKind::Comma: return "','";
-  case TokenKind::Semicolon: return "';'";
-  case TokenKind::Colon: return "':'";
-  case TokenKind::LParen: return "'('";
-  case TokenKind::RParen: return "')'";
-  case TokenKind::LBracket: return "'['";
-  case TokenKind::RBracket: return "']'";
-  case TokenKind::LBrace: return "'{'";
-  case TokenKind::RBrace: return "'}'";
-  case TokenKind::Less: return "'<'";
-  case TokenKind::Greater: return "'>'";
-  case TokenKind::Plus: return "'+'";
-  case TokenKind::Minus: return "'-'";
-  case TokenKind::Bang: return "'!'";
-  case TokenKind::At: return "'@'";
-  case TokenKind::Pipe: return "'|'";
-  case TokenKind::Equal: return "'='";
-  case TokenKind::Star: return "'*'";
+  case TokenKind::Eof:
+    return "end of input";
+  case TokenKind::Identifier:
+    return "identifier";
+  case TokenKind::DotWord:
+    return "directive or modifier";
+  case TokenKind::Integer:
+    return "integer";
+  case TokenKind::Float:
+    return "floating-point literal";
+  case TokenKind::String:
+    return "string";
+  case TokenKind::Sink:
+    return "'_'";
+  case TokenKind::Comma:
+    return "','";
+  case TokenKind::Semicolon:
+    return "';'";
+  case TokenKind::Colon:
+    return "':'";
+  case TokenKind::LParen:
+    return "'('";
+  case TokenKind::RParen:
+    return "')'";
+  case TokenKind::LBracket:
+    return "'['";
+  case TokenKind::RBracket:
+    return "']'";
+  case TokenKind::LBrace:
+    return "'{'";
+  case TokenKind::RBrace:
+    return "'}'";
+  case TokenKind::Less:
+    return "'<'";
+  case TokenKind::Greater:
+    return "'>'";
+  case TokenKind::Plus:
+    return "'+'";
+  case TokenKind::Minus:
+    return "'-'";
+  case TokenKind::Bang:
+    return "'!'";
+  case TokenKind::At:
+    return "'@'";
+  case TokenKind::Pipe:
+    return "'|'";
+  case TokenKind::Equal:
+    return "'='";
+  case TokenKind::Star:
+    return "'*'";
   }
   return "token";
 }
@@ -48,7 +73,13 @@ bool isIdentChar(char C) { return isAlpha(C) || isDigit(C) || C == '_' || C == '
 
 class Lexer {
 public:
-  Lexer(std::string_view Text, std::string_view SourceName) : Text(Text), SourceName(SourceName) {}
+  Lexer(std::string_view Text, std::string_view SourceName) : Text(Text), SourceName(SourceName) {
+    // PTX taken from a fatbinary is NUL-terminated and often NUL-padded; text editors may add a UTF-8 BOM.
+    while (!this->Text.empty() && this->Text.back() == '\0')
+      this->Text.remove_suffix(1);
+    if (this->Text.substr(0, 3) == "\xEF\xBB\xBF")
+      Pos = LineStart = 3;
+  }
 
   Expected<std::vector<Token>> run() {
     if (Text.size() >= std::numeric_limits<uint32_t>::max())
@@ -197,24 +228,60 @@ private:
     }
     TokenKind K;
     switch (C) {
-    case ',': K = TokenKind::Comma; break;
-    case ';': K = TokenKind::Semicolon; break;
-    case ':': K = TokenKind::Colon; break;
-    case '(': K = TokenKind::LParen; break;
-    case ')': K = TokenKind::RParen; break;
-    case '[': K = TokenKind::LBracket; break;
-    case ']': K = TokenKind::RBracket; break;
-    case '{': K = TokenKind::LBrace; break;
-    case '}': K = TokenKind::RBrace; break;
-    case '<': K = TokenKind::Less; break;
-    case '>': K = TokenKind::Greater; break;
-    case '+': K = TokenKind::Plus; break;
-    case '-': K = TokenKind::Minus; break;
-    case '!': K = TokenKind::Bang; break;
-    case '@': K = TokenKind::At; break;
-    case '|': K = TokenKind::Pipe; break;
-    case '=': K = TokenKind::Equal; break;
-    case '*': K = TokenKind::Star; break;
+    case ',':
+      K = TokenKind::Comma;
+      break;
+    case ';':
+      K = TokenKind::Semicolon;
+      break;
+    case ':':
+      K = TokenKind::Colon;
+      break;
+    case '(':
+      K = TokenKind::LParen;
+      break;
+    case ')':
+      K = TokenKind::RParen;
+      break;
+    case '[':
+      K = TokenKind::LBracket;
+      break;
+    case ']':
+      K = TokenKind::RBracket;
+      break;
+    case '{':
+      K = TokenKind::LBrace;
+      break;
+    case '}':
+      K = TokenKind::RBrace;
+      break;
+    case '<':
+      K = TokenKind::Less;
+      break;
+    case '>':
+      K = TokenKind::Greater;
+      break;
+    case '+':
+      K = TokenKind::Plus;
+      break;
+    case '-':
+      K = TokenKind::Minus;
+      break;
+    case '!':
+      K = TokenKind::Bang;
+      break;
+    case '@':
+      K = TokenKind::At;
+      break;
+    case '|':
+      K = TokenKind::Pipe;
+      break;
+    case '=':
+      K = TokenKind::Equal;
+      break;
+    case '*':
+      K = TokenKind::Star;
+      break;
     case '#':
       return errorHere("preprocessor directives ('#') are not supported in PTX given to the driver");
     default: {

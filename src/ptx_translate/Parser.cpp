@@ -16,6 +16,9 @@
 // - ".pragma" inside a body is an OtherDirective at its position and is also appended to Directives.Pragmas;
 //   ".pragma" between the parameter list and the body goes to Directives.Pragmas only.
 // - ".calltargets" is an OtherDirective{Name "calltargets", Text "label: f1, f2"} (no dedicated node yet).
+// - Byte-mask initializers "0xFF00(sym+4)" (LLVM emits them for pointers in packed byte arrays) are Symbol
+//   initializers with the mask in IntValue.Value (0 for an ordinary symbol initializer); "0xFF00(1000+546)" on
+//   an integer expression is folded to an Int initializer holding the selected byte.
 // - Samplerref initializers "{addr_mode_0 = clamp, filter_mode = linear}" are a List of Symbol initializers whose
 //   Name is "field=value".
 // - Accepted but not stored (no AST field): .blocksareclusters, .abi_preserve N, .abi_preserve_control N,
@@ -88,10 +91,11 @@ private:
   static SourceLoc locOf(const Token &T) { return SourceLoc{T.Line, T.Column}; }
   SourceLoc loc() const { return locOf(cur()); }
 
-  Error errorAt(const Token &T, const std::string &Msg) const {
-    return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ":" + std::to_string(T.Line) + ":" +
-                                                 std::to_string(T.Column) + ": " + Msg);
+  Error errorAt(SourceLoc L, const std::string &Msg) const {
+    return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ":" + std::to_string(L.Line) + ":" +
+                                                 std::to_string(L.Column) + ": " + Msg);
   }
+  Error errorAt(const Token &T, const std::string &Msg) const { return errorAt(locOf(T), Msg); }
   std::string describe(const Token &T) const {
     if (T.Kind == TokenKind::Eof)
       return "end of input";
@@ -99,15 +103,22 @@ private:
     if (S.size() > 40)
       S = S.substr(0, 40);
     switch (T.Kind) {
-    case TokenKind::Identifier: return "identifier '" + std::string(S) + "'";
-    case TokenKind::DotWord: return "'" + std::string(S) + "'";
+    case TokenKind::Identifier:
+      return "identifier '" + std::string(S) + "'";
+    case TokenKind::DotWord:
+      return "'" + std::string(S) + "'";
     case TokenKind::Integer:
-    case TokenKind::Float: return "number '" + std::string(S) + "'";
-    case TokenKind::String: return "string " + std::string(S);
-    default: return tokenKindName(T.Kind);
+    case TokenKind::Float:
+      return "number '" + std::string(S) + "'";
+    case TokenKind::String:
+      return "string " + std::string(S);
+    default:
+      return tokenKindName(T.Kind);
     }
   }
-  Error expected(const std::string &What) const { return errorAt(cur(), "expected " + What + ", found " + describe(cur())); }
+  Error expected(const std::string &What) const {
+    return errorAt(cur(), "expected " + What + ", found " + describe(cur()));
+  }
   Error expect(TokenKind K, const char *Context = nullptr) {
     if (consume(K))
       return Error::success();
@@ -152,7 +163,8 @@ private:
       else
         D = 99;
       if (D >= Base)
-        return errorAt(T, "invalid digit '" + std::string(1, C) + "' in integer literal '" + std::string(text(T)) + "'");
+        return errorAt(T,
+                       "invalid digit '" + std::string(1, C) + "' in integer literal '" + std::string(text(T)) + "'");
       if (V > (UINT64_MAX - D) / Base)
         return errorAt(T, "integer literal '" + std::string(text(T)) + "' does not fit in 64 bits");
       V = V * Base + D;
@@ -246,7 +258,9 @@ private:
   // The rest of a line-based directive (.loc, .file): no terminating ';', it ends with the line.
   std::string consumeRestOfLine(uint32_t Line) {
     size_t Begin = cur().Offset, End = Begin;
-    while (!at(TokenKind::Eof) && cur().Line == Line) {
+    // Braces and ';' never belong to .loc/.file; stopping there keeps "{ .loc 1 2 3 }" intact.
+    while (!at(TokenKind::Eof) && cur().Line == Line && !at(TokenKind::LBrace) && !at(TokenKind::RBrace) &&
+           !at(TokenKind::Semicolon)) {
       End = cur().end();
       advance();
     }
@@ -353,7 +367,13 @@ private:
   Error skipSection() {
     if (!at(TokenKind::DotWord) && !at(TokenKind::Identifier))
       return expected("a section name after .section");
+    // A dotted name such as ".nv.info" lexes as several adjacent words.
+    uint32_t NameEnd = cur().end();
     advance();
+    while ((at(TokenKind::DotWord) || at(TokenKind::Identifier)) && cur().Offset == NameEnd) {
+      NameEnd = cur().end();
+      advance();
+    }
     if (!at(TokenKind::LBrace))
       return Error::success();
     const Token &Open = cur();
@@ -646,6 +666,8 @@ private:
     else
       consume(TokenKind::Plus);
     if (at(TokenKind::Integer)) {
+      if (!Neg && peekTok().Kind == TokenKind::LParen)
+        return parseMaskInitializer(Init);
       Init.K = Initializer::Int;
       CUSHIM_TRY(parseUnsigned(cur(), Init.IntValue.Value, &Init.IntValue.IsUnsigned));
       if (Neg)
@@ -695,6 +717,63 @@ private:
       return Error::success();
     }
     return expected("an initializer value (number, symbol or '{')");
+  }
+
+  // "0xFF00(sym+4)", "0xFF(generic(sym))", "0xFF0000(1000 + 546)": one byte of an address or constant, as LLVM
+  // emits for pointers inside packed byte arrays. A symbol keeps the mask in IntValue.Value (see the top comment);
+  // an integer expression is folded to the selected byte.
+  Error parseMaskInitializer(Initializer &Init) {
+    const Token &MaskTok = cur();
+    uint64_t Mask = 0;
+    CUSHIM_TRY(parseUnsigned(MaskTok, Mask));
+    unsigned Shift = 0;
+    while (Shift < 64 && (0xFFull << Shift) != Mask)
+      Shift += 8;
+    if (Shift >= 64)
+      return errorAt(MaskTok, "a mask() initializer needs 0xFF, 0xFF00, ... 0xFF00000000000000, found '" +
+                                  std::string(text(MaskTok)) + "'");
+    advance(); // mask
+    advance(); // '('
+    if (at(TokenKind::Identifier)) {
+      Init.K = Initializer::Symbol;
+      Init.IntValue.Value = Mask;
+      if (curText() == "generic" && peekTok().Kind == TokenKind::LParen) {
+        advance();
+        advance();
+        if (!at(TokenKind::Identifier))
+          return expected("a symbol in generic(...)");
+        Init.GenericSymbol = true;
+        Init.SymbolValue.Name = std::string(curText());
+        advance();
+        CUSHIM_TRY(expect(TokenKind::RParen, "closing generic("));
+      } else {
+        Init.SymbolValue.Name = std::string(curText());
+        advance();
+      }
+      if (at(TokenKind::Plus) || at(TokenKind::Minus)) {
+        bool Neg = at(TokenKind::Minus);
+        advance();
+        CUSHIM_TRY(parseSignedOffset(Init.SymbolValue.Offset, Neg));
+      }
+    } else {
+      // An integer constant expression of literals joined by '+' and '-'.
+      uint64_t Sum = 0;
+      bool Neg = consume(TokenKind::Minus);
+      while (true) {
+        uint64_t V = 0;
+        CUSHIM_TRY(parseCount(V, "in the mask() initializer"));
+        Sum = Neg ? Sum - V : Sum + V;
+        if (at(TokenKind::Plus) || at(TokenKind::Minus)) {
+          Neg = at(TokenKind::Minus);
+          advance();
+          continue;
+        }
+        break;
+      }
+      Init.K = Initializer::Int;
+      Init.IntValue.Value = (Sum & Mask) >> Shift;
+    }
+    return expect(TokenKind::RParen, "closing the mask() initializer");
   }
 
   // ---------------------------------------------------------------------------------------------------------
@@ -1032,9 +1111,7 @@ private:
     else
       Out.push_back(emptyList());
     if (K >= In.size() || !(In[K].is<SymbolOperand>() || In[K].is<RegOperand>()))
-      return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ":" + std::to_string(I.Loc.Line) + ":" +
-                                                   std::to_string(I.Loc.Column) +
-                                                   ": expected a function name or register as the call target");
+      return errorAt(I.Loc, "expected a function name or register as the call target");
     Out.push_back(std::move(In[K++]));
     if (K < In.size() && In[K].is<ListOperand>())
       Out.push_back(std::move(In[K++]));
@@ -1042,15 +1119,11 @@ private:
       Out.push_back(emptyList());
     if (K < In.size()) {
       if (!In[K].is<SymbolOperand>())
-        return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ":" + std::to_string(In[K].Loc.Line) +
-                                                     ":" + std::to_string(In[K].Loc.Column) +
-                                                     ": expected a prototype or .calltargets label in the call");
+        return errorAt(In[K].Loc, "expected a prototype or .calltargets label in the call");
       Out.push_back(std::move(In[K++]));
     }
     if (K < In.size())
-      return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ":" + std::to_string(In[K].Loc.Line) + ":" +
-                                                   std::to_string(In[K].Loc.Column) +
-                                                   ": too many operands in the call instruction");
+      return errorAt(In[K].Loc, "too many operands in the call instruction");
     I.Operands = std::move(Out);
     return Error::success();
   }
@@ -1059,11 +1132,20 @@ private:
     if (W.size() != 2)
       return -1;
     switch (W[1]) {
-    case 'x': case 'r': return 0;
-    case 'y': case 'g': return 1;
-    case 'z': case 'b': return 2;
-    case 'w': case 'a': return 3;
-    default: return -1;
+    case 'x':
+    case 'r':
+      return 0;
+    case 'y':
+    case 'g':
+      return 1;
+    case 'z':
+    case 'b':
+      return 2;
+    case 'w':
+    case 'a':
+      return 3;
+    default:
+      return -1;
     }
   }
 

@@ -21,5 +21,5 @@ CUSHIM_EXPORT const char *cudaGetErrorString(cudaError_t Error) {
 
 CUSHIM_EXPORT const char *cudaGetErrorName(cudaError_t Error) {
   const char *S = runtimeErrorName(Error);
-  return S ? S : "cudaErrorUnknown";
+  return S ? S : "unrecognized error code"; // what NVIDIA's cudart 13 returns
 }

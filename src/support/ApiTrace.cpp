@@ -9,6 +9,14 @@ namespace cushim {
 
 bool traceEnabled() { return config().Trace; }
 
+// Messages usually name their API already; avoid "cudaMemcpy: cudaMemcpy: ...".
+static void logFailure(const char *Name, const std::string &Message) {
+  if (Message.rfind(Name, 0) == 0)
+    CUSHIM_LOG_WARN("{}", Message);
+  else
+    CUSHIM_LOG_WARN("{}: {}", Name, Message);
+}
+
 static void emit(const char *Name, const std::string &Args, const char *Result) {
   auto &L = logger();
   std::string Line = fmt::format("{}({}) = {}", Name, Args, Result ? Result : "?");
@@ -22,7 +30,7 @@ static void emit(const char *Name, const std::string &Args, const char *Result) 
 
 CUresult ApiTrace::done(const Error &E) {
   if (E.isError() && !E.message().empty() && E.code() != CUDA_ERROR_NOT_READY)
-    CUSHIM_LOG_WARN("{}: {}", Name, E.message());
+    logFailure(Name, E.message());
   return done(E.code());
 }
 
@@ -34,7 +42,7 @@ CUresult ApiTrace::done(CUresult R) {
 
 cudaError_t ApiTrace::done(cudaError_t R, const std::string &Message) {
   if (R != cudaSuccess && !Message.empty() && R != cudaErrorNotReady)
-    CUSHIM_LOG_WARN("{}: {}", Name, Message);
+    logFailure(Name, Message);
   if (Enabled)
     emit(Name, Arguments, runtimeErrorName(R));
   return R;

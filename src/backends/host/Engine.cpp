@@ -100,7 +100,7 @@ boost::context::stack_context StackPool::allocate() {
   } else {
     Base = mmap(nullptr, StackSize + Page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (Base == MAP_FAILED)
-      throw std::bad_alloc(); // boost::context reports allocation failure by exception; caught in runFiberBlock
+      throw std::bad_alloc();        // boost::context reports allocation failure by exception; caught in runFiberBlock
     mprotect(Base, Page, PROT_NONE); // guard page: stacks grow down into it
   }
   boost::context::stack_context Stack;

@@ -293,8 +293,7 @@ CollectiveOutput engineCollective(ThreadRec *T, const CollectiveInput &In) {
   uint32_t Mask = In.Kind == CollectiveKind::ActiveMask ? ~0u : In.Mask | (1u << Lane);
   size_t Index = 0;
   for (; Index < W.Pending.size(); ++Index)
-    if (W.Pending[Index].Kind == In.Kind && W.Pending[Index].Mask == Mask &&
-        !(W.Pending[Index].Arrived & (1u << Lane)))
+    if (W.Pending[Index].Kind == In.Kind && W.Pending[Index].Mask == Mask && !(W.Pending[Index].Arrived & (1u << Lane)))
       break;
   if (Index == W.Pending.size())
     W.Pending.push_back(Rendezvous{In.Kind, Mask, 0});

@@ -43,11 +43,11 @@ constexpr unsigned MaxBarriers = 16;
 constexpr unsigned MaxThreadsPerBlock = 1024;
 
 struct BarrierState {
-  uint32_t Expected = 0;      // threads to wait for (explicit count) ...
-  bool AllThreads = false;    // ... or every thread of the block, exited ones counting as arrived
+  uint32_t Expected = 0;   // threads to wait for (explicit count) ...
+  bool AllThreads = false; // ... or every thread of the block, exited ones counting as arrived
   uint32_t Arrived = 0;
   uint32_t ExitedArrived = 0; // threads that arrived (bar.arrive) and exited since: not to be counted twice
-  uint32_t RedOp = 0;          // bar.red operation of this phase (0 popc, 1 and, 2 or)
+  uint32_t RedOp = 0;         // bar.red operation of this phase (0 popc, 1 and, 2 or)
   uint32_t Popc = 0;
   bool AndValue = true, OrValue = false;
   std::vector<uint32_t> Arrivers; // linear ids, waiting or not (their ArrivedBarriers bit is cleared on release)

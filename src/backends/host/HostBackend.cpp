@@ -346,8 +346,7 @@ std::shared_ptr<HostKernel> makeKernel(HostModule *Module, const std::string &Na
 }
 
 cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, size_t ObjectSize,
-                                const cushim_hal_kernel_desc *Kernels, size_t KernelCount,
-                                cushim_hal_module *Module) {
+                                const cushim_hal_kernel_desc *Kernels, size_t KernelCount, cushim_hal_module *Module) {
   auto Ctx = contexts().find(Context);
   if (!Ctx)
     return CUDA_ERROR_INVALID_CONTEXT;

@@ -46,10 +46,13 @@ const cushim_hal_target &hostCodegenTarget() {
     D->Cpu = llvm::sys::getHostCPUName().str();
     std::vector<std::string> Parts;
     for (const auto &F : llvm::sys::getHostCPUFeatures())
-      Parts.push_back((F.second ? "+" : "-") + F.first().str());
+      Parts.push_back(std::string(1, F.second ? '+' : '-').append(F.first().data(), F.first().size()));
     std::sort(Parts.begin(), Parts.end()); // stable text: it is part of JIT cache keys
-    for (const std::string &P : Parts)
-      D->Features += (D->Features.empty() ? "" : ",") + P;
+    for (const std::string &P : Parts) {
+      if (!D->Features.empty())
+        D->Features += ',';
+      D->Features += P;
+    }
     D->Target = cushim_hal_target{D->Triple.c_str(), D->Cpu.c_str(), D->Features.c_str(), ""};
     return D;
   }();
@@ -87,9 +90,9 @@ Expected<HostJit *> HostJit::get() {
   size_t Count = 0;
   const RuntimeSymbol *Table = runtimeSymbols(Count);
   for (size_t I = 0; I < Count; ++I)
-    Symbols[S->J->mangleAndIntern(Table[I].Name)] = llvm::orc::ExecutorSymbolDef(
-        llvm::orc::ExecutorAddr::fromPtr(Table[I].Address),
-        llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
+    Symbols[S->J->mangleAndIntern(Table[I].Name)] =
+        llvm::orc::ExecutorSymbolDef(llvm::orc::ExecutorAddr::fromPtr(Table[I].Address),
+                                     llvm::JITSymbolFlags::Exported | llvm::JITSymbolFlags::Callable);
   if (llvm::Error E = S->Runtime->define(llvm::orc::absoluteSymbols(std::move(Symbols))))
     return makeError(CUDA_ERROR_UNKNOWN, "cannot define the device runtime symbols: " + llvm::toString(std::move(E)));
   Instance = new HostJit;
@@ -109,8 +112,8 @@ Expected<std::unique_ptr<JitModule>> HostJit::load(const void *Object, size_t Si
   {
     auto Obj = llvm::object::ObjectFile::createObjectFile(llvm::MemoryBufferRef(Bytes, M->Name));
     if (!Obj)
-      return makeError(CUDA_ERROR_INVALID_IMAGE, "module object is not a readable object file: " +
-                                                     llvm::toString(Obj.takeError()));
+      return makeError(CUDA_ERROR_INVALID_IMAGE,
+                       "module object is not a readable object file: " + llvm::toString(Obj.takeError()));
     for (const auto &[Sym, SymSize] : llvm::object::computeSymbolSizes(**Obj)) {
       auto SymName = Sym.getName();
       if (!SymName) {
@@ -165,8 +168,8 @@ Expected<std::unique_ptr<JitModule>> HostJit::load(const void *Object, size_t Si
 Expected<void *> HostJit::lookup(JitModule &M, const std::string &Name) {
   auto Addr = S->J->lookup(*M.P->JD, Name);
   if (!Addr)
-    return makeError(CUDA_ERROR_NOT_FOUND, "symbol '" + Name + "' of " + M.Name +
-                                               " cannot be resolved: " + llvm::toString(Addr.takeError()));
+    return makeError(CUDA_ERROR_NOT_FOUND,
+                     "symbol '" + Name + "' of " + M.Name + " cannot be resolved: " + llvm::toString(Addr.takeError()));
   return Addr->toPtr<void *>();
 }
 

@@ -156,10 +156,9 @@ cushim_hal_result halQueueDestroy(cushim_hal_queue Queue);
 cushim_hal_result halQueueQuery(cushim_hal_queue Queue);
 cushim_hal_result halQueueSynchronize(cushim_hal_queue Queue);
 cushim_hal_result halEnqueueCopy(cushim_hal_queue Queue, void *Dst, const void *Src, size_t Bytes);
-cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src,
-                                   size_t SrcPitch, size_t WidthBytes, size_t Height);
-cushim_hal_result halEnqueueFill(cushim_hal_queue Queue, void *Dst, uint32_t Value, unsigned ElementSize,
-                                 size_t Count);
+cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src, size_t SrcPitch,
+                                   size_t WidthBytes, size_t Height);
+cushim_hal_result halEnqueueFill(cushim_hal_queue Queue, void *Dst, uint32_t Value, unsigned ElementSize, size_t Count);
 cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Kernel, const cushim_hal_launch *Launch);
 cushim_hal_result halEnqueueHostFunc(cushim_hal_queue Queue, cushim_hal_host_fn Fn, void *UserData);
 cushim_hal_result halEventCreate(cushim_hal_context Context, unsigned Flags, cushim_hal_event *Event);

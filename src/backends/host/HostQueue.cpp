@@ -42,7 +42,9 @@ HostQueue::HostQueue(std::shared_ptr<HostContext> Ctx) : Context(std::move(Ctx))
 
 HostQueue::~HostQueue() { shutdown(); }
 
-void HostQueue::start() { Thread = std::thread([this] { threadMain(); }); }
+void HostQueue::start() {
+  Thread = std::thread([this] { threadMain(); });
+}
 
 void HostQueue::shutdown() {
   {
@@ -196,8 +198,8 @@ cushim_hal_result halEnqueueCopy(cushim_hal_queue Queue, void *Dst, const void *
   return CUDA_SUCCESS;
 }
 
-cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src,
-                                   size_t SrcPitch, size_t WidthBytes, size_t Height) {
+cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t DstPitch, const void *Src, size_t SrcPitch,
+                                   size_t WidthBytes, size_t Height) {
   auto Q = queues().find(Queue);
   if (!Q)
     return CUDA_ERROR_INVALID_HANDLE;

@@ -23,11 +23,11 @@ const std::string IdsKernel = std::string(R"IR(
 define void @ids(ptr %p, ptr %c) {
 entry:
   %out = load ptr, ptr %p
-)IR") + field("tx", TidX) + field("ty", TidY) + field("tz", TidZ) + field("nx", NtidX) + field("ny", NtidY) +
-                              field("nz", NtidZ) + field("cx", CtaX) + field("cy", CtaY) + field("cz", CtaZ) +
-                              field("gx", NctaX) + field("gy", NctaY) + field("lane", LaneId) +
-                              field("warp", WarpId) + field("nwarp", NWarpId) + field("sm", SmId) +
-                              field("nsm", NSmId) + R"IR(
+)IR") + field("tx", TidX) + field("ty", TidY) +
+                              field("tz", TidZ) + field("nx", NtidX) + field("ny", NtidY) + field("nz", NtidZ) +
+                              field("cx", CtaX) + field("cy", CtaY) + field("cz", CtaZ) + field("gx", NctaX) +
+                              field("gy", NctaY) + field("lane", LaneId) + field("warp", WarpId) +
+                              field("nwarp", NWarpId) + field("sm", SmId) + field("nsm", NSmId) + R"IR(
   %b0 = mul i32 %cz, %gy
   %b1 = add i32 %b0, %cy
   %b2 = mul i32 %b1, %gx
@@ -114,7 +114,8 @@ entry:
   %in = load ptr, ptr %p
   %outp = getelementptr inbounds i8, ptr %p, i64 8
   %out = load ptr, ptr %outp
-)IR") + field("tid", TidX) + field("n", NtidX) + field("bid", CtaX) + R"IR(
+)IR") + field("tid", TidX) + field("n", NtidX) +
+                                        field("bid", CtaX) + R"IR(
   %shp = getelementptr inbounds i8, ptr %c, i64 104
   %sh = load ptr, ptr %shp
   %g0 = mul i32 %bid, %n
@@ -192,7 +193,8 @@ entry:
   %out = load ptr, ptr %p
   %modep = getelementptr inbounds i8, ptr %p, i64 8
   %mode = load i32, ptr %modep
-)IR") + field("tid", TidX) + field("n", NtidX) + R"IR(
+)IR") + field("tid", TidX) + field("n", NtidX) +
+                                          R"IR(
   %shp = getelementptr inbounds i8, ptr %c, i64 104
   %sh = load ptr, ptr %shp
   %odd = and i32 %tid, 1
@@ -349,7 +351,8 @@ static const std::string WarpKernel = std::string(R"IR(
 define void @warp(ptr %p, ptr %c) {
 entry:
   %out = load ptr, ptr %p
-)IR") + field("tid", TidX) + field("lane", LaneId) + R"IR(
+)IR") + field("tid", TidX) + field("lane", LaneId) +
+                                      R"IR(
   %pr = alloca i32
   %v0 = mul i32 %tid, 7
   %v = add i32 %v0, 1
@@ -427,13 +430,13 @@ TEST_CASE("warp shuffles, votes, redux, match and activemask", "[engine][warp]")
     uint32_t Lane = T % 32, WarpBase = T - Lane;
     const uint32_t *O = &Out[T * 16];
     INFO("thread " << T);
-    CHECK(O[0] == V(WarpBase + 3));                                     // __shfl_sync(v, 3)
-    CHECK(O[1] == (Lane < 31 ? V(T + 1) : V(T)));                         // __shfl_down_sync(v, 1)
+    CHECK(O[0] == V(WarpBase + 3));               // __shfl_sync(v, 3)
+    CHECK(O[1] == (Lane < 31 ? V(T + 1) : V(T))); // __shfl_down_sync(v, 1)
     CHECK(O[2] == (Lane < 31));
-    CHECK(O[3] == (Lane >= 2 ? V(T - 2) : V(T)));                         // __shfl_up_sync(v, 2)
+    CHECK(O[3] == (Lane >= 2 ? V(T - 2) : V(T))); // __shfl_up_sync(v, 2)
     CHECK(O[4] == (Lane >= 2));
-    CHECK(O[5] == V(WarpBase + (Lane ^ 5)));                               // __shfl_xor_sync(v, 5)
-    CHECK(O[6] == (Lane % 8 < 4 ? V(T + 4) : V(T)));                       // __shfl_down_sync(v, 4, width 8)
+    CHECK(O[5] == V(WarpBase + (Lane ^ 5)));         // __shfl_xor_sync(v, 5)
+    CHECK(O[6] == (Lane % 8 < 4 ? V(T + 4) : V(T))); // __shfl_down_sync(v, 4, width 8)
     CHECK(O[7] == (Lane % 8 < 4));
     uint32_t Ballot = 0;
     uint32_t Sum = 0;
@@ -458,7 +461,8 @@ static const std::string FaultKernels = std::string(R"IR(
 define void @trapper(ptr %p, ptr %c) {
 entry:
   %out = load ptr, ptr %p
-)IR") + field("tid", TidX) + field("bid", CtaX) + R"IR(
+)IR") + field("tid", TidX) + field("bid", CtaX) +
+                                        R"IR(
   %t5 = icmp eq i32 %tid, 5
   %b3 = icmp eq i32 %bid, 3
   %both = and i1 %t5, %b3
@@ -502,7 +506,7 @@ entry:
 TEST_CASE("a trap fails the launch with a sticky error; a fresh context works", "[engine][fault]") {
   std::string Object = compileIr(FaultKernels);
   std::vector<cushim_hal_kernel_desc> Descs = {kernelDesc("trapper", 0, 8), kernelDesc("asserter", 0, 0),
-                                                kernelDesc("noop", 0, 0)};
+                                               kernelDesc("noop", 0, 0)};
   for (uint32_t Flags : {0u, Barriers}) {
     Descs[0].flags = Flags;
     HostFixture F;
@@ -607,4 +611,36 @@ TEST_CASE("device printf formats CUDA's argument buffer and writes whole lines",
   CHECK(Lines == Expected);
   for (int32_t R : Ret)
     CHECK(R == 5);
+}
+
+TEST_CASE("launches on several queues share the worker pool concurrently", "[engine][queue]") {
+  HostFixture F;
+  cushim_hal_module M = F.load(compileIr(ReduceKernel), {kernelDesc("reduce", Barriers, 16)});
+  cushim_hal_kernel K = F.kernel(M, "reduce");
+  constexpr int Queues = 3, Launches = 20;
+  const uint32_t BlockSize = 64, Blocks = 16;
+  std::vector<cushim_hal_queue> Q(Queues);
+  for (auto &Queue : Q)
+    REQUIRE(F.Ops->queue_create(F.Ctx, 0, 0, &Queue) == 0);
+  std::vector<int32_t> In(BlockSize * Blocks);
+  for (size_t I = 0; I < In.size(); ++I)
+    In[I] = static_cast<int32_t>(I % 97);
+  std::vector<std::vector<int32_t>> Out(Queues * Launches, std::vector<int32_t>(Blocks, -1));
+  for (int L = 0; L < Launches; ++L)
+    for (int I = 0; I < Queues; ++I) {
+      void *Params[2] = {In.data(), Out[L * Queues + I].data()};
+      cushim_hal_launch Launch{{Blocks, 1, 1}, {BlockSize, 1, 1}, BlockSize * 4, 0, Params, sizeof(Params)};
+      REQUIRE(F.Ops->enqueue_launch(Q[I], K, &Launch) == 0);
+    }
+  for (auto &Queue : Q) {
+    REQUIRE(F.Ops->queue_synchronize(Queue) == 0);
+    REQUIRE(F.Ops->queue_destroy(Queue) == 0);
+  }
+  for (auto &Result : Out)
+    for (uint32_t B = 0; B < Blocks; ++B) {
+      int32_t Expected = 0;
+      for (uint32_t T = 0; T < BlockSize; ++T)
+        Expected += In[B * BlockSize + T];
+      CHECK(Result[B] == Expected);
+    }
 }

@@ -32,8 +32,8 @@ double secondsSince(std::chrono::steady_clock::time_point Start) {
 
 TEST_CASE("engine performance figures", "[.perf]") {
   HostFixture F;
-  cushim_hal_module M = F.load(compileIr(PerfKernels), {kernelDesc("empty", 0, 0),
-                                                         kernelDesc("barloop", CUSHIM_HAL_KERNEL_USES_BARRIERS, 0)});
+  cushim_hal_module M = F.load(compileIr(PerfKernels),
+                               {kernelDesc("empty", 0, 0), kernelDesc("barloop", CUSHIM_HAL_KERNEL_USES_BARRIERS, 0)});
   cushim_hal_kernel Empty = F.kernel(M, "empty"), BarLoop = F.kernel(M, "barloop");
   REQUIRE(F.launch(Empty, {1, 1, 1}, {1, 1, 1}, nullptr, 0) == 0);
   REQUIRE(F.sync() == 0);
@@ -68,8 +68,7 @@ TEST_CASE("engine performance figures", "[.perf]") {
   WARN("empty kernel, 1 thread: " << Pipelined * 1e6 << " us per launch pipelined, " << RoundTrip * 1e6
                                   << " us launch+sync round trip");
   WARN("empty kernel, 1024x256: " << FastThreads / 1e6 << " M threads/s (fast path)");
-  WARN("barrier loop 64 blocks x 256 threads x 100 bar.sync: " << Barrier * 1e3 << " ms, "
-                                                                 << PerThreadBarrier * 1e9
-                                                                 << " ns per thread-barrier");
+  WARN("barrier loop 64 blocks x 256 threads x 100 bar.sync: " << Barrier * 1e3 << " ms, " << PerThreadBarrier * 1e9
+                                                               << " ns per thread-barrier");
   CHECK(Pipelined > 0);
 }

@@ -109,14 +109,31 @@ namespace cushim::test {
 
 // IR lines loading the i32 field at byte Offset of the thread context %c into %Name.
 inline std::string field(const char *Name, int Offset) {
-  return std::string("  %") + Name + ".p = getelementptr inbounds i8, ptr %c, i64 " + std::to_string(Offset) +
-         "\n  %" + Name + " = load i32, ptr %" + Name + ".p\n";
+  return std::string("  %") + Name + ".p = getelementptr inbounds i8, ptr %c, i64 " + std::to_string(Offset) + "\n  %" +
+         Name + " = load i32, ptr %" + Name + ".p\n";
 }
 // Offsets of cushim_thread_ctx fields.
 enum CtxOffset {
-  TidX = 0, TidY = 4, TidZ = 8, NtidX = 16, NtidY = 20, NtidZ = 24, CtaX = 32, CtaY = 36, CtaZ = 40,
-  NctaX = 48, NctaY = 52, NctaZ = 56, LaneId = 64, WarpId = 68, NWarpId = 72, SmId = 76, NSmId = 80,
-  DynShared = 84, TotalShared = 88, SharedBase = 104
+  TidX = 0,
+  TidY = 4,
+  TidZ = 8,
+  NtidX = 16,
+  NtidY = 20,
+  NtidZ = 24,
+  CtaX = 32,
+  CtaY = 36,
+  CtaZ = 40,
+  NctaX = 48,
+  NctaY = 52,
+  NctaZ = 56,
+  LaneId = 64,
+  WarpId = 68,
+  NWarpId = 72,
+  SmId = 76,
+  NSmId = 80,
+  DynShared = 84,
+  TotalShared = 88,
+  SharedBase = 104
 };
 
 } // namespace cushim::test

@@ -32,11 +32,11 @@ TEST_CASE("lexer splits an instruction into opcode, dotted modifiers and operand
   std::vector<TokenKind> Kinds;
   for (const Token &T : L.Toks)
     Kinds.push_back(T.Kind);
-  std::vector<TokenKind> Want = {TokenKind::Identifier, TokenKind::DotWord,  TokenKind::DotWord,  TokenKind::DotWord,
-                                 TokenKind::DotWord,    TokenKind::LBrace,   TokenKind::Identifier, TokenKind::Comma,
-                                 TokenKind::Identifier, TokenKind::RBrace,   TokenKind::Comma,    TokenKind::LBracket,
-                                 TokenKind::Identifier, TokenKind::Plus,     TokenKind::Minus,    TokenKind::Integer,
-                                 TokenKind::RBracket,   TokenKind::Semicolon, TokenKind::Eof};
+  std::vector<TokenKind> Want = {
+      TokenKind::Identifier, TokenKind::DotWord,    TokenKind::DotWord,    TokenKind::DotWord,    TokenKind::DotWord,
+      TokenKind::LBrace,     TokenKind::Identifier, TokenKind::Comma,      TokenKind::Identifier, TokenKind::RBrace,
+      TokenKind::Comma,      TokenKind::LBracket,   TokenKind::Identifier, TokenKind::Plus,       TokenKind::Minus,
+      TokenKind::Integer,    TokenKind::RBracket,   TokenKind::Semicolon,  TokenKind::Eof};
   CHECK(Kinds == Want);
   CHECK(L.text(0) == "ld");
   CHECK(L.text(2) == ".L2::128B");
@@ -112,4 +112,20 @@ TEST_CASE("lexer reports errors with a location", "[ptx][lexer]") {
   Check("mov.u32 % r1;", "bad.ptx:1:9", "identifier after '%'");
   Check("x\x01", "bad.ptx:1:2", "unexpected byte 0x01");
   Check("#include <x>", "bad.ptx:1:1", "preprocessor");
+}
+
+TEST_CASE("lexer ignores trailing NUL padding, a UTF-8 BOM and CRLF line ends", "[ptx][lexer]") {
+  std::string Text("\xEF\xBB\xBF.version 9.0\r\n.target sm_80\r\n\0\0\0", 35);
+  auto R = lexPtx(Text, "t.ptx");
+  INFO((R ? std::string() : R.error().message()));
+  REQUIRE(R);
+  REQUIRE(R->size() == 5);
+  CHECK((*R)[0].Kind == TokenKind::DotWord);
+  CHECK((*R)[0].Column == 1);
+  CHECK((*R)[2].Line == 2);
+  CHECK((*R)[3].Column == 9);
+  CHECK((*R)[4].Kind == TokenKind::Eof);
+  // A NUL inside the text is still an error.
+  std::string Mid("mov\0.u32", 8);
+  CHECK_FALSE(lexPtx(Mid, "t.ptx"));
 }

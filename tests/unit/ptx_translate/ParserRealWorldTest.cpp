@@ -1,4 +1,4 @@
-// Parser tests on PTX emitted by nvcc 13 (tests/unit/ptx_translate/data/parser/*.ptx), debug info included,
+// Parser tests on real PTX (data/parser/*.ptx: nvcc 13, clang 19, CUDA header inline asm; debug info included),
 // plus robustness (truncated and corrupted modules must give an error, never a crash) and speed.
 #include "ptx_translate/Parser.h"
 
@@ -68,7 +68,7 @@ size_t countEntries(const Module &M) {
 
 } // namespace
 
-TEST_CASE("every nvcc-generated PTX file in data/parser parses", "[ptx][parser][realworld]") {
+TEST_CASE("every PTX file in data/parser parses", "[ptx][parser][realworld]") {
   size_t Files = 0;
   for (const auto &E : fs::directory_iterator(DataDir)) {
     if (E.path().extension() != ".ptx")
@@ -76,7 +76,7 @@ TEST_CASE("every nvcc-generated PTX file in data/parser parses", "[ptx][parser][
     ++Files;
     INFO(E.path().filename().string());
     Module M = parseFile(E.path().filename().string());
-    CHECK(M.VersionMajor == 9);
+    CHECK(M.VersionMajor >= 8); // nvcc 13 writes 9.0, LLVM 19's NVPTX back end 8.5
     CHECK(M.AddressSize == 64);
     CHECK_FALSE(M.Target.empty());
     CHECK(countEntries(M) >= 1);
@@ -301,6 +301,56 @@ TEST_CASE("every inline-asm statement of the CUDA headers", "[ptx][parser][realw
   CHECK(instructions(M, "multimem").size() > 10);
 }
 
+TEST_CASE("PTX from LLVM's NVPTX back end (clang CUDA)", "[ptx][parser][realworld]") {
+  Module M = parseFile("clang_k_sm80.ptx");
+  CHECK(M.VersionMajor == 8);
+  CHECK(M.VersionMinor == 5);
+  bool SawPtab = false;
+  for (const VariableDecl &G : M.Globals)
+    if (G.Name == "ptab") {
+      SawPtab = true;
+      REQUIRE(G.Init);
+      CHECK(G.Init->K == Initializer::Symbol);
+      CHECK(G.Init->GenericSymbol);
+      CHECK(G.Init->SymbolValue.Name == "table");
+      CHECK(G.Init->SymbolValue.Offset == 8);
+    }
+  CHECK(SawPtab);
+  const Function *Make = findFunction(M, "_Z4makei");
+  REQUIRE(Make);
+  REQUIRE(Make->Returns.size() == 1);
+  CHECK(Make->Returns[0].sizeInBytes() == 32);
+  CHECK(Make->Returns[0].Align == 8);
+  Module G = parseFile("clang_k_g.ptx");
+  CHECK(G.Functions.size() == M.Functions.size());
+  CHECK_FALSE(G.Files.empty());
+}
+
+TEST_CASE("CRLF line ends and NUL padding from a fatbinary give the same module", "[ptx][parser][realworld]") {
+  std::string Text = readFile(DataDir / "dbg_G.ptx");
+  std::string Crlf;
+  for (char C : Text) {
+    if (C == '\n')
+      Crlf += '\r';
+    Crlf += C;
+  }
+  Crlf.append(7, '\0');
+  auto A = parsePtx(Text, "a.ptx");
+  auto B = parsePtx(Crlf, "b.ptx");
+  INFO((B ? std::string() : B.error().message()));
+  REQUIRE(A);
+  REQUIRE(B);
+  REQUIRE(A->Functions.size() == B->Functions.size());
+  const auto &BA = A->Functions.back().Body->Body;
+  const auto &BB = B->Functions.back().Body->Body;
+  REQUIRE(BA.size() == BB.size());
+  for (size_t I = 0; I < BA.size(); ++I)
+    if (BA[I].is<OtherDirective>()) {
+      CHECK(BA[I].as<OtherDirective>().Text == BB[I].as<OtherDirective>().Text);
+      CHECK(BB[I].as<OtherDirective>().Text.find('\r') == std::string::npos);
+    }
+}
+
 TEST_CASE("truncated and corrupted PTX never crashes the parser", "[ptx][parser][robustness]") {
   std::string Text = readFile(DataDir / "templates_fptr_rdc.ptx");
   size_t Ok = 0, Failed = 0;
@@ -326,9 +376,15 @@ TEST_CASE("truncated and corrupted PTX never crashes the parser", "[ptx][parser]
     for (int K = 0; K < Edits; ++K) {
       size_t Pos = Rng() % Copy.size();
       switch (Rng() % 3) {
-      case 0: Copy[Pos] = static_cast<char>(Rng() % 256); break;
-      case 1: Copy.insert(Copy.begin() + Pos, Specials[Rng() % (sizeof(Specials) - 1)]); break;
-      default: Copy.erase(Pos, 1 + Rng() % 8); break;
+      case 0:
+        Copy[Pos] = static_cast<char>(Rng() % 256);
+        break;
+      case 1:
+        Copy.insert(Copy.begin() + Pos, Specials[Rng() % (sizeof(Specials) - 1)]);
+        break;
+      default:
+        Copy.erase(Pos, 1 + Rng() % 8);
+        break;
       }
     }
     Try(Copy);
@@ -359,5 +415,9 @@ TEST_CASE("a 5 MB module parses quickly", "[ptx][parser][perf]") {
   REQUIRE(R);
   WARN("parsed " << Big.size() / 1024 << " KiB in " << Cpu * 1000 << " ms CPU, " << Wall * 1000 << " ms wall");
   CHECK(R->Functions.size() > 100);
+#ifdef NDEBUG
   CHECK(Cpu < 1.0);
+#else
+  CHECK(Cpu < 10.0); // unoptimized or sanitizer builds: only catch pathological (quadratic) behaviour
+#endif
 }

@@ -150,6 +150,31 @@ TEST_CASE("module-scope variables", "[ptx][parser]") {
   CHECK(M.Order[3] == std::make_pair(false, size_t(3)));
 }
 
+TEST_CASE("byte-mask initializers", "[ptx][parser]") {
+  Module M = parseOk(Header + R"(
+.global .u32 foo;
+.global .align 1 .b8 addr[6] = {0xFF(foo), 0xFF00(foo+4), 0xFF0000(generic(foo)+8), 0xFF(1000 + 546), 0xFF00(131187), 7};
+)");
+  const Initializer &I = *M.Globals[1].Init;
+  REQUIRE(I.Elements.size() == 6);
+  CHECK(I.Elements[0].K == Initializer::Symbol);
+  CHECK(I.Elements[0].IntValue.Value == 0xFF);
+  CHECK(I.Elements[0].SymbolValue.Name == "foo");
+  CHECK(I.Elements[1].IntValue.Value == 0xFF00);
+  CHECK(I.Elements[1].SymbolValue.Offset == 4);
+  CHECK(I.Elements[2].GenericSymbol);
+  CHECK(I.Elements[2].SymbolValue.Offset == 8);
+  CHECK(I.Elements[2].IntValue.Value == 0xFF0000);
+  CHECK(I.Elements[3].K == Initializer::Int);
+  CHECK(I.Elements[3].IntValue.Value == (1546 & 0xFF));
+  CHECK(I.Elements[4].IntValue.Value == ((131187 >> 8) & 0xFF));
+  CHECK(I.Elements[5].IntValue.Value == 7);
+  // Plain symbol initializers carry no mask.
+  Module N = parseOk(Header + ".global .u32 foo;\n.global .u64 p = foo;\n");
+  CHECK(N.Globals[1].Init->IntValue.Value == 0);
+  CHECK_THAT(parseErr(Header + ".global .u8 b = 0xF0(foo);"), Catch::Contains("mask() initializer"));
+}
+
 TEST_CASE("entry and func signatures", "[ptx][parser]") {
   Module M = parseOk(Header + R"(
 .extern .func (.param .b32 func_retval0) vprintf
@@ -555,6 +580,10 @@ TEST_CASE("body directives: pragma and loc", "[ptx][parser]") {
   CHECK(B[1].as<OtherDirective>().Text == "\"nounroll\"");
   CHECK(M.Functions[0].Directives.Pragmas == std::vector<std::string>{"nounroll"});
   CHECK(B[2].as<Instruction>().Opcode == "ret");
+  Module N = parseOk(Header + ".entry k() { { .loc 1 2 3 } ret; }");
+  const auto &NB = N.Functions[0].Body->Body;
+  REQUIRE(NB.size() == 2);
+  CHECK(NB[0].as<Block>().Body[0].as<OtherDirective>().Text == "1 2 3");
 }
 
 TEST_CASE("registers declared without '%' are registers", "[ptx][parser]") {
@@ -587,15 +616,57 @@ $L1:
   const auto &Ld = B[1].as<Instruction>();
   REQUIRE(Ld.Operands[1].is<AddressOperand>());
   CHECK(Ld.Operands[1].as<AddressOperand>().BaseSymbol == std::string("p"));
-  CHECK(M.Functions[1].Body->Body[0].as<Instruction>().Operands[1].as<AddressOperand>().BaseSymbol ==
-        std::string("p"));
+  CHECK(M.Functions[1].Body->Body[0].as<Instruction>().Operands[1].as<AddressOperand>().BaseSymbol == std::string("p"));
+}
+
+TEST_CASE("older PTX: texrefs, unified texture mode, plain labels", "[ptx][parser]") {
+  Module M = parseOk(R"(.version 6.5
+.target sm_52, texmode_unified
+.address_size 64
+.global .texref tex;
+.tex .u32 oldTex;
+.const .align 4 .b8 c[8];
+.entry _Z3fooPf(
+	.param .u64 __cudaparm__Z3fooPf_out
+)
+{
+	.reg .f32 %f<5>;
+	.reg .pred %p<2>;
+BB0_1:
+	tex.2d.v4.f32.f32 {%f1, %f2, %f3, %f4}, [tex, {%f1, %f2}];
+	ld.const.f32 %f1, [c+4];
+	mov.u32 %r1, %envreg3;
+	@%p1 bra.uni BB0_1;
+	exit;
+}
+)");
+  CHECK(M.VersionMajor == 6);
+  CHECK(M.Target == std::vector<std::string>{"sm_52", "texmode_unified"});
+  REQUIRE(M.Globals.size() == 3);
+  CHECK(M.Globals[0].Type == ScalarType::TexRef);
+  CHECK(M.Globals[0].sizeInBytes() == 8);
+  CHECK(M.Globals[1].Space == StateSpace::Tex);
+  const auto &B = M.Functions[0].Body->Body;
+  REQUIRE(B.size() == 8);
+  CHECK(B[2].as<Label>().Name == "BB0_1");
+  const auto &Tex = B[3].as<Instruction>();
+  CHECK(Tex.Operands[1].as<AddressOperand>().BaseSymbol == std::string("tex"));
+  CHECK(B[4].as<Instruction>().Operands[1].as<AddressOperand>().Offset == 4);
+  CHECK(B[5].as<Instruction>().Operands[1].as<RegOperand>().Name == "%envreg3");
+  CHECK(B[6].as<Instruction>().Operands[0].as<SymbolOperand>().Name == "BB0_1");
+  CHECK_THAT(parseErr(Header + ".alias fa, fb;"), Catch::Contains(".alias directive is not supported"));
 }
 
 TEST_CASE("section bodies are skipped", "[ptx][parser]") {
-  Module M = parseOk(Header + ".entry k() { ret; }\n.section .debug_info\n{\n.b32 244\n.b8 2,0\n.b64 $L__func_begin0\n"
-                              ".b32 .debug_abbrev\n}\n.section .debug_loc {\t}\n.section .debug_macinfo\n{\n.b8 0\n\n}\n");
+  Module M =
+      parseOk(Header + ".entry k() { ret; }\n.section .debug_info\n{\n.b32 244\n.b8 2,0\n.b64 $L__func_begin0\n"
+                       ".b32 .debug_abbrev\n}\n.section .debug_loc {\t}\n.section .debug_macinfo\n{\n.b8 0\n\n}\n");
   CHECK(M.Functions.size() == 1);
   CHECK(M.Globals.empty());
+  Module N = parseOk(Header + ".section .nv.custom.data\n{\n.b8 1\n}\n.global .u32 after;\n");
+  REQUIRE(N.Globals.size() == 1);
+  CHECK(N.Globals[0].Name == "after");
+  CHECK_THAT(parseErr(Header + ".section .debug_info\n{\n.b8 1\n"), Catch::Contains("unterminated .section"));
 }
 
 TEST_CASE("ast helpers", "[ptx][parser]") {
@@ -626,7 +697,8 @@ TEST_CASE("ast helpers", "[ptx][parser]") {
 TEST_CASE("parse errors name what was expected and found", "[ptx][parser]") {
   CHECK_THAT(parseErr(Header + ".entry k() { add.s32 %r1, %r2 %r3; }"),
              Catch::Contains("t.ptx:4:31: expected ';' at the end of the instruction, found identifier '%r3'"));
-  CHECK_THAT(parseErr(Header + ".entry k() { ret;"), Catch::Contains("expected '}'") && Catch::Contains("end of input"));
+  CHECK_THAT(parseErr(Header + ".entry k() { ret;"),
+             Catch::Contains("expected '}'") && Catch::Contains("end of input"));
   CHECK_THAT(parseErr(Header + ".global .u32;"), Catch::Contains("t.ptx:4:13: expected a variable name, found ';'"));
   CHECK_THAT(parseErr(Header + ".global x;"), Catch::Contains("expected a type"));
   CHECK_THAT(parseErr(Header + ".bogus 1;"), Catch::Contains("unknown directive '.bogus'"));
@@ -638,4 +710,9 @@ TEST_CASE("parse errors name what was expected and found", "[ptx][parser]") {
   CHECK_THAT(parseErr(".target sm_80\n"), Catch::Contains("expected '.version'"));
   CHECK_THAT(parseErr(Header + ".global .align 3 .u32 x;"), Catch::Contains("power of two"));
   CHECK_THAT(parseErr(Header + ".reg .u32 x;"), Catch::Contains("module scope"));
+  CHECK_THAT(parseErr(Header + ".entry k() { call (r), (a); }"),
+             Catch::Contains("t.ptx:4:14: expected a function name or register as the call target"));
+  CHECK_THAT(parseErr(Header + ".entry k() { call foo, (a), 5; }"),
+             Catch::Contains("t.ptx:4:29: expected a prototype or .calltargets label"));
+  CHECK_THAT(parseErr(Header + ".entry k() { call foo, (a), p, q; }"), Catch::Contains("too many operands"));
 }
