@@ -58,6 +58,7 @@ enum cushim_hal_kernel_flags {
   CUSHIM_HAL_KERNEL_USES_BARRIERS = 1u << 0,   /* bar/barrier instructions may execute */
   CUSHIM_HAL_KERNEL_USES_WARP_OPS = 1u << 1,   /* shfl/vote/match/redux/activemask/bar.warp */
   CUSHIM_HAL_KERNEL_USES_GRID_SYNC = 1u << 2,  /* needs all blocks resident (cooperative launch) */
+  CUSHIM_HAL_KERNEL_MAY_SPIN = 1u << 3,        /* has loops that may wait for other threads (calls __cushim_yield) */
 };
 
 typedef struct cushim_hal_kernel_desc {

@@ -81,6 +81,14 @@ uint64_t __cushim_clock64(cushim_thread_ctx *ctx);
 uint64_t __cushim_globaltimer(cushim_thread_ctx *ctx);
 void __cushim_nanosleep(cushim_thread_ctx *ctx, uint32_t ns);
 
+/* Independent thread scheduling: called on the back-edge of every loop that may wait for another thread (a
+ * spin-wait on memory, a lock taken with atom.cas, a grid barrier). An engine that runs one thread at a time lets
+ * the other threads (and blocks) make progress; an engine with real parallel threads may return at once. */
+void __cushim_yield(cushim_thread_ctx *ctx);
+/* %envreg0..31 (values the driver hands to a launch). %envreg1:%envreg2 is the address of the grid workspace
+ * (struct { uint32_t size; uint32_t barrier; }) that cooperative_groups' grid.sync() counts arrivals in. */
+uint32_t __cushim_envreg(cushim_thread_ctx *ctx, uint32_t index);
+
 /* Thread termination from anywhere (exit inside a device function); never returns. */
 void __cushim_exit(cushim_thread_ctx *ctx);
 /* trap / brkpt: abort the whole launch with a kernel fault; never returns. */

@@ -2,6 +2,7 @@
 #include "core/Context.h"
 
 #include "core/Device.h"
+#include "core/Event.h"
 #include "core/Handles.h"
 #include "core/MemoryMap.h"
 #include "core/Module.h"
@@ -9,6 +10,7 @@
 #include "hal/Hal.h"
 #include "support/Log.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace cushim::core {
@@ -33,7 +35,14 @@ Expected<Context *> Context::create(Device &Dev, unsigned Flags, bool IsPrimary)
     delete Ctx;
     return E;
   }
-  Ctx->Null = new Stream(*Ctx, Queue, 0, 0);
+  Ctx->Null = new Stream(*Ctx, Queue, 0, 0, Stream::Kind::Legacy);
+  if (Error E = hal::check(Ops.event_create(Ctx->Hal, CU_EVENT_DISABLE_TIMING, &Ctx->StatusProbe), "event_create");
+      E.isError()) {
+    delete Ctx->Null;
+    Ops.context_destroy(Ctx->Hal);
+    delete Ctx;
+    return E;
+  }
   contexts().add(Ctx);
   CUSHIM_LOG_DEBUG("created {} context {} on device {}", IsPrimary ? "primary" : "", static_cast<void *>(Ctx),
                    Dev.ordinal());
@@ -43,21 +52,22 @@ Expected<Context *> Context::create(Device &Dev, unsigned Flags, bool IsPrimary)
 Error Context::teardown() {
   Error First = synchronize();
   std::set<Module *> OldModules;
-  std::set<Stream *> OldStreams;
+  std::set<Event *> OldEvents;
   {
     std::lock_guard<std::mutex> G(Mutex);
     OldModules.swap(Modules);
-    OldStreams.swap(Streams);
+    OldEvents.swap(Events);
   }
   for (Module *M : OldModules)
     (void)Module::unload(M);
-  for (Stream *S : OldStreams)
-    (void)Stream::destroy(S);
-  if (Null) {
-    (void)hal::check(hal::ops().queue_destroy(Null->hal()), "queue_destroy");
-    delete Null;
-    Null = nullptr;
-  }
+  Stream::destroyAllOf(*this); // created and per-thread streams
+  delete Null;                 // destroys its queue
+  Null = nullptr;
+  // Events die with their context, as on CUDA; their handles become invalid.
+  for (Event *E : OldEvents)
+    (void)Event::destroy(E);
+  if (StatusProbe)
+    (void)hal::ops().event_destroy(StatusProbe);
   // Memory of a destroyed context is freed, as on CUDA.
   for (;;) {
     std::optional<Allocation> A = memory_map::findOwnedBy(this);
@@ -71,7 +81,26 @@ Error Context::teardown() {
   return Error::success(); // a sticky kernel error dies with its context
 }
 
+static std::mutex HooksMutex;
+static std::vector<ContextDestroyHook> &destroyHooks() {
+  static auto *Hooks = new std::vector<ContextDestroyHook>();
+  return *Hooks;
+}
+
+void addContextDestroyHook(ContextDestroyHook Hook) {
+  std::lock_guard<std::mutex> G(HooksMutex);
+  if (std::find(destroyHooks().begin(), destroyHooks().end(), Hook) == destroyHooks().end())
+    destroyHooks().push_back(Hook);
+}
+
 Error Context::destroy(Context *Ctx) {
+  std::vector<ContextDestroyHook> Hooks;
+  {
+    std::lock_guard<std::mutex> G(HooksMutex);
+    Hooks = destroyHooks();
+  }
+  for (ContextDestroyHook Hook : Hooks)
+    Hook(*Ctx);
   contexts().remove(Ctx);
   Error E = Ctx->teardown();
   delete Ctx;
@@ -99,21 +128,47 @@ Error Context::free(void *Ptr) {
   return Sync;
 }
 
+Error Context::memoryInfo(size_t *Free, size_t *Total) const {
+  uint64_t F = 0, T = 0;
+  CUSHIM_TRY(hal::check(hal::ops().mem_info(Dev.halIndex(), &F, &T), "mem_info"));
+  if (Free)
+    *Free = static_cast<size_t>(F);
+  if (Total)
+    *Total = static_cast<size_t>(T);
+  return Error::success();
+}
+
 Error Context::synchronize() {
+  // Waits on every queue without the stream lock: holding it across the wait would stall other threads'
+  // submissions (which their own progress, and so ours, may depend on). Pins keep the streams alive meanwhile.
   std::vector<Stream *> All;
   {
-    std::lock_guard<std::mutex> G(Mutex);
-    All.assign(Streams.begin(), Streams.end());
+    std::lock_guard<std::mutex> G(StreamMutex);
+    if (Null)
+      All.push_back(Null);
+    All.insert(All.end(), Streams.begin(), Streams.end());
+    for (Stream *S : All)
+      S->pin();
   }
-  Error First = Null ? Null->synchronize() : Error::success();
+  Error First;
   for (Stream *S : All) {
-    Error E = S->synchronize();
-    if (!First.isError())
-      First = std::move(E);
+    Error R = hal::check(hal::ops().queue_synchronize(S->hal()), "queue_synchronize");
+    S->unpin();
+    if (R.isError() && !First.isError())
+      First = std::move(R);
   }
-  if (First.isError())
+  if (First.isError()) {
+    setStickyError(First);
     return First;
+  }
   return stickyError();
+}
+
+CUresult Context::asyncStatus() {
+  if (Error E = stickyError(); E.isError())
+    return E.code();
+  // The probe was never recorded, so this returns at once with the backend's sticky error for the context.
+  return static_cast<CUresult>(hal::ops().event_synchronize(StatusProbe));
 }
 
 Error Context::stickyError() const {
@@ -140,12 +195,20 @@ void Context::removeModule(Module *M) {
   Modules.erase(M);
 }
 void Context::addStream(Stream *S) {
-  std::lock_guard<std::mutex> G(Mutex);
+  std::lock_guard<std::mutex> G(StreamMutex);
   Streams.insert(S);
 }
 void Context::removeStream(Stream *S) {
-  std::lock_guard<std::mutex> G(Mutex);
+  std::lock_guard<std::mutex> G(StreamMutex);
   Streams.erase(S);
+}
+void Context::addEvent(Event *E) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Events.insert(E);
+}
+void Context::removeEvent(Event *E) {
+  std::lock_guard<std::mutex> G(Mutex);
+  Events.erase(E);
 }
 
 // --- The per-thread context stack -------------------------------------------------------------------------------

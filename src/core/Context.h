@@ -15,6 +15,7 @@
 namespace cushim::core {
 
 class Device;
+class Event;
 class Module;
 class Stream;
 
@@ -38,8 +39,16 @@ public:
   Expected<void *> allocate(size_t Bytes, int Kind);
   Error free(void *Ptr);
 
-  // Waits for all work of all streams; returns (and keeps) a sticky kernel error.
+  // cuMemGetInfo / cudaMemGetInfo: what the backend reports for the context's device (either pointer may be NULL).
+  Error memoryInfo(size_t *Free, size_t *Total) const;
+
+  // Waits for all work of all streams (created, per-thread and legacy); returns (and keeps) a sticky kernel error.
+  // Other threads may keep submitting meanwhile: only the work queued when the call began is waited for.
   Error synchronize();
+
+  // The status a stream callback reports: the sticky error of the context, including a kernel fault the backend
+  // has seen but no synchronising call has returned yet.
+  CUresult asyncStatus();
 
   // A kernel fault makes the context unusable, as on CUDA: every later call returns it.
   Error stickyError() const;
@@ -49,6 +58,13 @@ public:
   void removeModule(Module *M);
   void addStream(Stream *S);
   void removeStream(Stream *S);
+  void addEvent(Event *E);
+  void removeEvent(Event *E);
+
+  // Guards the stream set and the streams' ordering state (Stream::submit); held only briefly, never across a wait.
+  std::mutex &streamMutex() { return StreamMutex; }
+  // The created and per-thread streams (not the legacy one); streamMutex() must be held.
+  const std::set<Stream *> &streamsLocked() const { return Streams; }
 
 private:
   Context(Device &Dev, unsigned Flags, bool IsPrimary) : Dev(Dev), Flags(Flags), IsPrimary(IsPrimary) {}
@@ -61,12 +77,21 @@ private:
   cushim_hal_context Hal = nullptr;
   Stream *Null = nullptr;
 
+  cushim_hal_event StatusProbe = nullptr; // never recorded: synchronising it returns the backend's sticky error
+
   mutable std::mutex Mutex;
   std::set<Module *> Modules;
+  std::set<Event *> Events;
+  std::mutex StreamMutex;
   std::set<Stream *> Streams;
   CUresult Sticky = CUDA_SUCCESS;
   std::string StickyMessage;
 };
+
+// Called for every context just before it is torn down, while its handle is still valid (the static cudart's
+// context-local storage destructors run from here).
+using ContextDestroyHook = void (*)(Context &Ctx);
+CUSHIM_API void addContextDestroyHook(ContextDestroyHook Hook);
 
 // Validates an application handle: the live context, or nullptr.
 CUSHIM_API Context *lookupContext(CUcontext Handle);

@@ -127,7 +127,7 @@ Expected<int> Device::attribute(CUdevice_attribute Attribute) const {
   case CU_DEVICE_ATTRIBUTE_CONCURRENT_MANAGED_ACCESS: return Info.concurrent_managed_access;
   case CU_DEVICE_ATTRIBUTE_COMPUTE_PREEMPTION_SUPPORTED: return 1;
   case CU_DEVICE_ATTRIBUTE_CAN_USE_HOST_POINTER_FOR_REGISTERED_MEM: return 1;
-  case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: return 0; // arrives with cooperative launches (SIMT issue)
+  case CU_DEVICE_ATTRIBUTE_COOPERATIVE_LAUNCH: return 1; // grids up to the occupancy limit are co-resident
   case CU_DEVICE_ATTRIBUTE_COOPERATIVE_MULTI_DEVICE_LAUNCH: return 0;
   case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: return L.SharedPerBlockOptin;
   case CU_DEVICE_ATTRIBUTE_CAN_FLUSH_REMOTE_WRITES: return 0;

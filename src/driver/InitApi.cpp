@@ -1,5 +1,6 @@
 // Initialisation, versions and error strings of the driver API.
 #include "driver/DriverApi.h"
+#include "driver/ExportTables.h"
 
 #include "support/ErrorTables.h"
 
@@ -8,6 +9,8 @@ using namespace cushim;
 CUSHIM_EXPORT CUresult cuInit(unsigned int Flags) {
   ApiTrace T("cuInit");
   T.args("Flags={}", Flags);
+  // The static cudart keeps per-context state in context-local storage; its destructors run when a context dies.
+  core::addContextDestroyHook([](core::Context &Ctx) { driver::destroyContextLocalStorage(Ctx.handle()); });
   return T.done(core::initialize(Flags));
 }
 

@@ -1,5 +1,6 @@
 // Linear device memory (cuMemAlloc, cuMemFree, cuMemcpy*, cuMemset*, cuMemGetInfo).
 #include "driver/DriverApi.h"
+#include "driver/DriverStream.h"
 
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
@@ -64,13 +65,7 @@ CUSHIM_EXPORT CUresult cuMemGetInfo_v2(size_t *Free, size_t *Total) {
     auto Ctx = requireContext("cuMemGetInfo");
     if (!Ctx)
       return Ctx.takeError();
-    uint64_t F = 0, Tot = 0;
-    CUSHIM_TRY(hal::check(hal::ops().mem_info((*Ctx)->device().halIndex(), &F, &Tot), "mem_info"));
-    if (Free)
-      *Free = F;
-    if (Total)
-      *Total = Tot;
-    return Error::success();
+    return (*Ctx)->memoryInfo(Free, Total);
   });
 }
 
@@ -168,4 +163,178 @@ CUSHIM_EXPORT CUresult cuMemGetAddressRange_v2(CUdeviceptr *Pbase, size_t *Psize
       *Psize = A->Size;
     return Error::success();
   });
+}
+
+// ---- Stream-ordered copies and fills (docs/STREAMS.md) ---------------------------------------------------------
+// The _ptds/_ptsz entry points are what CUDA_API_PER_THREAD_DEFAULT_STREAM programs call: there, stream 0 is the
+// calling thread's per-thread stream instead of the legacy one.
+
+namespace {
+enum class CopyCheck { DeviceDst, DeviceSrc, DeviceBoth, Unified };
+} // namespace
+
+static Error copyOn(const char *Api, void *Dst, const void *Src, size_t Bytes, CopyCheck Check, CUstream Stream,
+                    bool PerThread, bool Async) {
+  CUSHIM_TRY(requireInit());
+  auto S = driverStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  if (Bytes == 0)
+    return Error::success();
+  if (!Dst || !Src)
+    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": NULL pointer");
+  if (Check == CopyCheck::DeviceDst || Check == CopyCheck::DeviceBoth)
+    CUSHIM_TRY(checkDeviceRange(Api, "destination", reinterpret_cast<CUdeviceptr>(Dst), Bytes));
+  if (Check == CopyCheck::DeviceSrc || Check == CopyCheck::DeviceBoth)
+    CUSHIM_TRY(checkDeviceRange(Api, "source", reinterpret_cast<CUdeviceptr>(Src), Bytes));
+  // Unified copies (cuMemcpy, cuMemcpyAsync) infer the direction from the addresses, host memory included.
+  return Async ? (*S)->copyAsync(Dst, Src, Bytes) : (*S)->copySync(Dst, Src, Bytes);
+}
+
+static Error fillOn(const char *Api, CUdeviceptr Dst, uint32_t Value, unsigned ElementSize, size_t Count,
+                    CUstream Stream, bool PerThread) {
+  CUSHIM_TRY(requireInit());
+  auto S = driverStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  if (Count == 0)
+    return Error::success();
+  if (Dst % ElementSize != 0)
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("{}: destination {:#x} is not {}-byte aligned", Api, Dst, ElementSize));
+  CUSHIM_TRY(checkDeviceRange(Api, "destination", Dst, Count * ElementSize));
+  return (*S)->fill(ptr(Dst), Value, ElementSize, Count);
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyHtoD_v2_ptds(CUdeviceptr Dst, const void *Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyHtoD_v2_ptds");
+  T.args("dst={:#x} src={} bytes={}", Dst, Src, Bytes);
+  return T.done(copyOn("cuMemcpyHtoD_v2_ptds", ptr(Dst), Src, Bytes, CopyCheck::DeviceDst, nullptr, true, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoH_v2_ptds(void *Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyDtoH_v2_ptds");
+  T.args("dst={} src={:#x} bytes={}", Dst, Src, Bytes);
+  return T.done(copyOn("cuMemcpyDtoH_v2_ptds", Dst, ptr(Src), Bytes, CopyCheck::DeviceSrc, nullptr, true, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoD_v2_ptds(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpyDtoD_v2_ptds");
+  T.args("dst={:#x} src={:#x} bytes={}", Dst, Src, Bytes);
+  return T.done(copyOn("cuMemcpyDtoD_v2_ptds", ptr(Dst), ptr(Src), Bytes, CopyCheck::DeviceBoth, nullptr, true, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpy(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpy");
+  T.args("dst={:#x} src={:#x} bytes={}", Dst, Src, Bytes);
+  return T.done(copyOn("cuMemcpy", ptr(Dst), ptr(Src), Bytes, CopyCheck::Unified, nullptr, false, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpy_ptds(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes) {
+  ApiTrace T("cuMemcpy_ptds");
+  T.args("dst={:#x} src={:#x} bytes={}", Dst, Src, Bytes);
+  return T.done(copyOn("cuMemcpy_ptds", ptr(Dst), ptr(Src), Bytes, CopyCheck::Unified, nullptr, true, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyAsync(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyAsync");
+  T.args("dst={:#x} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyAsync", ptr(Dst), ptr(Src), Bytes, CopyCheck::Unified, HStream, false, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyHtoDAsync_v2(CUdeviceptr Dst, const void *Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyHtoDAsync_v2");
+  T.args("dst={:#x} src={} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyHtoDAsync_v2", ptr(Dst), Src, Bytes, CopyCheck::DeviceDst, HStream, false, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoHAsync_v2(void *Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyDtoHAsync_v2");
+  T.args("dst={} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyDtoHAsync_v2", Dst, ptr(Src), Bytes, CopyCheck::DeviceSrc, HStream, false, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoDAsync_v2(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyDtoDAsync_v2");
+  T.args("dst={:#x} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyDtoDAsync_v2", ptr(Dst), ptr(Src), Bytes, CopyCheck::DeviceBoth, HStream, false, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyAsync_ptsz(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyAsync_ptsz");
+  T.args("dst={:#x} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyAsync_ptsz", ptr(Dst), ptr(Src), Bytes, CopyCheck::Unified, HStream, true, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyHtoDAsync_v2_ptsz(CUdeviceptr Dst, const void *Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyHtoDAsync_v2_ptsz");
+  T.args("dst={:#x} src={} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyHtoDAsync_v2_ptsz", ptr(Dst), Src, Bytes, CopyCheck::DeviceDst, HStream, true, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoHAsync_v2_ptsz(void *Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyDtoHAsync_v2_ptsz");
+  T.args("dst={} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(copyOn("cuMemcpyDtoHAsync_v2_ptsz", Dst, ptr(Src), Bytes, CopyCheck::DeviceSrc, HStream, true, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemcpyDtoDAsync_v2_ptsz(CUdeviceptr Dst, CUdeviceptr Src, size_t Bytes, CUstream HStream) {
+  ApiTrace T("cuMemcpyDtoDAsync_v2_ptsz");
+  T.args("dst={:#x} src={:#x} bytes={} stream={}", Dst, Src, Bytes, static_cast<void *>(HStream));
+  return T.done(
+      copyOn("cuMemcpyDtoDAsync_v2_ptsz", ptr(Dst), ptr(Src), Bytes, CopyCheck::DeviceBoth, HStream, true, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD8_v2_ptds(CUdeviceptr Dst, unsigned char Value, size_t N) {
+  ApiTrace T("cuMemsetD8_v2_ptds");
+  T.args("dst={:#x} uc={} N={}", Dst, Value, N);
+  return T.done(fillOn("cuMemsetD8_v2_ptds", Dst, Value, 1, N, nullptr, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD8Async(CUdeviceptr Dst, unsigned char Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD8Async");
+  T.args("dst={:#x} uc={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD8Async", Dst, Value, 1, N, HStream, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD8Async_ptsz(CUdeviceptr Dst, unsigned char Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD8Async_ptsz");
+  T.args("dst={:#x} uc={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD8Async_ptsz", Dst, Value, 1, N, HStream, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD16_v2_ptds(CUdeviceptr Dst, unsigned short Value, size_t N) {
+  ApiTrace T("cuMemsetD16_v2_ptds");
+  T.args("dst={:#x} us={} N={}", Dst, Value, N);
+  return T.done(fillOn("cuMemsetD16_v2_ptds", Dst, Value, 2, N, nullptr, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD16Async(CUdeviceptr Dst, unsigned short Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD16Async");
+  T.args("dst={:#x} us={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD16Async", Dst, Value, 2, N, HStream, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD16Async_ptsz(CUdeviceptr Dst, unsigned short Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD16Async_ptsz");
+  T.args("dst={:#x} us={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD16Async_ptsz", Dst, Value, 2, N, HStream, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD32_v2_ptds(CUdeviceptr Dst, unsigned int Value, size_t N) {
+  ApiTrace T("cuMemsetD32_v2_ptds");
+  T.args("dst={:#x} ui={} N={}", Dst, Value, N);
+  return T.done(fillOn("cuMemsetD32_v2_ptds", Dst, Value, 4, N, nullptr, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD32Async(CUdeviceptr Dst, unsigned int Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD32Async");
+  T.args("dst={:#x} ui={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD32Async", Dst, Value, 4, N, HStream, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemsetD32Async_ptsz(CUdeviceptr Dst, unsigned int Value, size_t N, CUstream HStream) {
+  ApiTrace T("cuMemsetD32Async_ptsz");
+  T.args("dst={:#x} ui={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
+  return T.done(fillOn("cuMemsetD32Async_ptsz", Dst, Value, 4, N, HStream, true));
 }

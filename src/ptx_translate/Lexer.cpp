@@ -1,6 +1,7 @@
 // The PTX lexer: one pass over the text with a hand-written scanner (no regex), producing views into the source.
 #include "ptx_translate/Lexer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <limits>
 #include <string>
@@ -86,7 +87,7 @@ public:
       return makeError(CUDA_ERROR_INVALID_PTX, std::string(SourceName) + ": PTX text is larger than 4 GiB");
     std::vector<Token> Tokens;
     // Roughly one token per 4 bytes of typical compiler output; avoids most regrowth.
-    Tokens.reserve(Text.size() / 4 + 16);
+    Tokens.reserve(std::min<size_t>(Text.size() / 4, size_t(1) << 24) + 16);
     while (true) {
       if (Error E = skipSpaceAndComments(); E.isError())
         return E;

@@ -1,5 +1,8 @@
 // Function bodies: scopes and declarations, operand access, predication, labels and branches, calls and returns.
 #include "ptx_translate/LowerInternal.h"
+#include "ptx_translate/LowerYield.h"
+
+#include "cuda_shim/hal.h"
 
 #include <llvm/IR/Constants.h>
 
@@ -252,7 +255,48 @@ void FunctionLowering::emitReturn() {
   B.CreateRetVoid();
 }
 
+// Whether a kernel can reach a loop with a yield point (the call-graph closure; every function when it makes
+// indirect calls). Device functions defined after the kernel (nvcc puts the math library's slow paths last) are
+// lowered now, so their loops are judged by the same analysis; run() skips them when lowerModule gets there.
+static Expected<bool> kernelMaySpin(ModuleState &MS, const std::string &Kernel) {
+  std::set<std::string> Reach;
+  std::vector<std::string> Work{Kernel};
+  bool Indirect = false;
+  while (!Work.empty()) {
+    std::string N = Work.back();
+    Work.pop_back();
+    if (!Reach.insert(N).second)
+      continue;
+    auto S = MS.Summaries.find(N);
+    if (S == MS.Summaries.end())
+      continue;
+    Indirect |= S->second.IndirectCalls;
+    for (const auto &C : S->second.Callees)
+      Work.push_back(C);
+  }
+  if (Indirect)
+    for (const auto &[N, Ast] : MS.FunctionAsts)
+      Reach.insert(N);
+  bool MaySpin = false;
+  for (const auto &N : Reach) {
+    auto Fi = MS.Functions.find(N);
+    auto Ai = MS.FunctionAsts.find(N);
+    if (Fi == MS.Functions.end() || Ai == MS.FunctionAsts.end())
+      continue;
+    llvm::Function *Fn = Fi->second;
+    const Function &Ast = *Ai->second;
+    if (Fn->isDeclaration() && Ast.Body && !Ast.IsEntry) {
+      FunctionLowering FL(MS, Ast, Fn, nullptr, MS.CommonSharedOffsets, 0);
+      CUSHIM_TRY(FL.run());
+    }
+    MaySpin |= Fn->hasFnAttribute(MaySpinAttr);
+  }
+  return MaySpin;
+}
+
 Error FunctionLowering::run() {
+  if (!Fn->empty())
+    return Error::success(); // a device function already lowered for kernelMaySpin()
   EntryBB = llvm::BasicBlock::Create(Ctx, "entry", Fn);
   AllocaB.SetInsertPoint(EntryBB);
   auto *Body = llvm::BasicBlock::Create(Ctx, "body", Fn);
@@ -269,6 +313,16 @@ Error FunctionLowering::run() {
       llvm::IRBuilder<> T(&BB);
       T.CreateUnreachable();
     }
+  insertSpinYields(*Fn, Ctx_);
+  if (KI) {
+    auto MaySpin = kernelMaySpin(MS, F.Name);
+    if (!MaySpin)
+      return MaySpin.takeError();
+    if (*MaySpin)
+      // KI is the kernel's descriptor under construction in lowerModule (a non-const object); the flag belongs to
+      // the call-graph closure there and moves once Lowering.cpp computes it (see docs/SIMT.md).
+      const_cast<KernelInfo *>(KI)->Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
+  }
   return Error::success();
 }
 

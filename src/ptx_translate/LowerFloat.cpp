@@ -16,6 +16,74 @@ llvm::Value *FunctionLowering::intrinsic(llvm::Intrinsic::ID Id, llvm::ArrayRef<
   return B.CreateIntrinsic(Id, {Ty}, Args);
 }
 
+// PTX min/max on any float type, scalar or packed (per element), from the manual's pseudo-code:
+//   .xorsign.abs: s = sign(a) ^ sign(b), a = |a|, b = |b|;
+//   both NaN, or .NaN with either NaN: canonical NaN; one NaN: the other operand; else the smaller/larger with
+//   -0 < +0; .xorsign.abs then sets the sign of a non-NaN result to s.
+// CanonNan is the bit pattern of the type's canonical NaN (per element).
+static llvm::Value *ptxMinMax(FunctionLowering &L, llvm::Value *A, llvm::Value *Bv, bool IsMin, bool NanMode,
+                              bool XorSignAbs, uint64_t CanonNan) {
+  auto &B = L.B;
+  llvm::Type *Ty = A->getType();
+  llvm::Type *ETy = Ty->getScalarType();
+  unsigned EW = ETy->getPrimitiveSizeInBits().getFixedValue();
+  llvm::Type *IETy = B.getIntNTy(EW);
+  llvm::Type *ITy = IETy;
+  if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Ty))
+    ITy = llvm::FixedVectorType::get(IETy, VT->getNumElements());
+  auto bits = [&](llvm::Value *V) { return B.CreateBitCast(V, ITy); };
+  auto flt = [&](llvm::Value *V) { return B.CreateBitCast(V, Ty); };
+  llvm::Value *SignMask = llvm::ConstantInt::get(ITy, llvm::APInt::getSignMask(EW));
+  llvm::Value *XorSign = nullptr;
+  if (XorSignAbs) {
+    XorSign = B.CreateAnd(B.CreateXor(bits(A), bits(Bv)), SignMask);
+    llvm::Value *NotSign = B.CreateNot(SignMask);
+    A = flt(B.CreateAnd(bits(A), NotSign));
+    Bv = flt(B.CreateAnd(bits(Bv), NotSign));
+  }
+  // Compare in a type the host handles natively (exact for half/bfloat).
+  llvm::Value *CA = A, *CB = Bv;
+  if (EW < 32) {
+    llvm::Type *FTy = B.getFloatTy();
+    if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Ty))
+      FTy = llvm::FixedVectorType::get(B.getFloatTy(), VT->getNumElements());
+    CA = B.CreateFPExt(A, FTy);
+    CB = B.CreateFPExt(Bv, FTy);
+  }
+  llvm::Value *ANan = B.CreateFCmpUNO(CA, CA), *BNan = B.CreateFCmpUNO(CB, CB);
+  llvm::Value *Lt = IsMin ? B.CreateFCmpOLT(CA, CB) : B.CreateFCmpOGT(CA, CB);
+  llvm::Value *Gt = IsMin ? B.CreateFCmpOGT(CA, CB) : B.CreateFCmpOLT(CA, CB);
+  // Equal values differ at most in the sign of zero: OR of the bits gives -0 (min), AND gives +0 (max).
+  llvm::Value *Eq = flt(IsMin ? B.CreateOr(bits(A), bits(Bv)) : B.CreateAnd(bits(A), bits(Bv)));
+  llvm::Value *R = B.CreateSelect(Lt, A, B.CreateSelect(Gt, Bv, Eq));
+  llvm::Value *Canon = flt(llvm::ConstantInt::get(ITy, CanonNan));
+  llvm::Value *RNan;
+  if (NanMode) {
+    RNan = B.CreateOr(ANan, BNan);
+    R = B.CreateSelect(RNan, Canon, R);
+  } else {
+    RNan = B.CreateAnd(ANan, BNan);
+    R = B.CreateSelect(ANan, Bv, B.CreateSelect(BNan, A, R));
+    R = B.CreateSelect(RNan, Canon, R);
+  }
+  if (XorSignAbs)
+    R = B.CreateSelect(RNan, R, flt(B.CreateOr(bits(R), XorSign)));
+  return R;
+}
+
+// Flushes f16 subnormals (exponent field 0) to a zero of the same sign, per element.
+static llvm::Value *flushHalfDenormal(FunctionLowering &L, llvm::Value *V) {
+  auto &B = L.B;
+  llvm::Type *Ty = V->getType();
+  llvm::Type *ITy = B.getInt16Ty();
+  if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Ty))
+    ITy = llvm::FixedVectorType::get(ITy, VT->getNumElements());
+  llvm::Value *X = B.CreateBitCast(V, ITy);
+  llvm::Value *Sub =
+      B.CreateICmpEQ(B.CreateAnd(X, llvm::ConstantInt::get(ITy, 0x7c00)), llvm::ConstantInt::get(ITy, 0));
+  return B.CreateBitCast(B.CreateSelect(Sub, B.CreateAnd(X, llvm::ConstantInt::get(ITy, 0x8000)), X), Ty);
+}
+
 std::string FunctionLowering::roundingMode(const Instruction &I) const {
   static const char *Modes[] = {"rn", "rz", "rm", "rp", "rni", "rzi", "rmi", "rpi", "rna", "rs"};
   for (const auto &M : I.Mods)
@@ -272,28 +340,16 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
   }
 
   if (Op == "min" || Op == "max") {
-    if (I.hasMod("xorsign"))
+    bool XorSign = I.hasMod("xorsign") || I.hasMod("abs");
+    if (XorSign && (!I.hasMod("xorsign") || !I.hasMod("abs") || T != ScalarType::F32))
       return unsupported(I);
+    if (I.Operands.size() != 3)
+      return unsupported(I); // the three-input form min.f32 d, a, b, c
     IN(A, 1);
     IN(Bv, 2);
-    bool IsMin = Op == "min";
-    llvm::Value *ANan = B.CreateFCmpUNO(A, A), *BNan = B.CreateFCmpUNO(Bv, Bv);
-    llvm::Value *Lt = IsMin ? B.CreateFCmpOLT(A, Bv) : B.CreateFCmpOGT(A, Bv);
-    llvm::Value *Gt = IsMin ? B.CreateFCmpOGT(A, Bv) : B.CreateFCmpOLT(A, Bv);
-    // Equal values: +0/-0 order as -0 < +0.
-    llvm::Value *AB = toBits(A), *BBits = toBits(Bv);
-    llvm::Value *Eq = fromBits(IsMin ? B.CreateOr(AB, BBits) : B.CreateAnd(AB, BBits), Ty);
-    llvm::Value *R = B.CreateSelect(Lt, A, B.CreateSelect(Gt, Bv, Eq));
-    llvm::Value *CanonNan = llvm::ConstantFP::get(Ty, llvm::APFloat::getQNaN(Ty->getFltSemantics()));
-    if (T == ScalarType::F32)
-      CanonNan = fromBits(B.getInt32(0x7fffffff), Ty);
-    if (I.hasMod("NaN")) {
-      R = B.CreateSelect(B.CreateOr(ANan, BNan), CanonNan, R);
-    } else {
-      R = B.CreateSelect(ANan, Bv, B.CreateSelect(BNan, A, R));
-      R = B.CreateSelect(B.CreateAnd(ANan, BNan), CanonNan, R);
-    }
-    return out(R);
+    // Canonical NaN: 0x7fffffff for f32; f64 gives the default quiet NaN.
+    uint64_t Canon = T == ScalarType::F32 ? 0x7fffffffull : 0x7ff8000000000000ull;
+    return out(ptxMinMax(*this, A, Bv, Op == "min", I.hasMod("NaN"), XorSign, Canon));
   }
 
   if (Op == "testp") {
@@ -383,15 +439,23 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
     return write(I, 0, Op == "neg" ? B.CreateFNeg(*A) : intrinsic(llvm::Intrinsic::fabs, {*A}), T);
   }
   if (Op == "min" || Op == "max") {
+    bool XorSign = I.hasMod("xorsign") || I.hasMod("abs");
+    if (XorSign && (!I.hasMod("xorsign") || !I.hasMod("abs")))
+      return unsupported(I);
     auto A = in(1);
     if (!A)
       return A.takeError();
     auto Bv = in(2);
     if (!Bv)
       return Bv.takeError();
-    llvm::Intrinsic::ID Id = I.hasMod("NaN") ? (Op == "min" ? llvm::Intrinsic::minimum : llvm::Intrinsic::maximum)
-                                             : (Op == "min" ? llvm::Intrinsic::minnum : llvm::Intrinsic::maxnum);
-    return write(I, 0, intrinsic(Id, {*A, *Bv}), T);
+    llvm::Value *X = *A, *Y = *Bv;
+    bool IsF16 = T == ScalarType::F16 || T == ScalarType::F16x2;
+    if (I.hasMod("ftz") && IsF16) {
+      X = flushHalfDenormal(*this, X);
+      Y = flushHalfDenormal(*this, Y);
+    }
+    // The canonical NaN of f16 and bf16 is 0x7fff.
+    return write(I, 0, ptxMinMax(*this, X, Y, Op == "min", I.hasMod("NaN"), XorSign, 0x7fff), T);
   }
   if (Op == "ex2" || Op == "tanh" || Op == "rcp" || Op == "sqrt" || Op == "rsqrt" || Op == "lg2" || Op == "sin" ||
       Op == "cos") {

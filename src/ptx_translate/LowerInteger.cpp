@@ -350,6 +350,88 @@ Error FunctionLowering::lowerInteger(const Instruction &I) {
     return write(I, 0, R, T);
   }
 
+  if (Op == "bmsk") {
+    // PTX pseudo-code: mask0 = ~0 << (a & 31); mask1 = ~0 << ((a & 31) + (b & 31)) unless the sum, a (.clamp) or
+    // b (.clamp) overflows (mask1 = 0), or b & 31 == 0 (mask1 = ~0); d = mask0 & ~mask1.
+    bool Clamp = I.hasMod("clamp");
+    if (Clamp == I.hasMod("wrap") || W != 32)
+      return unsupported(I);
+    READ(A, 1, ScalarType::U32);
+    READ(Bv, 2, ScalarType::U32);
+    llvm::Value *A1 = B.CreateAnd(A, 31), *B1 = B.CreateAnd(Bv, 31);
+    llvm::Value *Ones = B.getInt32(0xffffffffu);
+    llvm::Value *Mask0 = B.CreateShl(Ones, A1);
+    llvm::Value *Sum = B.CreateAdd(A1, B1);
+    llvm::Value *Overflow = B.CreateICmpUGE(Sum, B.getInt32(32));
+    if (Clamp) {
+      llvm::Value *PosOvf = B.CreateICmpUGE(A, B.getInt32(32));
+      Mask0 = B.CreateSelect(PosOvf, B.getInt32(0), Mask0);
+      Overflow = B.CreateOr(Overflow, B.CreateOr(PosOvf, B.CreateICmpUGE(Bv, B.getInt32(32))));
+    }
+    llvm::Value *SumSafe = B.CreateSelect(Overflow, B.getInt32(0), Sum);
+    llvm::Value *Mask1 = B.CreateSelect(
+        Overflow, B.getInt32(0), B.CreateSelect(B.CreateICmpEQ(B1, B.getInt32(0)), Ones, B.CreateShl(Ones, SumSafe)));
+    return write(I, 0, B.CreateAnd(Mask0, B.CreateNot(Mask1)), ScalarType::B32);
+  }
+
+  if (Op == "szext") {
+    // PTX pseudo-code: the low N = b & 31 bits of a, sign- (.s32) or zero-extended; N = 0 gives 0; b >= 32 with
+    // .clamp gives a unchanged.
+    bool Clamp = I.hasMod("clamp");
+    if (Clamp == I.hasMod("wrap") || W != 32)
+      return unsupported(I);
+    READ(A, 1, ScalarType::U32);
+    READ(Bv, 2, ScalarType::U32);
+    llvm::Value *B1 = B.CreateAnd(Bv, 31);
+    llvm::Value *TooLarge = Clamp ? B.CreateICmpUGE(Bv, B.getInt32(32)) : B.getFalse();
+    llvm::Value *Mask = B.CreateSelect(TooLarge, B.getInt32(0), B.CreateShl(B.getInt32(0xffffffffu), B1));
+    llvm::Value *SignBit = B.getFalse();
+    if (Signed) {
+      llvm::Value *SignPos = B.CreateAnd(B.CreateSub(B1, B.getInt32(1)), 31);
+      llvm::Value *Bit = B.CreateTrunc(B.CreateLShr(A, SignPos), B.getInt1Ty());
+      SignBit = B.CreateAnd(Bit, B.CreateAnd(B.CreateNot(TooLarge), B.CreateICmpNE(B1, B.getInt32(0))));
+    }
+    llvm::Value *R = B.CreateOr(B.CreateAnd(A, B.CreateNot(Mask)), B.CreateSelect(SignBit, Mask, B.getInt32(0)));
+    return write(I, 0, R, T);
+  }
+
+  if (Op == "fns") {
+    // Position of the |offset|-th set bit of mask counting up (offset > 0) or down (offset < 0) from base, base
+    // itself included; offset 0 tests mask[base]. Not found: 0xffffffff. base > 31 is undefined in PTX: we return
+    // 0xffffffff. The n-th set bit is found by a branch-free popcount bisection.
+    if (W != 32)
+      return unsupported(I);
+    READ(Mask, 1, ScalarType::B32);
+    READ(Base, 2, ScalarType::U32);
+    READ(Off, 3, ScalarType::S32);
+    llvm::Value *NotFound = B.getInt32(0xffffffffu);
+    llvm::Value *BaseOk = B.CreateICmpULT(Base, B.getInt32(32));
+    llvm::Value *BaseS = B.CreateAnd(Base, 31);
+    llvm::Value *Neg = B.CreateICmpSLT(Off, B.getInt32(0));
+    llvm::Value *N = B.CreateSelect(Neg, B.CreateSub(B.getInt32(0), Off), Off); // |offset| as unsigned
+    llvm::Value *Ones = B.getInt32(0xffffffffu);
+    llvm::Value *Up = B.CreateAnd(Mask, B.CreateShl(Ones, BaseS));
+    llvm::Value *Down = B.CreateAnd(Mask, B.CreateLShr(Ones, B.CreateSub(B.getInt32(31), BaseS)));
+    llvm::Value *M = B.CreateSelect(Neg, Down, Up);
+    llvm::Value *Count = intrinsic(llvm::Intrinsic::ctpop, {M});
+    llvm::Value *Found = B.CreateICmpUGE(Count, N);
+    // K: 0-based index of the wanted bit counted from bit 0 of M.
+    llvm::Value *K = B.CreateSelect(Neg, B.CreateSub(Count, N), B.CreateSub(N, B.getInt32(1)));
+    llvm::Value *Pos = B.getInt32(0);
+    for (unsigned Width = 16; Width >= 1; Width /= 2) {
+      llvm::Value *Low = B.CreateAnd(B.CreateLShr(M, Pos), B.getInt32((1u << Width) - 1));
+      llvm::Value *C = intrinsic(llvm::Intrinsic::ctpop, {Low});
+      llvm::Value *Skip = B.CreateICmpUGE(K, C);
+      K = B.CreateSelect(Skip, B.CreateSub(K, C), K);
+      Pos = B.CreateSelect(Skip, B.CreateAdd(Pos, B.getInt32(Width)), Pos);
+    }
+    llvm::Value *R = B.CreateSelect(Found, Pos, NotFound);
+    llvm::Value *AtBase = B.CreateTrunc(B.CreateLShr(Mask, BaseS), B.getInt1Ty());
+    llvm::Value *Zero = B.CreateSelect(AtBase, BaseS, NotFound);
+    R = B.CreateSelect(B.CreateICmpEQ(Off, B.getInt32(0)), Zero, R);
+    return write(I, 0, B.CreateSelect(BaseOk, R, NotFound), ScalarType::B32);
+  }
+
   if (Op == "dp4a" || Op == "dp2a") {
     auto Ts = typeMods(I);
     if (Ts.size() != 2)

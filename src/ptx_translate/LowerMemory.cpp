@@ -258,9 +258,39 @@ Error FunctionLowering::lowerMemory(const Instruction &I) {
 Error FunctionLowering::lowerAtomic(const Instruction &I) {
   bool IsRed = I.Opcode == "red";
   ScalarType T = lastType(I);
-  if (T == ScalarType::None || vectorWidth(I) > 1)
+  if (T == ScalarType::None)
     return unsupported(I);
   StateSpace Sp = spaceOf(I);
+  if (vectorWidth(I) > 1) {
+    // PTX 8.1 vector forms atom/red.global.{add,min,max}.v2/.v4.f32 d, [a], b: each element is one atomic
+    // operation on consecutive f32 locations (PTX guarantees atomicity per element only). d and b are {..} lists.
+    unsigned VW = vectorWidth(I);
+    bool Add = I.hasMod("add"), Min = I.hasMod("min"), Max = I.hasMod("max");
+    size_t AIdx = IsRed ? 0 : 1;
+    if (T != ScalarType::F32 || VW > 4 || Sp != StateSpace::Global || !(Add || Min || Max) ||
+        I.Operands.size() != AIdx + 2 || !I.Operands[AIdx + 1].is<VectorOperand>() ||
+        I.Operands[AIdx + 1].as<VectorOperand>().Elements.size() != VW ||
+        (!IsRed && (!I.Operands[0].is<VectorOperand>() || I.Operands[0].as<VectorOperand>().Elements.size() != VW)))
+      return unsupported(I);
+    auto P = address(I, I.Operands[AIdx], Sp);
+    if (!P)
+      return P.takeError();
+    llvm::AtomicOrdering Order = memoryOrder(I).value_or(llvm::AtomicOrdering::Monotonic);
+    llvm::AtomicRMWInst::BinOp Op = Add   ? llvm::AtomicRMWInst::FAdd
+                                    : Min ? llvm::AtomicRMWInst::FMin
+                                          : llvm::AtomicRMWInst::FMax;
+    const auto &Vals = I.Operands[AIdx + 1].as<VectorOperand>().Elements;
+    for (unsigned K = 0; K < VW; ++K) {
+      auto V = readOperand(I, Vals[K], T);
+      if (!V)
+        return V.takeError();
+      llvm::Value *EP = B.CreateConstGEP1_64(B.getInt8Ty(), *P, 4 * K);
+      auto *R = B.CreateAtomicRMW(Op, EP, *V, llvm::Align(4), Order);
+      if (!IsRed)
+        CUSHIM_TRY(writeOperand(I, I.Operands[0].as<VectorOperand>().Elements[K], R, T));
+    }
+    return Error::success();
+  }
   size_t AddrIdx = IsRed ? 0 : 1;
   if (I.Operands.size() < AddrIdx + 2)
     return invalid(I, "missing operands");

@@ -7,6 +7,7 @@
 #include <llvm/IR/Constants.h>
 
 #include <cstddef>
+#include <cstdlib>
 
 namespace cushim::ptx::lower {
 
@@ -141,7 +142,18 @@ Expected<llvm::Value *> FunctionLowering::readSpecial(const Instruction &I, cons
     return B.getInt32(0);
   if (N == "%cluster_nctaid" || N == "%cluster_nctarank")
     return B.getInt32(1);
-  if (N.rfind("%envreg", 0) == 0 || N.rfind("%pm", 0) == 0 || N.rfind("%reserved_smem", 0) == 0)
+  if (N.rfind("%envreg", 0) == 0) {
+    // Not part of MS.runtime()'s table (Lowering.cpp): declared here.
+    unsigned Index = static_cast<unsigned>(std::strtoul(N.c_str() + 7, nullptr, 10));
+    llvm::FunctionCallee Env = MS.M->getOrInsertFunction(
+        "__cushim_envreg", llvm::FunctionType::get(B.getInt32Ty(), {B.getPtrTy(), B.getInt32Ty()}, false));
+    if (auto *EF = llvm::dyn_cast<llvm::Function>(Env.getCallee())) {
+      EF->addFnAttr(llvm::Attribute::NoUnwind);
+      EF->setOnlyReadsMemory();
+    }
+    return B.CreateCall(Env, {Ctx_, B.getInt32(Index)});
+  }
+  if (N.rfind("%pm", 0) == 0 || N.rfind("%reserved_smem", 0) == 0)
     return B.getInt32(0);
   return invalid(I, "unknown special register '" + N + "'");
 }

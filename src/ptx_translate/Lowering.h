@@ -49,11 +49,12 @@ struct LoweredModule {
 };
 
 struct LoweringOptions {
-  std::string ModuleName = "ptx";
+  std::string ModuleName = "ptx"; // also the SOURCE of error messages
 };
 
-// Lowers a parsed module. Unsupported instructions give CUDA_ERROR_INVALID_PTX (or CUDA_ERROR_NOT_SUPPORTED for
-// valid PTX we do not implement yet) with "SOURCE:LINE: unsupported instruction 'OPCODE.MODS'".
+// Lowers a parsed module. Valid PTX we do not implement yet gives CUDA_ERROR_NOT_SUPPORTED with
+// "SOURCE:LINE: unsupported PTX instruction 'OPCODE.MODS'" (SOURCE is Options.ModuleName); malformed operands give
+// CUDA_ERROR_INVALID_PTX.
 Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, const LoweringOptions &Options = {});
 
 } // namespace cushim::ptx

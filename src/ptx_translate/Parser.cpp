@@ -1229,6 +1229,9 @@ private:
       SymbolOperand S;
       S.Name = std::string(curText());
       advance();
+      if (at(TokenKind::LBracket))
+        return errorAt(cur(), "array-indexing operands ('" + S.Name +
+                                  "[...]') are not supported; use an address such as [" + S.Name + "+offset]");
       if ((at(TokenKind::Plus) || at(TokenKind::Minus)) &&
           (peekTok().Kind == TokenKind::Integer || peekTok().Kind == TokenKind::Minus)) {
         bool Neg = at(TokenKind::Minus);

@@ -51,7 +51,8 @@ CUSHIM_EXPORT cudaError_t cudaLaunchKernel_ptsz(const void *Func, dim3 Grid, dim
   ApiTrace T("cudaLaunchKernel_ptsz");
   T.args("func={} grid=({},{},{}) block=({},{},{}) shared={} stream={}", Func, Grid.x, Grid.y, Grid.z, Block.x,
          Block.y, Block.z, Shared, static_cast<void *>(Stream));
-  return finish(T, launchHostFunction(Func, Grid, Block, Args, Shared, Stream));
+  // --default-stream per-thread: stream 0 names the calling thread's default stream.
+  return finish(T, launchHostFunction(Func, Grid, Block, Args, Shared, Stream ? Stream : cudaStreamPerThread));
 }
 
 CUSHIM_EXPORT cudaError_t cudaFuncGetAttributes(struct cudaFuncAttributes *Attr, const void *Func) {

@@ -1,10 +1,10 @@
 // Memory of the runtime API: cudaMalloc/Free, cudaMemcpy, cudaMemset, cudaMemGetInfo, pinned host memory.
 #include "runtime/RuntimeState.h"
+#include "runtime/RuntimeStream.h"
 
 #include "core/Device.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
-#include "hal/Hal.h"
 
 #include <fmt/format.h>
 
@@ -47,25 +47,28 @@ Error checkCopy(const char *Api, void *Dst, const void *Src, size_t Bytes, cudaM
 }
 } // namespace
 
+// cudaMalloc and cudaMallocHost: size 0 gives success and a NULL pointer, as on CUDA.
+static Error allocate(const char *Api, void **Ptr, size_t Size, int Kind) {
+  if (!Ptr)
+    return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": pointer argument is NULL");
+  auto Ctx = context();
+  if (!Ctx)
+    return Ctx.takeError();
+  if (Size == 0) {
+    *Ptr = nullptr;
+    return Error::success();
+  }
+  auto P = (*Ctx)->allocate(Size, Kind);
+  if (!P)
+    return runtimeError(cudaErrorMemoryAllocation, P.error().message());
+  *Ptr = *P;
+  return Error::success();
+}
+
 CUSHIM_EXPORT cudaError_t cudaMalloc(void **DevPtr, size_t Size) {
   ApiTrace T("cudaMalloc");
   T.args("devPtr={} size={}", static_cast<void *>(DevPtr), Size);
-  CUSHIM_RUNTIME_BODY(T, {
-    if (!DevPtr)
-      return runtimeError(cudaErrorInvalidValue, "cudaMalloc: devPtr is NULL");
-    auto Ctx = context();
-    if (!Ctx)
-      return Ctx.takeError();
-    if (Size == 0) { // CUDA returns success and a NULL pointer
-      *DevPtr = nullptr;
-      return Error::success();
-    }
-    auto P = (*Ctx)->allocate(Size, CUSHIM_HAL_MEMORY_DEVICE);
-    if (!P)
-      return runtimeError(cudaErrorMemoryAllocation, P.error().message());
-    *DevPtr = *P;
-    return Error::success();
-  });
+  return finish(T, allocate("cudaMalloc", DevPtr, Size, CUSHIM_HAL_MEMORY_DEVICE));
 }
 
 CUSHIM_EXPORT cudaError_t cudaFree(void *DevPtr) {
@@ -87,22 +90,7 @@ CUSHIM_EXPORT cudaError_t cudaFree(void *DevPtr) {
 CUSHIM_EXPORT cudaError_t cudaMallocHost(void **Ptr, size_t Size) {
   ApiTrace T("cudaMallocHost");
   T.args("ptr={} size={}", static_cast<void *>(Ptr), Size);
-  CUSHIM_RUNTIME_BODY(T, {
-    if (!Ptr)
-      return runtimeError(cudaErrorInvalidValue, "cudaMallocHost: ptr is NULL");
-    auto Ctx = context();
-    if (!Ctx)
-      return Ctx.takeError();
-    if (Size == 0) {
-      *Ptr = nullptr;
-      return Error::success();
-    }
-    auto P = (*Ctx)->allocate(Size, CUSHIM_HAL_MEMORY_PINNED_HOST);
-    if (!P)
-      return runtimeError(cudaErrorMemoryAllocation, P.error().message());
-    *Ptr = *P;
-    return Error::success();
-  });
+  return finish(T, allocate("cudaMallocHost", Ptr, Size, CUSHIM_HAL_MEMORY_PINNED_HOST));
 }
 
 CUSHIM_EXPORT cudaError_t cudaFreeHost(void *Ptr) {
@@ -157,12 +145,72 @@ CUSHIM_EXPORT cudaError_t cudaMemGetInfo(size_t *Free, size_t *Total) {
     auto Ctx = context();
     if (!Ctx)
       return Ctx.takeError();
-    uint64_t F = 0, Tot = 0;
-    CUSHIM_TRY(hal::check(hal::ops().mem_info((*Ctx)->device().halIndex(), &F, &Tot), "mem_info"));
-    if (Free)
-      *Free = F;
-    if (Total)
-      *Total = Tot;
-    return Error::success();
+    return (*Ctx)->memoryInfo(Free, Total);
   });
+}
+
+// ---- Stream-ordered copies and fills (docs/STREAMS.md) ---------------------------------------------------------
+// The _ptds/_ptsz entry points are what `--default-stream per-thread` programs call: there, stream 0 is the calling
+// thread's per-thread stream instead of the legacy one.
+
+static Error memcpyOnStream(const char *Api, void *Dst, const void *Src, size_t Count, cudaMemcpyKind Kind,
+                            cudaStream_t Stream, bool PerThread, bool Async) {
+  CUSHIM_TRY(checkCopy(Api, Dst, Src, Count, Kind));
+  auto S = runtimeStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  return Async ? (*S)->copyAsync(Dst, Src, Count) : (*S)->copySync(Dst, Src, Count);
+}
+
+static Error memsetOnStream(const char *Api, void *DevPtr, int Value, size_t Count, cudaStream_t Stream,
+                            bool PerThread) {
+  auto S = runtimeStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  if (Count == 0)
+    return Error::success();
+  if (!isDeviceAccessible(DevPtr, Count))
+    return runtimeError(cudaErrorInvalidValue,
+                        fmt::format("{}: {} (+{} bytes) is not device memory", Api, DevPtr, Count));
+  return (*S)->fill(DevPtr, static_cast<uint8_t>(Value), 1, Count);
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemcpy_ptds(void *Dst, const void *Src, size_t Count, enum cudaMemcpyKind Kind) {
+  ApiTrace T("cudaMemcpy_ptds");
+  T.args("dst={} src={} count={} kind={}", Dst, Src, Count, static_cast<int>(Kind));
+  return finish(T, memcpyOnStream("cudaMemcpy_ptds", Dst, Src, Count, Kind, nullptr, true, false));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemcpyAsync(void *Dst, const void *Src, size_t Count, enum cudaMemcpyKind Kind,
+                                          cudaStream_t Stream) {
+  ApiTrace T("cudaMemcpyAsync");
+  T.args("dst={} src={} count={} kind={} stream={}", Dst, Src, Count, static_cast<int>(Kind),
+         static_cast<void *>(Stream));
+  return finish(T, memcpyOnStream("cudaMemcpyAsync", Dst, Src, Count, Kind, Stream, false, true));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemcpyAsync_ptsz(void *Dst, const void *Src, size_t Count, enum cudaMemcpyKind Kind,
+                                               cudaStream_t Stream) {
+  ApiTrace T("cudaMemcpyAsync_ptsz");
+  T.args("dst={} src={} count={} kind={} stream={}", Dst, Src, Count, static_cast<int>(Kind),
+         static_cast<void *>(Stream));
+  return finish(T, memcpyOnStream("cudaMemcpyAsync_ptsz", Dst, Src, Count, Kind, Stream, true, true));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemset_ptds(void *DevPtr, int Value, size_t Count) {
+  ApiTrace T("cudaMemset_ptds");
+  T.args("devPtr={} value={} count={}", DevPtr, Value, Count);
+  return finish(T, memsetOnStream("cudaMemset_ptds", DevPtr, Value, Count, nullptr, true));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemsetAsync(void *DevPtr, int Value, size_t Count, cudaStream_t Stream) {
+  ApiTrace T("cudaMemsetAsync");
+  T.args("devPtr={} value={} count={} stream={}", DevPtr, Value, Count, static_cast<void *>(Stream));
+  return finish(T, memsetOnStream("cudaMemsetAsync", DevPtr, Value, Count, Stream, false));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemsetAsync_ptsz(void *DevPtr, int Value, size_t Count, cudaStream_t Stream) {
+  ApiTrace T("cudaMemsetAsync_ptsz");
+  T.args("devPtr={} value={} count={} stream={}", DevPtr, Value, Count, static_cast<void *>(Stream));
+  return finish(T, memsetOnStream("cudaMemsetAsync_ptsz", DevPtr, Value, Count, Stream, true));
 }

@@ -164,7 +164,9 @@ CUSHIM_EXPORT cudaError_t __cudaLaunchKernel(cudaKernel_t Kernel, dim3 Grid, dim
 
 CUSHIM_EXPORT cudaError_t __cudaLaunchKernel_ptsz(cudaKernel_t Kernel, dim3 Grid, dim3 Block, void **Args,
                                                   size_t Shared, cudaStream_t Stream) {
-  return launchByHandle("__cudaLaunchKernel_ptsz", Kernel, Grid, Block, Args, Shared, Stream);
+  // --default-stream per-thread: stream 0 names the calling thread's default stream.
+  return launchByHandle("__cudaLaunchKernel_ptsz", Kernel, Grid, Block, Args, Shared,
+                        Stream ? Stream : cudaStreamPerThread);
 }
 
 CUSHIM_EXPORT void __cudaRegisterTexture(void **Handle, const struct textureReference *HostVar,

@@ -50,13 +50,27 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
   }
   if (const char *V = GetEnv("CUSHIM_ENGINE"); V && *V) {
     std::string S = V;
-    if (S == "t0" || S == "t1" || S == "t2")
+    if (S == "t2")
       C.Engine = S;
+    else if (S == "t0" || S == "t1") // the fast tiers are not built yet: say so rather than pretend
+      C.Problems.push_back("CUSHIM_ENGINE=" + S + ": engine tier not implemented yet, running on t2");
     else
       C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1 or t2)");
   }
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));
+  if (const char *V = GetEnv("CUSHIM_STACK_SIZE"); V && *V) {
+    char *End = nullptr;
+    unsigned long long Value = std::strtoull(V, &End, 10);
+    if (End && (*End == 'k' || *End == 'K'))
+      Value *= 1024;
+    else if (End && (*End == 'm' || *End == 'M'))
+      Value *= 1024 * 1024;
+    if (Value >= 16 * 1024)
+      C.StackSize = static_cast<size_t>(Value);
+    else
+      C.Problems.push_back(std::string("ignoring CUSHIM_STACK_SIZE=") + V + " (expected a size of at least 16K)");
+  }
   C.LaunchBlocking = parseBool(GetEnv("CUDA_LAUNCH_BLOCKING"));
   if (const char *V = GetEnv("CUDA_VISIBLE_DEVICES")) {
     std::vector<int> Ids;

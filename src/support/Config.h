@@ -3,6 +3,7 @@
 
 #include "support/Export.h"
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,8 +20,9 @@ struct Config {
   unsigned long long CacheMaxSize = 0; // CUDA_CACHE_MAXSIZE (0: default)
   int Devices = 1;                 // CUSHIM_DEVICES
   int CcMajor = 8, CcMinor = 0;    // CUSHIM_CC, e.g. "8.0" or "86"
-  std::string Engine;              // CUSHIM_ENGINE: t0, t1, t2 or empty for automatic
+  std::string Engine;              // CUSHIM_ENGINE: "t2" or empty for automatic (t0/t1 are not built yet)
   int Workers = 0;                 // CUSHIM_WORKERS: worker threads of the host backend (0: one per core)
+  size_t StackSize = 256 * 1024;   // CUSHIM_STACK_SIZE: bytes per GPU-thread fiber stack ("512K", "1M")
   bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
   std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
   std::string ModuleLoading;       // CUDA_MODULE_LOADING

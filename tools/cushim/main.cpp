@@ -1,5 +1,6 @@
 // cushim: the command-line front end. Thin: each subcommand parses its flags and calls the libraries.
 #include "tools/cushim/Commands.h"
+#include "tools/cushim/ConformCommand.h"
 
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,8 @@ static void usage(FILE *Out) {
                     "  run [--trace] [--log LEVEL] -- PROGRAM [ARGS...]\n"
                     "                 run an unmodified CUDA program on cuda_shim's libraries\n"
                     "  info           list the devices cuda_shim shows (like deviceQuery); alias: smi\n"
+                    "  conform [options] CORPUS\n"
+                    "                 run a corpus of CUDA programs and report what passes (conform --help)\n"
                     "  help           this text\n");
 }
 
@@ -23,6 +26,8 @@ int main(int Argc, char **Argv) {
   std::string Command = Argv[1];
   if (Command == "run")
     return cushim::tools::runCommand(Argc - 2, Argv + 2, Argv[0]);
+  if (Command == "conform")
+    return cushim::tools::conformCommand(Argc - 2, Argv + 2);
   if (Command == "info" || Command == "smi")
     return cushim::tools::infoCommand(Argc - 2, Argv + 2);
   if (Command == "help" || Command == "--help" || Command == "-h") {

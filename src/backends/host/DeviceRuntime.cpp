@@ -306,6 +306,19 @@ void __cushim_nanosleep(cushim_thread_ctx *ctx, uint32_t ns) {
     std::this_thread::yield();
 }
 
+void __cushim_yield(cushim_thread_ctx *ctx) { engineSpinYield(threadOf(ctx)); }
+
+uint32_t __cushim_envreg(cushim_thread_ctx *ctx, uint32_t index) {
+  // %envreg1:%envreg2 = the grid workspace of cooperative_groups (grid.sync() traps when it is null).
+  auto *L = static_cast<LaunchState *>(ctx->launch);
+  uint64_t Workspace = reinterpret_cast<uintptr_t>(L->GridWorkspace);
+  if (index == 1)
+    return static_cast<uint32_t>(Workspace >> 32);
+  if (index == 2)
+    return static_cast<uint32_t>(Workspace);
+  return 0;
+}
+
 void __cushim_exit(cushim_thread_ctx *ctx) { engineExit(threadOf(ctx)); }
 
 void __cushim_trap(cushim_thread_ctx *ctx) {
@@ -390,6 +403,8 @@ const RuntimeSymbol *runtimeSymbols(size_t &Count) {
       {"__cushim_clock64", reinterpret_cast<void *>(&__cushim_clock64)},
       {"__cushim_globaltimer", reinterpret_cast<void *>(&__cushim_globaltimer)},
       {"__cushim_nanosleep", reinterpret_cast<void *>(&__cushim_nanosleep)},
+      {"__cushim_yield", reinterpret_cast<void *>(&__cushim_yield)},
+      {"__cushim_envreg", reinterpret_cast<void *>(&__cushim_envreg)},
       {"__cushim_exit", reinterpret_cast<void *>(&__cushim_exit)},
       {"__cushim_trap", reinterpret_cast<void *>(&__cushim_trap)},
       {"__cushim_unsupported", reinterpret_cast<void *>(&__cushim_unsupported)},

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <thread>
@@ -31,26 +32,7 @@ unsigned engineWorkerCount() {
   return Count;
 }
 
-size_t engineDefaultStackSize() {
-  static const size_t Size = [] {
-    size_t Bytes = 256 * 1024;
-    // Not (yet) part of support/Config: only the host engine has fiber stacks.
-    if (const char *Env = std::getenv("CUSHIM_STACK_SIZE"); Env && *Env) {
-      char *End = nullptr;
-      unsigned long long Value = std::strtoull(Env, &End, 10);
-      if (End && (*End == 'k' || *End == 'K'))
-        Value *= 1024;
-      else if (End && (*End == 'm' || *End == 'M'))
-        Value *= 1024 * 1024;
-      if (Value >= 16 * 1024)
-        Bytes = static_cast<size_t>(Value);
-      else
-        CUSHIM_LOG_WARN("CUSHIM_STACK_SIZE='{}' ignored: expected a size of at least 16K", Env);
-    }
-    return Bytes;
-  }();
-  return Size;
-}
+size_t engineDefaultStackSize() { return config().StackSize; }
 
 uint64_t nextGridId() {
   static std::atomic<uint64_t> Counter{0};
@@ -121,9 +103,9 @@ void StackPool::deallocate(boost::context::stack_context &Stack) noexcept {
 
 // ---- Worker resources ----------------------------------------------------------------------------------------
 
-WorkerResources::~WorkerResources() { std::free(SharedArena); }
+BlockRun::~BlockRun() { std::free(SharedArena); }
 
-char *WorkerResources::sharedArena(size_t Bytes) {
+char *BlockRun::sharedArena(size_t Bytes) {
   Bytes = std::max<size_t>(Bytes, 128);
   if (Bytes > SharedArenaSize) {
     std::free(SharedArena);
@@ -137,6 +119,28 @@ char *WorkerResources::sharedArena(size_t Bytes) {
     SharedArenaSize = Rounded;
   }
   return SharedArena;
+}
+
+BlockRun &WorkerResources::acquireSlot() {
+  for (size_t I = 0; I < Slots.size(); ++I)
+    if (!SlotBusy[I]) {
+      SlotBusy[I] = true;
+      return *Slots[I];
+    }
+  Slots.push_back(std::make_unique<BlockRun>());
+  SlotBusy.push_back(true);
+  return *Slots.back();
+}
+
+void WorkerResources::releaseSlot(BlockRun &B) {
+  for (size_t I = 0; I < Slots.size(); ++I)
+    if (Slots[I].get() == &B)
+      SlotBusy[I] = false;
+}
+
+uint32_t residentBlocksPerWorker(uint32_t ThreadsPerBlock) {
+  uint32_t ByThreads = 2048 / std::max<uint32_t>(ThreadsPerBlock, 1);
+  return std::clamp<uint32_t>(ByThreads, 1, 32);
 }
 
 WorkerResources &currentWorkerResources() {
@@ -205,40 +209,59 @@ void runFastBlock(BlockRun &B, WorkerResources &W) {
       }
 }
 
-void runBlock(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
-  uint32_t CtaId[3];
+void blockCoordinates(const LaunchState &L, uint64_t BlockIndex, uint32_t CtaId[3]) {
   uint64_t GridXY = static_cast<uint64_t>(L.Grid[0]) * L.Grid[1];
   CtaId[2] = static_cast<uint32_t>(BlockIndex / GridXY);
   uint64_t Rest = BlockIndex % GridXY;
   CtaId[1] = static_cast<uint32_t>(Rest / L.Grid[0]);
   CtaId[0] = static_cast<uint32_t>(Rest % L.Grid[0]);
+}
 
-  char *Shared = W.sharedArena(static_cast<size_t>(L.StaticShared) + L.DynamicShared);
+bool launchUsesFibers(const LaunchState &L) {
+  return (L.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS | CUSHIM_HAL_KERNEL_MAY_SPIN |
+                     CUSHIM_HAL_KERNEL_USES_GRID_SYNC)) != 0;
+}
+
+void prepareBlock(BlockRun &B, LaunchState &L, WorkerResources &W) {
+  B.Launch = &L;
+  B.Worker = &W;
+  B.Aborting = false;
+  B.Started = false;
+  B.NumThreads = L.ThreadsPerBlock;
+  B.NumWarps = (L.ThreadsPerBlock + 31) / 32;
+  B.ExitedThreads = 0;
+  B.UsesFibers = launchUsesFibers(L);
+}
+
+void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
+  uint32_t CtaId[3];
+  blockCoordinates(L, BlockIndex, CtaId);
+  BlockRun &B = W.FastBlock;
+  char *Shared = B.sharedArena(static_cast<size_t>(L.StaticShared) + L.DynamicShared);
   if (!Shared) {
     L.fail(CUDA_ERROR_OUT_OF_MEMORY, "cannot allocate the shared memory arena of a block");
     return;
   }
+  prepareBlock(B, L, W);
+  initThreadCtx(W.FastThread.Ctx, L, CtaId, Shared, W);
+  W.FastThread.Ctx.engine = &W.FastThread;
+  B.Threads = &W.FastThread;
+  runFastBlock(B, W);
+}
 
-  BlockRun &B = W.Block;
-  B.Launch = &L;
-  B.Worker = &W;
-  B.Aborting = false;
-  B.NumThreads = L.ThreadsPerBlock;
-  B.NumWarps = (L.ThreadsPerBlock + 31) / 32;
-  B.ExitedThreads = 0;
-  B.UsesFibers = (L.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS)) != 0;
-
-  if (!B.UsesFibers) {
-    initThreadCtx(W.FastThread.Ctx, L, CtaId, Shared, W);
-    W.FastThread.Ctx.engine = &W.FastThread;
-    B.Threads = &W.FastThread;
-    runFastBlock(B, W);
-    return;
+// Starts block BlockIndex in slot B (fiber mode); returns whether it finished or was parked.
+BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, uint64_t BlockIndex) {
+  uint32_t CtaId[3];
+  blockCoordinates(L, BlockIndex, CtaId);
+  char *Shared = B.sharedArena(static_cast<size_t>(L.StaticShared) + L.DynamicShared);
+  if (!Shared) {
+    L.fail(CUDA_ERROR_OUT_OF_MEMORY, "cannot allocate the shared memory arena of a block");
+    return BlockOutcome::Finished;
   }
-
-  if (W.Threads.size() < B.NumThreads)
-    W.Threads.resize(B.NumThreads);
-  B.Threads = W.Threads.data();
+  prepareBlock(B, L, W);
+  if (B.ThreadStore.size() < B.NumThreads)
+    B.ThreadStore.resize(B.NumThreads);
+  B.Threads = B.ThreadStore.data();
   uint32_t Linear = 0;
   for (uint32_t Z = 0; Z < L.Block[2]; ++Z)
     for (uint32_t Y = 0; Y < L.Block[1]; ++Y)
@@ -251,8 +274,10 @@ void runBlock(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
         T.Linear = Linear;
         T.Status = ThreadStatus::NotStarted;
         T.ArrivedBarriers = 0;
+        T.SpinBudget = 0;
+        T.SpinYielded = false;
       }
-  runFiberBlock(B);
+  return runFiberBlock(B);
 }
 
 // A grid published to the pool. Blocks are claimed in increasing linear order, in small chunks when the grid is
@@ -265,6 +290,37 @@ public:
   }
 
   void work(WorkerResources &W) override {
+    if (!launchUsesFibers(L)) {
+      workFast(W);
+      return;
+    }
+    workFibers(W);
+  }
+
+  bool hasUnclaimedWork() const override { return L.NextBlock.load(std::memory_order_relaxed) < L.TotalBlocks; }
+
+private:
+  // Claims the next block: from the chunk this worker holds, else a new chunk. False when the grid is exhausted.
+  struct Claim {
+    uint64_t Next = 0, End = 0;
+  };
+  bool claim(Claim &C, uint64_t &Block) {
+    if (C.Next == C.End) {
+      uint64_t First = L.NextBlock.fetch_add(Chunk, std::memory_order_relaxed);
+      if (First >= L.TotalBlocks)
+        return false;
+      C.Next = First;
+      C.End = std::min(First + Chunk, L.TotalBlocks);
+    }
+    Block = C.Next++;
+    return true;
+  }
+  void finished(uint64_t Count) {
+    if (L.FinishedBlocks.fetch_add(Count, std::memory_order_acq_rel) + Count == L.TotalBlocks)
+      L.FinishedBlocks.notify_all();
+  }
+
+  void workFast(WorkerResources &W) {
     for (;;) {
       uint64_t First = L.NextBlock.fetch_add(Chunk, std::memory_order_relaxed);
       if (First >= L.TotalBlocks)
@@ -272,16 +328,83 @@ public:
       uint64_t Last = std::min(First + Chunk, L.TotalBlocks);
       for (uint64_t Block = First; Block < Last; ++Block)
         if (L.Error.load(std::memory_order_relaxed) == 0)
-          runBlock(L, W, Block);
-      uint64_t Count = Last - First;
-      if (L.FinishedBlocks.fetch_add(Count, std::memory_order_acq_rel) + Count == L.TotalBlocks)
-        L.FinishedBlocks.notify_all();
+          runFastBlockAt(L, W, Block);
+      finished(Last - First);
     }
   }
 
-  bool hasUnclaimedWork() const override { return L.NextBlock.load(std::memory_order_relaxed) < L.TotalBlocks; }
+  // Fiber blocks. A block that only spins (its threads wait for something another block will do) is parked: the
+  // worker claims further blocks, up to residentBlocksPerWorker, and resumes parked ones round-robin. So blocks
+  // that wait for each other make progress as long as the grid fits the resident limit (as on a GPU).
+  struct FiberSched {
+    LaunchJob *Job;
+    Claim C;
+    std::deque<BlockRun *> Parked;
+    uint32_t Limit;
+  };
+  static bool canPark(void *Ctx) {
+    auto &S = *static_cast<FiberSched *>(Ctx);
+    if (!S.Parked.empty())
+      return true;
+    return S.Limit > 1 && (S.C.Next != S.C.End || S.Job->hasUnclaimedWork());
+  }
 
-private:
+  void workFibers(WorkerResources &W) {
+    FiberSched S{this, {}, {}, residentBlocksPerWorker(L.ThreadsPerBlock)};
+    auto settle = [&](BlockRun &B, BlockOutcome Outcome) {
+      if (Outcome == BlockOutcome::Parked) {
+        S.Parked.push_back(&B);
+        return;
+      }
+      W.releaseSlot(B);
+      finished(1);
+    };
+    size_t IdleTurns = 0;
+    unsigned IdleRounds = 0;
+    for (;;) {
+      if (L.Error.load(std::memory_order_relaxed) != 0) {
+        // A fault elsewhere: unwind the parked blocks and skip the claimed ones.
+        for (BlockRun *B : S.Parked) {
+          abortFiberBlock(*B);
+          settle(*B, BlockOutcome::Finished);
+        }
+        S.Parked.clear();
+        uint64_t Block;
+        while (claim(S.C, Block))
+          finished(1);
+        return;
+      }
+      uint64_t Block;
+      if (S.Parked.size() < S.Limit && claim(S.C, Block)) {
+        BlockRun &B = W.acquireSlot();
+        B.CanPark = &LaunchJob::canPark;
+        B.CanParkCtx = &S;
+        settle(B, startFiberBlockAt(L, W, B, Block));
+        IdleTurns = IdleRounds = 0;
+        continue;
+      }
+      if (S.Parked.empty())
+        return;
+      BlockRun *B = S.Parked.front();
+      S.Parked.pop_front();
+      B->CanPark = &LaunchJob::canPark;
+      B->CanParkCtx = &S;
+      BlockOutcome Outcome = runFiberBlock(*B);
+      settle(*B, Outcome);
+      // Every resident block parks again at once: they all wait for blocks on other workers. Give those the CPU.
+      if (Outcome == BlockOutcome::Finished) {
+        IdleTurns = IdleRounds = 0;
+      } else if (++IdleTurns >= S.Parked.size()) {
+        IdleTurns = 0;
+        if (++IdleRounds < 64) {
+          std::this_thread::yield();
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(50));
+        }
+      }
+    }
+  }
+
   // Workers may still hold the job (and touch the counters) after the launching thread returned.
   std::shared_ptr<LaunchState> Owner;
   LaunchState &L;

@@ -41,6 +41,8 @@ struct LaunchState {
   std::atomic<uint64_t> NextBlock{0};
   std::atomic<uint64_t> FinishedBlocks{0};
   std::atomic<int> Error{0}; // first fault (a CUresult); later blocks are skipped once set
+  // The grid workspace %envreg1:%envreg2 point at ({size, barrier}: cooperative_groups' grid.sync() counter).
+  alignas(8) uint32_t GridWorkspace[2] = {8, 0};
 
   const void *params() const { return ParamStorage.get(); }
   // Records the first fault of the launch and logs it; later faults are only logged at debug level.
@@ -88,6 +90,8 @@ struct ThreadRec {
   uint16_t ArrivedBarriers = 0; // barriers this thread arrived at in their current phase
   int16_t WaitingBarrier = -1;  // the barrier this thread is blocked on, -1 when none
   uint32_t BarrierResult = 0;   // bar.red result handed over on release
+  uint32_t SpinBudget = 0;      // __cushim_yield calls left before the thread really yields
+  bool SpinYielded = false;     // the last switch to the scheduler was a yield from a spin loop or nanosleep
   CollectiveInput Coll;         // this lane's part of the pending collective
   CollectiveOutput CollOut;     // its result, written by whichever lane completed the rendezvous
   jmp_buf ExitJump;             // where exit/trap unwind to (the thread's entry, same stack)
@@ -100,8 +104,11 @@ enum class BarrierOp : uint8_t { Sync, Arrive, Red };
 // Engine entry points for the runtime functions; all are called on the thread running the GPU thread.
 void engineBarrier(ThreadRec *T, BarrierOp Op, uint32_t Id, uint32_t Count, uint32_t RedOp, uint32_t Pred);
 CollectiveOutput engineCollective(ThreadRec *T, const CollectiveInput &In);
-// Lets the other threads of the block run first; false when the thread runs alone (fast path).
+// Lets the other threads of the block run first; false when the thread runs alone (fast path). Counts as a spin:
+// a block whose threads do nothing but yield is parked so that the worker runs other blocks.
 bool engineYield(ThreadRec *T);
+// __cushim_yield: a back-edge of a loop that may wait for another thread; yields every few calls.
+void engineSpinYield(ThreadRec *T);
 [[noreturn]] void engineExit(ThreadRec *T);
 // Aborts the launch with Code (logged with Message) and terminates the calling GPU thread.
 [[noreturn]] void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message);

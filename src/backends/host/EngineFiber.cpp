@@ -11,7 +11,9 @@
 
 #include <algorithm>
 #include <bit>
+#include <chrono>
 #include <new>
+#include <thread>
 
 namespace cushim::host {
 
@@ -182,7 +184,9 @@ boost::context::fiber makeFiber(ThreadRec *T) {
 
 } // namespace
 
-void runFiberBlock(BlockRun &B) {
+namespace {
+
+void startBlock(BlockRun &B) {
   LaunchState &L = *B.Launch;
   B.Worker->Stacks.ensureSize(std::max(engineDefaultStackSize(), static_cast<size_t>(L.LocalSize) * 2 + 64 * 1024));
   for (BarrierState &Bar : B.Barriers)
@@ -197,7 +201,31 @@ void runFiberBlock(BlockRun &B) {
   B.ReadyQueue.clear();
   for (uint32_t I = 0; I < B.NumThreads; ++I)
     B.ReadyQueue.push_back(I);
+  B.SpinRun = 0;
+  B.FruitlessRounds = 0;
+  B.Started = true;
+}
 
+// Called after a full round in which every ready thread only yielded from a spin loop: nothing in this block can
+// change until another block (or the host) writes memory. Returns true when the block should be parked.
+bool onFruitlessRound(BlockRun &B) {
+  if (B.CanPark && B.CanPark(B.CanParkCtx))
+    return true;
+  // Nothing else to run on this worker: give the CPU to the threads that will make progress; sleep briefly once
+  // the wait is long (a spinning emulator must not starve the producer on an oversubscribed machine).
+  if (++B.FruitlessRounds < 64)
+    std::this_thread::yield();
+  else
+    std::this_thread::sleep_for(std::chrono::microseconds(50));
+  return false;
+}
+
+} // namespace
+
+BlockOutcome runFiberBlock(BlockRun &B) {
+  LaunchState &L = *B.Launch;
+  if (!B.Started)
+    startBlock(B);
   for (;;) {
     while (!B.ReadyQueue.empty()) {
       ThreadRec &T = B.Threads[B.ReadyQueue.front()];
@@ -210,24 +238,41 @@ void runFiberBlock(BlockRun &B) {
         } catch (const std::bad_alloc &) {
           L.fail(CUDA_ERROR_OUT_OF_MEMORY, "cannot allocate a fiber stack");
           unwindAll(B);
-          return;
+          return BlockOutcome::Finished;
         }
       }
       T.Status = ThreadStatus::Ready;
+      T.SpinYielded = false;
       T.Fiber = std::move(T.Fiber).resume();
       if (B.Aborting) {
         unwindAll(B);
-        return;
+        return BlockOutcome::Finished;
+      }
+      if (!T.SpinYielded) {
+        B.SpinRun = 0;
+        B.FruitlessRounds = 0;
+        continue;
+      }
+      // T went back to the end of the queue: a full round of spins is queue-length turns in a row.
+      if (++B.SpinRun >= B.ReadyQueue.size()) {
+        B.SpinRun = 0;
+        if (onFruitlessRound(B))
+          return BlockOutcome::Parked;
       }
     }
     if (B.ExitedThreads >= B.NumThreads)
-      return;
+      return BlockOutcome::Finished;
     if (!resolveStall(B)) {
       L.fail(CUDA_ERROR_LAUNCH_FAILED, describeDeadlock(B));
       unwindAll(B);
-      return;
+      return BlockOutcome::Finished;
     }
   }
+}
+
+void abortFiberBlock(BlockRun &B) {
+  if (B.Started)
+    unwindAll(B);
 }
 
 // ---- Runtime entry points ------------------------------------------------------------------------------------
@@ -314,9 +359,23 @@ bool engineYield(ThreadRec *T) {
   BlockRun &B = *T->Block;
   if (!B.UsesFibers)
     return false;
+  T->SpinYielded = true;
   makeReady(B, *T);
   suspend(T);
   return true;
+}
+
+void engineSpinYield(ThreadRec *T) {
+  // Really yields on the first call and then every 64th: a loop the lowering marked that does not actually wait
+  // (a bound re-read from memory) pays a call per iteration, not a context switch; a waiting thread still gives
+  // way after a few polls (each costs nanoseconds).
+  if (T->SpinBudget > 0) {
+    --T->SpinBudget;
+    return;
+  }
+  T->SpinBudget = 63;
+  if (!engineYield(T))
+    std::this_thread::yield(); // fast path (flags say no spin loop): nothing else of the block can run here
 }
 
 void engineExit(ThreadRec *T) { _longjmp(T->ExitJump, 1); }

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <deque>
+#include <memory>
 #include <vector>
 
 namespace cushim::host {
@@ -75,12 +76,20 @@ struct WarpState {
   std::vector<Rendezvous> Pending;
 };
 
-// The block a worker is running.
+// A block being run by a worker, and the resources it owns while resident (its thread records and shared memory).
+// A worker keeps several when blocks spin-wait on each other: a parked block keeps its fibers and shared memory
+// until the worker resumes it. Blocks never migrate between workers.
 struct BlockRun {
+  BlockRun() = default;
+  BlockRun(const BlockRun &) = delete;
+  BlockRun &operator=(const BlockRun &) = delete;
+  ~BlockRun();
+
   LaunchState *Launch = nullptr;
   WorkerResources *Worker = nullptr;
   bool UsesFibers = false;
   bool Aborting = false; // a thread trapped: the remaining threads are unwound
+  bool Started = false;  // fiber mode: the scheduler state below is initialised
   uint32_t NumThreads = 0;
   uint32_t NumWarps = 0;
   uint32_t ExitedThreads = 0;
@@ -89,29 +98,47 @@ struct BlockRun {
   std::array<BarrierState, MaxBarriers> Barriers;
   std::vector<WarpState> Warps;
   std::deque<uint32_t> ReadyQueue;
+  uint32_t SpinRun = 0;         // consecutive scheduler turns that ended in a spin yield
+  uint32_t FruitlessRounds = 0; // rounds in which every ready thread only spun, without a chance to park
+  // Whether the worker has something else to run (another resident block or one it may still claim).
+  bool (*CanPark)(void *) = nullptr;
+  void *CanParkCtx = nullptr;
+
+  std::vector<ThreadRec> ThreadStore; // fiber mode: one per GPU thread of the block
+  char *SharedArena = nullptr;        // 128-byte aligned, grown on demand, never shrunk
+  size_t SharedArenaSize = 0;
+  char *sharedArena(size_t Bytes);
 };
+
+enum class BlockOutcome : uint8_t { Finished, Parked };
 
 struct WorkerResources {
   WorkerResources() = default;
   WorkerResources(const WorkerResources &) = delete;
   WorkerResources &operator=(const WorkerResources &) = delete;
-  ~WorkerResources();
 
   unsigned Index = 0;
-  char *SharedArena = nullptr; // 128-byte aligned, grown on demand, never shrunk
-  size_t SharedArenaSize = 0;
   StackPool Stacks;
-  std::vector<ThreadRec> Threads; // fiber mode: one per GPU thread of the block
-  ThreadRec FastThread;           // fast path: reused for every thread
-  BlockRun Block;
+  ThreadRec FastThread;                         // fast path: reused for every thread
+  BlockRun FastBlock;                           // fast path: the block (owns the shared arena of fast blocks)
+  std::vector<std::unique_ptr<BlockRun>> Slots; // fiber blocks; Slots[i] may be resident (parked) across calls
+  std::vector<bool> SlotBusy;
 
-  char *sharedArena(size_t Bytes);
+  BlockRun &acquireSlot();
+  void releaseSlot(BlockRun &B);
 };
+
+// At most this many fiber blocks of one launch are resident on a worker (the occupancy the API reports never
+// exceeds it): 32 blocks and 2048 threads, like an SM of cc 8.0.
+uint32_t residentBlocksPerWorker(uint32_t ThreadsPerBlock);
 
 // Runs one GPU thread to completion on the current stack; exit and trap longjmp back into it.
 void runThreadInline(ThreadRec *T, KernelFn Fn, const void *Params);
 
-// Runs one block in fiber mode (EngineFiber.cpp). Threads' contexts are already filled.
-void runFiberBlock(BlockRun &B);
+// Runs (or resumes) one block in fiber mode (EngineFiber.cpp) until it finished, or until it only spins and
+// B.CanPark says the worker has other work. Threads' contexts are already filled.
+BlockOutcome runFiberBlock(BlockRun &B);
+// Unwinds every live fiber of a parked block (the launch failed elsewhere) so its stacks return to the pool.
+void abortFiberBlock(BlockRun &B);
 
 } // namespace cushim::host

@@ -662,12 +662,12 @@ TEST_CASE("unsupported instructions are errors naming the instruction and line",
 {
   .reg .b32 %r<4>;
   mov.u32 %r1, 1;
-  fns.b32 %r2, %r1, %r1, 1;
+  cp.async.wait_all;
   ret;
 }
 )";
   std::string Msg = Jit::lowerError(Ptx);
   INFO(Msg);
   CHECK(Msg.find("test.ptx:9:") != std::string::npos);
-  CHECK(Msg.find("unsupported PTX instruction 'fns.b32'") != std::string::npos);
+  CHECK(Msg.find("unsupported PTX instruction 'cp.async.wait_all'") != std::string::npos);
 }

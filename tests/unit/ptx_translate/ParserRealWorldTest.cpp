@@ -81,12 +81,40 @@ TEST_CASE("every PTX file in data/parser parses", "[ptx][parser][realworld]") {
     CHECK_FALSE(M.Target.empty());
     CHECK(countEntries(M) >= 1);
     CHECK(M.Order.size() == M.Functions.size() + M.Globals.size());
-    // Every instruction has a location inside the file.
-    forEachStatement(M.Functions.back().Body ? M.Functions.back().Body->Body : std::vector<Statement>{},
-                     [](const Statement &S) {
-                       if (S.is<Instruction>())
-                         CHECK(S.as<Instruction>().Loc.Line > 3);
-                     });
+    // Locations point at the statement's text, and the opcode and modifiers spell the mnemonic as written.
+    std::string Text = readFile(E.path());
+    std::vector<size_t> LineStart = {0, 0};
+    for (size_t I = 0; I < Text.size(); ++I)
+      if (Text[I] == '\n')
+        LineStart.push_back(I + 1);
+    auto At = [&](SourceLoc L) {
+      REQUIRE(L.Line < LineStart.size());
+      return std::string_view(Text).substr(LineStart[L.Line] + L.Column - 1);
+    };
+    size_t Mismatches = 0;
+    for (const Function &F : M.Functions) {
+      CHECK(At(F.Loc).substr(0, 1) == ".");
+      if (F.Body)
+        forEachStatement(F.Body->Body, [&](const Statement &S) {
+          if (S.is<Instruction>()) {
+            const Instruction &I = S.as<Instruction>();
+            std::string Mnemonic = I.Opcode;
+            for (const std::string &Mod : I.Mods)
+              Mnemonic += "." + Mod;
+            std::string_view Src = At(I.Loc);
+            if (I.Guard) {
+              size_t Space = Src.find_first_of(" \t");
+              Src = Src.substr(Src.find_first_not_of(" \t", Space));
+            }
+            Mismatches += Src.substr(0, Mnemonic.size()) != Mnemonic;
+          } else if (S.is<Label>()) {
+            Mismatches += At(S.as<Label>().Loc).substr(0, S.as<Label>().Name.size()) != S.as<Label>().Name;
+          } else if (S.is<VariableDecl>()) {
+            Mismatches += At(S.as<VariableDecl>().Loc).substr(0, 1) != ".";
+          }
+        });
+    }
+    CHECK(Mismatches == 0);
   }
   CHECK(Files >= 10);
 }

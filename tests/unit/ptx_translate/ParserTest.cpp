@@ -153,7 +153,8 @@ TEST_CASE("module-scope variables", "[ptx][parser]") {
 TEST_CASE("byte-mask initializers", "[ptx][parser]") {
   Module M = parseOk(Header + R"(
 .global .u32 foo;
-.global .align 1 .b8 addr[6] = {0xFF(foo), 0xFF00(foo+4), 0xFF0000(generic(foo)+8), 0xFF(1000 + 546), 0xFF00(131187), 7};
+.global .align 1 .b8 addr[6] = {0xFF(foo), 0xFF00(foo+4), 0xFF0000(generic(foo)+8),
+                                 0xFF(1000 + 546), 0xFF00(131187), 7};
 )");
   const Initializer &I = *M.Globals[1].Init;
   REQUIRE(I.Elements.size() == 6);
@@ -710,6 +711,8 @@ TEST_CASE("parse errors name what was expected and found", "[ptx][parser]") {
   CHECK_THAT(parseErr(".target sm_80\n"), Catch::Contains("expected '.version'"));
   CHECK_THAT(parseErr(Header + ".global .align 3 .u32 x;"), Catch::Contains("power of two"));
   CHECK_THAT(parseErr(Header + ".reg .u32 x;"), Catch::Contains("module scope"));
+  CHECK_THAT(parseErr(Header + ".entry k() { ld.global.u32 %r1, arr[2]; }"),
+             Catch::Contains("t.ptx:4:36: array-indexing operands ('arr[...]') are not supported"));
   CHECK_THAT(parseErr(Header + ".entry k() { call (r), (a); }"),
              Catch::Contains("t.ptx:4:14: expected a function name or register as the call target"));
   CHECK_THAT(parseErr(Header + ".entry k() { call foo, (a), 5; }"),

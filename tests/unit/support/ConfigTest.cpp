@@ -56,3 +56,24 @@ TEST_CASE("bad engine and device counts are reported, not taken") {
   CHECK(C.Trace);
   CHECK(C.Problems.size() == 2);
 }
+
+TEST_CASE("fiber stack size with unit suffixes") {
+  Env = {{"CUSHIM_STACK_SIZE", "512K"}};
+  CHECK(parseConfig(fakeGetEnv).StackSize == 512 * 1024);
+  Env = {{"CUSHIM_STACK_SIZE", "2M"}};
+  CHECK(parseConfig(fakeGetEnv).StackSize == 2 * 1024 * 1024);
+  Env = {{"CUSHIM_STACK_SIZE", "100"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.StackSize == 256 * 1024);
+  CHECK(C.Problems.size() == 1);
+}
+
+TEST_CASE("engine tiers that do not exist yet are reported, not silently taken") {
+  Env = {{"CUSHIM_ENGINE", "t1"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.Engine.empty());
+  REQUIRE(C.Problems.size() == 1);
+  CHECK(C.Problems[0].find("not implemented") != std::string::npos);
+  Env = {{"CUSHIM_ENGINE", "t2"}};
+  CHECK(parseConfig(fakeGetEnv).Engine == "t2");
+}
