@@ -164,6 +164,9 @@ extern "C" inline uint32_t testActivemask(cushim_thread_ctx *) { return 0xffffff
 extern "C" inline void testWarpSync(cushim_thread_ctx *, uint32_t) {}
 extern "C" inline uint64_t testClock(cushim_thread_ctx *) { return 12345; }
 extern "C" inline void testNanosleep(cushim_thread_ctx *, uint32_t) {}
+// Each test thread is an OS thread here, so a spin loop's yield point needs no scheduling; %envreg reads as 0.
+extern "C" inline void testYield(cushim_thread_ctx *) {}
+extern "C" inline uint32_t testEnvreg(cushim_thread_ctx *, uint32_t) { return 0; }
 extern "C" inline void testNoReturn(cushim_thread_ctx *) { std::abort(); }
 extern "C" inline void testUnsupported(cushim_thread_ctx *, const char *) { std::abort(); }
 // .extern .func vprintf(ret, fmt, args): counts calls.
@@ -233,6 +236,8 @@ public:
     def("__cushim_clock64", &testClock);
     def("__cushim_globaltimer", &testClock);
     def("__cushim_nanosleep", &testNanosleep);
+    def("__cushim_yield", &testYield);
+    def("__cushim_envreg", &testEnvreg);
     def("__cushim_exit", &testNoReturn);
     def("__cushim_trap", &testNoReturn);
     def("__cushim_unsupported", &testUnsupported);
