@@ -22,6 +22,12 @@ CUSHIM_API Error checkLaunchDims(const Function &F, const LaunchConfig &Config);
 // Shared memory (static + dynamic) within the function's limit (CUDA_ERROR_INVALID_VALUE otherwise).
 CUSHIM_API Error checkLaunchShared(const Function &F, const LaunchConfig &Config);
 
+// Blocks of BlockSize threads (plus DynamicShared bytes) one multiprocessor keeps resident: the occupancy API's answer
+// and the co-residency limit cooperative launches rely on.
+CUSHIM_API Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int BlockSize, size_t DynamicShared);
+// A cooperative grid must fit in occupancy x multiprocessors (CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE otherwise).
+CUSHIM_API Error checkCooperativeGrid(const Function &F, const LaunchConfig &C);
+
 // Packs the parameters (cuLaunchKernel's kernelParams or extra) and enqueues the launch on the stream.
 CUSHIM_API Error launchKernel(Function &F, const LaunchConfig &Config, Stream &S, void **KernelParams, void **Extra);
 

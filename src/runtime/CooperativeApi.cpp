@@ -1,5 +1,5 @@
 // Cooperative launches and occupancy of the runtime API: cudaLaunchCooperativeKernel and
-// cudaOccupancyMaxActiveBlocksPerMultiprocessor(WithFlags). The limits come from the core (driver/CooperativeApi.cpp)
+// cudaOccupancyMaxActiveBlocksPerMultiprocessor(WithFlags). The limits come from the core (core/Occupancy.cpp)
 // so both APIs agree with what the engine keeps resident.
 #include "runtime/RuntimeLaunch.h"
 #include "runtime/RuntimeState.h"
@@ -12,12 +12,6 @@
 using namespace cushim;
 using namespace cushim::runtime;
 
-namespace cushim::core {
-// Defined in libcuda.so.1 (src/driver/CooperativeApi.cpp).
-// TODO(lead): move these two declarations to core/Launch.h.
-CUSHIM_API Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int BlockSize, size_t DynamicShared);
-CUSHIM_API Error checkCooperativeGrid(const Function &F, const LaunchConfig &C);
-} // namespace cushim::core
 
 namespace {
 
