@@ -16,7 +16,7 @@ FunctionLowering::FunctionLowering(ModuleState &MS, const Function &F, llvm::Fun
       StaticSharedSize(StaticSharedSize) {}
 
 Error FunctionLowering::unsupported(const Instruction &I) {
-  return makeError(CUDA_ERROR_NOT_SUPPORTED,
+  return makeError(CUDA_ERROR_INVALID_PTX,
                    fmt::format("{}:{}: unsupported PTX instruction '{}'", MS.Source, I.Loc.Line, instrName(I)));
 }
 
@@ -167,7 +167,7 @@ Error FunctionLowering::declareVariable(const VariableDecl &D) {
     return Error::success();
   }
   default:
-    return makeError(CUDA_ERROR_NOT_SUPPORTED, fmt::format("{}:{}: unsupported declaration of '{}' in a function body",
+    return makeError(CUDA_ERROR_INVALID_PTX, fmt::format("{}:{}: unsupported declaration of '{}' in a function body",
                                                            MS.Source, D.Loc.Line, D.Name));
   }
 }

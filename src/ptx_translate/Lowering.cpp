@@ -278,7 +278,7 @@ static Expected<llvm::Constant *> initElement(ModuleState &MS, const VariableDec
     if (Bits < 64)
       Int = llvm::ConstantExpr::getTrunc(Int, ElemTy);
     else if (Bits > 64)
-      return makeError(CUDA_ERROR_NOT_SUPPORTED,
+      return makeError(CUDA_ERROR_INVALID_PTX,
                        fmt::format("{}:{}: address initializer in '{}'", MS.Source, D.Loc.Line, D.Name));
     return Int;
   }
@@ -290,7 +290,7 @@ static Expected<llvm::Constant *> initElement(ModuleState &MS, const VariableDec
 static Error createGlobal(ModuleState &MS, const VariableDecl &D, std::vector<GlobalInfo> &Infos) {
   unsigned ElemBits = typeBits(D.Type);
   if (ElemBits == 0 || ElemBits == 1)
-    return makeError(CUDA_ERROR_NOT_SUPPORTED,
+    return makeError(CUDA_ERROR_INVALID_PTX,
                      fmt::format("{}:{}: unsupported type of variable '{}'", MS.Source, D.Loc.Line, D.Name));
   auto *ElemTy = llvm::Type::getIntNTy(MS.Ctx, ElemBits);
   uint64_t Count = D.VectorWidth;
@@ -406,7 +406,7 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
     case StateSpace::Sampler:
       break; // texture references fail when an instruction uses them
     default:
-      return makeError(CUDA_ERROR_NOT_SUPPORTED,
+      return makeError(CUDA_ERROR_INVALID_PTX,
                        fmt::format("{}:{}: unsupported module-scope variable '{}'", MS.Source, D.Loc.Line, D.Name));
     }
   }

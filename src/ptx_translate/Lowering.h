@@ -52,9 +52,9 @@ struct LoweringOptions {
   std::string ModuleName = "ptx"; // also the SOURCE of error messages
 };
 
-// Lowers a parsed module. Valid PTX we do not implement yet gives CUDA_ERROR_NOT_SUPPORTED with
-// "SOURCE:LINE: unsupported PTX instruction 'OPCODE.MODS'" (SOURCE is Options.ModuleName); malformed operands give
-// CUDA_ERROR_INVALID_PTX.
+// Lowers a parsed module. PTX we cannot translate fails as NVIDIA's JIT fails on it, with CUDA_ERROR_INVALID_PTX
+// (cudaErrorInvalidPtx): "SOURCE:LINE: unsupported PTX instruction 'OPCODE.MODS'" for valid PTX not implemented yet
+// (SOURCE is Options.ModuleName), "SOURCE:LINE: invalid PTX instruction ..." for malformed operands.
 Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, const LoweringOptions &Options = {});
 
 } // namespace cushim::ptx

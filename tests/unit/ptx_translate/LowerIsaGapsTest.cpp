@@ -453,7 +453,7 @@ TEST_CASE("cvt.rn.satfinite e4m3x2/e5m2x2 from f32 and f16x2, and back to f16x2"
   }
 }
 
-TEST_CASE("forms still missing are clear NOT_SUPPORTED errors", "[lower][isagaps]") {
+TEST_CASE("forms still missing are clear errors naming the instruction", "[lower][isagaps]") {
   auto kernel = [](const std::string &Body) {
     return PtxHeader + ".visible .entry k()\n{\n  .reg .b32 %r<4>;\n  .reg .f32 %f<4>;\n  .reg .b16 %h<4>;\n" + Body +
            "  ret;\n}\n";
