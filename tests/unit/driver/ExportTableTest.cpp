@@ -196,6 +196,23 @@ TEST_CASE("context-local storage keeps values per context and key and runs destr
   CHECK(slot<GetFn>(Cls, 2)(&Out, Ctx, &KeyB) == CUDA_ERROR_INVALID_HANDLE);
 }
 
+TEST_CASE("context-local storage destructors run when the context is destroyed through the API",
+          "[driver][exporttable]") {
+  primaryContext(); // cuInit has run, so the destroy hook is registered
+  const void *const *Cls = table(ContextLocalStorage);
+  using PutFn = CUresult (*)(CUcontext, void *, void *, ClsDestructor);
+  CUcontext Ctx = nullptr;
+  REQUIRE(cuCtxCreate(&Ctx, nullptr, 0, 0) == CUDA_SUCCESS);
+  int Key = 0, Value = 0;
+  REQUIRE(slot<PutFn>(Cls, 0)(Ctx, &Key, &Value, recordDtor) == CUDA_SUCCESS);
+  LastDtor = {};
+  REQUIRE(cuCtxDestroy(Ctx) == CUDA_SUCCESS);
+  CHECK(LastDtor.Calls == 1);
+  CHECK(LastDtor.Ctx == Ctx);
+  CHECK(LastDtor.Key == &Key);
+  CHECK(LastDtor.Value == &Value);
+}
+
 TEST_CASE("CUDART_INTERFACE hands out the primary context and loads fatbinaries", "[driver][exporttable]") {
   CUcontext Primary = primaryContext();
   const void *const *Cudart = table(CudartInterface);
