@@ -75,6 +75,24 @@ struct Mismatches {
   }
 };
 
+// Failed checks of the program so far; the expect helpers count here and finish() reports them.
+inline int Failures = 0;
+
+// One printed check line ("  ok   ..." / "  FAIL ..."); a failure is counted, the program goes on.
+inline void expect(bool Ok, const char *What) {
+  std::printf("  %s %s\n", Ok ? "ok  " : "FAIL", What);
+  if (!Ok)
+    ++Failures;
+}
+
+// A runtime call's result against the documented code, both printed by name.
+inline void expectCode(cudaError_t Got, cudaError_t Want, const char *What) {
+  bool Ok = Got == Want;
+  std::printf("  %s %s: got %s, want %s\n", Ok ? "ok  " : "FAIL", What, cudaGetErrorName(Got), cudaGetErrorName(Want));
+  if (!Ok)
+    ++Failures;
+}
+
 // Final line every program prints; the runner and humans look for it.
 inline int finish(const char *Program, int Failures) {
   if (Failures == 0) {

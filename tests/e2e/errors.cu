@@ -16,14 +16,8 @@ __global__ void useDynamicShared(int *P) {
     P[threadIdx.x] = S[threadIdx.x];
 }
 
-static int Failures = 0;
-
-static void expectCode(cudaError_t Got, cudaError_t Want, const char *What) {
-  bool Ok = Got == Want;
-  std::printf("  %s %s: got %s, want %s\n", Ok ? "ok  " : "FAIL", What, cudaGetErrorName(Got), cudaGetErrorName(Want));
-  if (!Ok)
-    ++Failures;
-}
+using e2e::Failures;
+using e2e::expectCode;
 
 static void expectStr(const char *Got, const char *Want, const char *What) {
   bool Ok = Got && std::strcmp(Got, Want) == 0;

@@ -14,23 +14,12 @@
 #include <thread>
 #include <vector>
 
-static int Failures = 0;
+using e2e::Failures;
+using e2e::expect;
+using e2e::expectCode;
 // CUDA_LAUNCH_BLOCKING=1 (one registered run sets it) makes every kernel launch synchronous.
 static const bool LaunchBlocking =
     std::getenv("CUDA_LAUNCH_BLOCKING") && std::strcmp(std::getenv("CUDA_LAUNCH_BLOCKING"), "1") == 0;
-
-static void expect(bool Ok, const char *What) {
-  std::printf("  %s %s\n", Ok ? "ok  " : "FAIL", What);
-  if (!Ok)
-    ++Failures;
-}
-
-static void expectCode(cudaError_t Got, cudaError_t Want, const char *What) {
-  bool Ok = Got == Want;
-  std::printf("  %s %s: got %s, want %s\n", Ok ? "ok  " : "FAIL", What, cudaGetErrorName(Got), cudaGetErrorName(Want));
-  if (!Ok)
-    ++Failures;
-}
 
 __global__ void addConst(int *Data, int N, int C) {
   for (int I = blockIdx.x * blockDim.x + threadIdx.x; I < N; I += gridDim.x * blockDim.x)

@@ -17,20 +17,9 @@
 #include <thread>
 #include <vector>
 
-static int Failures = 0;
-
-static void expect(bool Ok, const char *What) {
-  std::printf("  %s %s\n", Ok ? "ok  " : "FAIL", What);
-  if (!Ok)
-    ++Failures;
-}
-
-static void expectCode(cudaError_t Got, cudaError_t Want, const char *What) {
-  bool Ok = Got == Want;
-  std::printf("  %s %s: got %s, want %s\n", Ok ? "ok  " : "FAIL", What, cudaGetErrorName(Got), cudaGetErrorName(Want));
-  if (!Ok)
-    ++Failures;
-}
+using e2e::Failures;
+using e2e::expect;
+using e2e::expectCode;
 
 static void expectDrv(CUresult Got, CUresult Want, const char *What) {
   const char *GotName = "?", *WantName = "?";
