@@ -2,6 +2,7 @@
 #include "core/Event.h"
 
 #include "core/Context.h"
+#include "core/Graph.h"
 #include "core/Handles.h"
 #include "hal/Hal.h"
 
@@ -48,6 +49,7 @@ Error Event::destroy(Event *E) {
     events().remove(E);
     E->Ctx.removeEvent(E);
   }
+  captureForgetEvent(*E);
   // A record still queued keeps the backend event alive until the queue reaches it.
   Error R = hal::check(hal::ops().event_destroy(E->Hal), "event_destroy");
   delete E;
@@ -55,6 +57,7 @@ Error Event::destroy(Event *E) {
 }
 
 Error Event::query() {
+  CUSHIM_TRY(captureCheckEvent(*this)); // last recorded in a capture: nothing will ever run
   cushim_hal_result R = hal::ops().event_query(Hal);
   if (R == CUDA_ERROR_NOT_READY)
     return makeError(CUDA_ERROR_NOT_READY, "");
@@ -63,6 +66,7 @@ Error Event::query() {
 }
 
 Error Event::synchronize() {
+  CUSHIM_TRY(captureCheckEvent(*this));
   Error E = hal::check(hal::ops().event_synchronize(Hal), "event_synchronize");
   if (E.isError())
     Ctx.setStickyError(E);
@@ -74,6 +78,8 @@ Expected<float> Event::elapsed(Event &Start, Event &End) {
     if (E->Flags & CU_EVENT_DISABLE_TIMING)
       return makeError(CUDA_ERROR_INVALID_HANDLE,
                        fmt::format("event {} was created with the disable-timing flag", static_cast<void *>(E)));
+  for (Event *E : {&Start, &End})
+    CUSHIM_TRY(captureCheckEvent(*E));
   float Ms = 0;
   cushim_hal_result R = hal::ops().event_elapsed_ms(&Ms, Start.Hal, End.Hal);
   if (R == CUDA_ERROR_NOT_READY)

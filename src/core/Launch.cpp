@@ -3,6 +3,7 @@
 
 #include "core/Context.h"
 #include "core/Device.h"
+#include "core/Graph.h"
 #include "core/Module.h"
 #include "core/Stream.h"
 
@@ -50,8 +51,7 @@ Error checkLaunchShared(const Function &F, const LaunchConfig &C) {
   return Error::success();
 }
 
-// Fills the packed parameter buffer from kernelParams (one pointer per parameter) or extra (a ready-made buffer).
-static Error packParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer) {
+Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer) {
   const ptx::KernelInfo &K = F.info();
   Buffer.assign(K.ParamSize, 0);
   if (KernelParams && Extra)
@@ -108,7 +108,7 @@ Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelP
   CUSHIM_TRY(checkLaunchDims(F, C));
   CUSHIM_TRY(checkLaunchShared(F, C));
   std::vector<char> Buffer;
-  CUSHIM_TRY(packParams(F, KernelParams, Extra, Buffer));
+  CUSHIM_TRY(packKernelParams(F, KernelParams, Extra, Buffer));
   cushim_hal_launch L{};
   for (int I = 0; I < 3; ++I) {
     L.grid[I] = C.Grid[I];
@@ -117,6 +117,17 @@ Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelP
   L.dynamic_shared_size = C.DynamicShared;
   L.params = Buffer.data();
   L.params_size = Buffer.size();
+  if (captureActive()) {
+    // A capturing stream records a kernel node holding its own copy of the packed parameters (docs/GRAPHS.md).
+    GraphNode N;
+    N.Type = CU_GRAPH_NODE_TYPE_KERNEL;
+    N.Kernel.F = &F;
+    N.Kernel.Config = C;
+    N.Kernel.Args = std::move(Buffer);
+    if (auto R = captureNode(S, std::move(N)))
+      return std::move(*R);
+    L.params = N.Kernel.Args.data(); // not capturing after all: the buffer moved into N
+  }
   return S.launch(F.hal(), L); // the backend copies the buffer before returning
 }
 

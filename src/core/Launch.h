@@ -6,6 +6,8 @@
 
 #include <cuda.h>
 
+#include <vector>
+
 namespace cushim::core {
 
 class Function;
@@ -27,6 +29,10 @@ CUSHIM_API Error checkLaunchShared(const Function &F, const LaunchConfig &Config
 CUSHIM_API Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int BlockSize, size_t DynamicShared);
 // A cooperative grid must fit in occupancy x multiprocessors (CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE otherwise).
 CUSHIM_API Error checkCooperativeGrid(const Function &F, const LaunchConfig &C);
+
+// Fills the packed parameter buffer from kernelParams (one pointer per parameter) or extra (a ready-made buffer);
+// graph kernel nodes keep such a buffer.
+CUSHIM_API Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer);
 
 // Packs the parameters (cuLaunchKernel's kernelParams or extra) and enqueues the launch on the stream.
 CUSHIM_API Error launchKernel(Function &F, const LaunchConfig &Config, Stream &S, void **KernelParams, void **Extra);

@@ -4,6 +4,7 @@
 
 #include "core/Context.h"
 #include "core/Event.h"
+#include "core/Graph.h"
 #include "core/Handles.h"
 #include "core/MemoryMap.h"
 #include "hal/Hal.h"
@@ -105,6 +106,8 @@ Stream::Stream(Context &Ctx, cushim_hal_queue Queue, unsigned Flags, int Priorit
     : Ctx(Ctx), Queue(Queue), Flags(Flags), Priority(Priority), StreamKind(K), Id(NextStreamId++) {}
 
 Stream::~Stream() {
+  if (captureActive())
+    captureForgetStream(*this); // a capture this stream takes part in is invalidated
   {
     std::unique_lock<std::mutex> L(PinMutex);
     Unpinned.wait(L, [this] { return Pins == 0; });
@@ -221,6 +224,9 @@ Error Stream::orderBeforeSubmitLocked() {
 
 Error Stream::submit(const std::function<Error()> &Enqueue) {
   CUSHIM_TRY(Ctx.stickyError());
+  // The methods below record nodes on a capturing stream before getting here; anything else cannot be captured.
+  if (captureActive())
+    CUSHIM_TRY(captureCheckSubmit(*this));
   std::lock_guard<std::mutex> G(Ctx.streamMutex());
   CUSHIM_TRY(orderBeforeSubmitLocked());
   CUSHIM_TRY(Enqueue());
@@ -230,11 +236,32 @@ Error Stream::submit(const std::function<Error()> &Enqueue) {
 
 // ---- Work ----------------------------------------------------------------------------------------------------------
 
+// A 1D copy node for a capturing stream (docs/GRAPHS.md).
+static GraphNode capturedCopy(void *Dst, const void *Src, size_t Bytes) {
+  GraphNode N;
+  N.Type = CU_GRAPH_NODE_TYPE_MEMCPY;
+  N.Copy.Dst = Dst;
+  N.Copy.Src = Src;
+  N.Copy.Width = N.Copy.DstPitch = N.Copy.SrcPitch = Bytes;
+  N.Copy.DstHeight = N.Copy.SrcHeight = 1;
+  return N;
+}
+
 Error Stream::copy(void *Dst, const void *Src, size_t Bytes) {
+  if (captureActive())
+    if (auto R = captureNode(*this, capturedCopy(Dst, Src, Bytes)))
+      return std::move(*R);
   return submit([&] { return hal::check(hal::ops().enqueue_copy(Queue, Dst, Src, Bytes), "enqueue_copy"); });
 }
 
 Error Stream::fill(void *Dst, uint32_t Value, unsigned ElementSize, size_t Count) {
+  if (captureActive()) {
+    GraphNode N;
+    N.Type = CU_GRAPH_NODE_TYPE_MEMSET;
+    N.Memset = MemsetNodeParams{Dst, Count * ElementSize, Value, ElementSize, Count, 1};
+    if (auto R = captureNode(*this, std::move(N)))
+      return std::move(*R);
+  }
   return submit(
       [&] { return hal::check(hal::ops().enqueue_fill(Queue, Dst, Value, ElementSize, Count), "enqueue_fill"); });
 }
@@ -248,10 +275,20 @@ Error Stream::launch(cushim_hal_kernel Kernel, const cushim_hal_launch &Launch) 
 }
 
 Error Stream::hostFunction(cushim_hal_host_fn Fn, void *UserData) {
+  if (captureActive()) {
+    GraphNode N;
+    N.Type = CU_GRAPH_NODE_TYPE_HOST;
+    N.Host = HostNodeParams{Fn, UserData};
+    if (auto R = captureNode(*this, std::move(N)))
+      return std::move(*R);
+  }
   return submit([&] { return hal::check(hal::ops().enqueue_host_func(Queue, Fn, UserData), "enqueue_host_func"); });
 }
 
 Error Stream::callback(std::function<void(CUresult Status)> Fn) {
+  // The callback's box is freed after one run, so it cannot become a graph node that runs many times.
+  if (captureActive())
+    CUSHIM_TRY(captureCheckSubmit(*this));
   auto *Box = new CallbackBox{&Ctx, std::move(Fn)};
   Error E = hostFunction(runCallback, Box);
   if (E.isError())
@@ -260,16 +297,26 @@ Error Stream::callback(std::function<void(CUresult Status)> Fn) {
 }
 
 Error Stream::record(Event &E) {
+  if (captureActive())
+    if (auto R = captureRecord(*this, E))
+      return std::move(*R);
   return submit([&] { return hal::check(hal::ops().event_record(E.hal(), Queue), "event_record"); });
 }
 
-Error Stream::wait(Event &E) {
+Error Stream::wait(Event &E, unsigned Flags) {
+  if (captureActive())
+    if (auto R = captureWait(*this, E, Flags))
+      return std::move(*R);
   return submit([&] { return hal::check(hal::ops().queue_wait_event(Queue, E.hal()), "queue_wait_event"); });
 }
 
 Error Stream::copyAsync(void *Dst, const void *Src, size_t Bytes) {
   if (Bytes == 0)
     return Error::success();
+  // Captured: a node that copies straight from the application's memory whenever the graph runs (no staging).
+  if (captureActive())
+    if (auto R = captureNode(*this, capturedCopy(Dst, Src, Bytes)))
+      return std::move(*R);
   Memory To = classify(Dst), From = classify(Src);
   bool HostToHost = To != Memory::Device && From != Memory::Device;
   if (HostToHost || To == Memory::PageableHost) {
@@ -299,6 +346,8 @@ Error Stream::copyAsync(void *Dst, const void *Src, size_t Bytes) {
 Error Stream::copySync(void *Dst, const void *Src, size_t Bytes) {
   if (Bytes == 0)
     return Error::success();
+  if (captureActive())
+    CUSHIM_TRY(captureCheckSync(*this, "a synchronous copy"));
   CUSHIM_TRY(copy(Dst, Src, Bytes));
   // CUDA: "for transfers from device memory to device memory, no host-side synchronization is performed".
   if (classify(Dst) == Memory::Device && classify(Src) == Memory::Device)
@@ -309,6 +358,8 @@ Error Stream::copySync(void *Dst, const void *Src, size_t Bytes) {
 // ---- Waiting -------------------------------------------------------------------------------------------------------
 
 Error Stream::synchronize() {
+  if (captureActive())
+    CUSHIM_TRY(captureCheckSync(*this, "stream synchronization"));
   if (StreamKind == Kind::Legacy) {
     // Behaves as an empty legacy-stream operation: it also waits for the blocking streams' earlier work.
     std::lock_guard<std::mutex> G(Ctx.streamMutex());
@@ -318,6 +369,8 @@ Error Stream::synchronize() {
 }
 
 Error Stream::query() {
+  if (captureActive())
+    CUSHIM_TRY(captureCheckSync(*this, "stream query", /*Unsafe=*/false));
   const cushim_hal_ops &Ops = hal::ops();
   auto queryOne = [&](cushim_hal_queue Q) -> Error {
     cushim_hal_result R = Ops.queue_query(Q);

@@ -57,7 +57,8 @@ public:
   // A host callback that receives the status of the stream's earlier work (cuStreamAddCallback).
   Error callback(std::function<void(CUresult Status)> Fn);
   Error record(Event &E);
-  Error wait(Event &E);
+  // Flags: CU_EVENT_WAIT_EXTERNAL (a capturing stream then records an event-wait node).
+  Error wait(Event &E, unsigned Flags = 0);
   // Runs Enqueue (which must enqueue exactly one command on hal()) in the stream's order. For callers that need a
   // HAL entry the methods above do not cover (2D copies, ...).
   Error submit(const std::function<Error()> &Enqueue);

@@ -53,7 +53,7 @@ Error streamWaitEvent(const char *Api, CUstream Stream, CUevent Event, unsigned 
   auto S = driverStream(Api, Stream, PerThread);
   if (!S)
     return S.takeError();
-  return (*S)->wait(**E);
+  return (*S)->wait(**E, Flags); // cudaEventWaitExternal: an event-wait node when capturing
 }
 
 Error streamAddCallback(const char *Api, CUstream Stream, CUstreamCallback Callback, void *UserData, unsigned Flags,

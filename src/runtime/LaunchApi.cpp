@@ -2,6 +2,7 @@
 #include "runtime/RuntimeLaunch.h"
 #include "runtime/RuntimeState.h"
 
+#include "core/Graph.h"
 #include "core/Launch.h"
 #include "core/Stream.h"
 #include "support/Config.h"
@@ -31,7 +32,8 @@ Error launchHostFunction(const void *HostFun, dim3 Grid, dim3 Block, void **Args
   if (!S)
     return S.takeError();
   CUSHIM_TRY(core::launchKernel(**F, C, **S, Args, nullptr));
-  if (config().LaunchBlocking)
+  // A captured launch only recorded a node: there is nothing to wait for (and capturing streams cannot be waited on).
+  if (config().LaunchBlocking && core::captureInfo(**S).Status == CU_STREAM_CAPTURE_STATUS_NONE)
     return (*S)->synchronize();
   return Error::success();
 }

@@ -49,7 +49,7 @@ Error streamWaitEvent(const char *Api, cudaStream_t Stream, cudaEvent_t Event, u
   auto S = runtimeStream(Api, Stream, PerThread);
   if (!S)
     return S.takeError();
-  return (*S)->wait(**E);
+  return (*S)->wait(**E, Flags); // cudaEventWaitExternal: an event-wait node when capturing
 }
 
 Error streamAddCallback(const char *Api, cudaStream_t Stream, cudaStreamCallback_t Callback, void *UserData,

@@ -1,1 +1,6 @@
 # e2e programs of one area, registered with e2e_build/e2e_run (tests/e2e/CMakeLists.txt); included from there.
+
+# --- CUDA graphs (docs/GRAPHS.md) ------------------------------------------------------------------------------------
+# Capture (fork/join, replays), an explicit graph with every node type, exec update, clone, DOT, misuse.
+e2e_build(graphs SOURCE ${E2E_SRC}/graphs.cu)
+e2e_run(graphs BINARY graphs LABELS graphs)
