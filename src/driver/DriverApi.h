@@ -9,6 +9,11 @@
 
 #include <cuda.h>
 
+namespace cushim::core {
+class Function;
+class Module;
+} // namespace cushim::core
+
 namespace cushim::driver {
 
 // Every driver call but a few fails with CUDA_ERROR_NOT_INITIALIZED before cuInit.
@@ -29,6 +34,24 @@ inline Expected<core::Context *> requireContext(const char *Api) {
   CUSHIM_TRY(requireInit());
   return core::requireCurrentContext(Api);
 }
+
+// Modules NVIDIA's runtime (the static cudart) loaded for its registered fatbinaries: noted when loaded, forgotten
+// before they are unloaded; isRuntimeLaunch tells whether F belongs to one.
+void noteRuntimeModule(const core::Module &M);
+void forgetRuntimeModule(const core::Module &M);
+bool isRuntimeLaunch(const core::Function &F);
+
+// The bytes of a module file (cuModuleLoad, cuLibraryLoadFromFile), NUL-terminated for PTX text;
+// CUDA_ERROR_FILE_NOT_FOUND when it cannot be opened.
+Expected<std::string> readImageFile(const char *Path, const char *Api);
+
+// Drops what cuFuncSetBlockShape / cuParamSet* recorded for the functions of M (called before M is unloaded).
+void forgetLegacyLaunchState(const core::Module &M);
+
+// NVIDIA's static cudart hands cuLaunchKernel's result to the program unchanged (measured for every code 0..999), yet
+// on NVIDIA's stack a <<<>>> launch with bad dimensions fails with cudaErrorInvalidConfiguration: the driver answers 9
+// (a runtime code with no CUresult name) for the runtime's launches. Driver-API launches keep CUDA_ERROR_INVALID_VALUE.
+inline constexpr CUresult RuntimeInvalidConfiguration = static_cast<CUresult>(9);
 
 } // namespace cushim::driver
 

@@ -56,6 +56,7 @@ static Error loadModule(CUmodule *Module, const void *Image, const char *Api) {
   auto M = core::Module::loadImage(**Ctx, Image, 0, "static cudart module");
   if (!M)
     return M.takeError();
+  noteRuntimeModule(**M);
   *Module = (*M)->handle();
   return Error::success();
 }

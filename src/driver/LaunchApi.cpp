@@ -1,4 +1,5 @@
-// Kernel launches and function attributes (cuLaunchKernel, cuFuncGetAttribute, cuFuncSetAttribute).
+// Kernel launches and function attributes (cuLaunchKernel and its per-thread-stream variant, cuFuncGetAttribute,
+// cuFuncSetAttribute).
 #include "driver/DriverApi.h"
 
 #include "core/Launch.h"
@@ -8,11 +9,17 @@
 using namespace cushim;
 using namespace cushim::driver;
 
-CUSHIM_EXPORT CUresult cuLaunchKernel(CUfunction Handle, unsigned int GridDimX, unsigned int GridDimY,
-                                      unsigned int GridDimZ, unsigned int BlockDimX, unsigned int BlockDimY,
-                                      unsigned int BlockDimZ, unsigned int SharedMemBytes, CUstream HStream,
-                                      void **KernelParams, void **Extra) {
-  ApiTrace T("cuLaunchKernel");
+namespace {
+// The stream of a launch: created streams are used as they are, the default stream handles name one of the function's
+// context (PerThread: the _ptsz entry point, where 0 is the calling thread's stream).
+Expected<core::Stream *> launchStream(core::Function &F, CUstream HStream, bool PerThread) {
+  return core::resolveStream(F.module().context(), HStream, PerThread);
+}
+
+CUresult launch(const char *Api, CUfunction Handle, unsigned GridDimX, unsigned GridDimY, unsigned GridDimZ,
+                unsigned BlockDimX, unsigned BlockDimY, unsigned BlockDimZ, unsigned SharedMemBytes, CUstream HStream,
+                void **KernelParams, void **Extra, bool PerThread) {
+  ApiTrace T(Api);
   T.args("f={} grid=({},{},{}) block=({},{},{}) shared={} stream={} kernelParams={} extra={}",
          static_cast<void *>(Handle), GridDimX, GridDimY, GridDimZ, BlockDimX, BlockDimY, BlockDimZ, SharedMemBytes,
          static_cast<void *>(HStream), static_cast<void *>(KernelParams), static_cast<void *>(Extra));
@@ -20,17 +27,35 @@ CUSHIM_EXPORT CUresult cuLaunchKernel(CUfunction Handle, unsigned int GridDimX, 
     CUSHIM_TRY(requireInit());
     core::Function *F = core::lookupFunction(Handle);
     if (!F)
-      return makeError(CUDA_ERROR_INVALID_HANDLE, "cuLaunchKernel: not a live function");
-    core::Context &Ctx = F->module().context();
-    auto S = core::resolveStream(Ctx, HStream);
+      return makeError(CUDA_ERROR_INVALID_HANDLE, std::string(Api) + ": not a live function");
+    auto S = launchStream(*F, HStream, PerThread);
     if (!S)
       return S.takeError();
     core::LaunchConfig C;
     C.Grid[0] = GridDimX, C.Grid[1] = GridDimY, C.Grid[2] = GridDimZ;
     C.Block[0] = BlockDimX, C.Block[1] = BlockDimY, C.Block[2] = BlockDimZ;
     C.DynamicShared = SharedMemBytes;
+    if (Error E = core::checkLaunchDims(*F, C); E.isError())
+      return isRuntimeLaunch(*F) ? Error(RuntimeInvalidConfiguration, E.message()) : std::move(E);
     return core::launchKernel(*F, C, **S, KernelParams, Extra);
   });
+}
+} // namespace
+
+CUSHIM_EXPORT CUresult cuLaunchKernel(CUfunction Handle, unsigned int GridDimX, unsigned int GridDimY,
+                                      unsigned int GridDimZ, unsigned int BlockDimX, unsigned int BlockDimY,
+                                      unsigned int BlockDimZ, unsigned int SharedMemBytes, CUstream HStream,
+                                      void **KernelParams, void **Extra) {
+  return launch("cuLaunchKernel", Handle, GridDimX, GridDimY, GridDimZ, BlockDimX, BlockDimY, BlockDimZ,
+                SharedMemBytes, HStream, KernelParams, Extra, false);
+}
+
+CUSHIM_EXPORT CUresult cuLaunchKernel_ptsz(CUfunction Handle, unsigned int GridDimX, unsigned int GridDimY,
+                                           unsigned int GridDimZ, unsigned int BlockDimX, unsigned int BlockDimY,
+                                           unsigned int BlockDimZ, unsigned int SharedMemBytes, CUstream HStream,
+                                           void **KernelParams, void **Extra) {
+  return launch("cuLaunchKernel_ptsz", Handle, GridDimX, GridDimY, GridDimZ, BlockDimX, BlockDimY, BlockDimZ,
+                SharedMemBytes, HStream, KernelParams, Extra, true);
 }
 
 CUSHIM_EXPORT CUresult cuFuncGetAttribute(int *Pi, CUfunction_attribute Attrib, CUfunction Handle) {

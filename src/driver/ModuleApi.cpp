@@ -4,6 +4,7 @@
 #include "core/Module.h"
 
 #include <cstring>
+#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 
@@ -52,20 +53,27 @@ static Error loadImage(CUmodule *Module, const void *Image, size_t MaxSize, std:
   return Error::success();
 }
 
+Expected<std::string> cushim::driver::readImageFile(const char *Path, const char *Api) {
+  std::ifstream In(Path, std::ios::binary);
+  if (!In)
+    return makeError(CUDA_ERROR_FILE_NOT_FOUND, fmt::format("{}: cannot open '{}'", Api, Path));
+  std::stringstream SS;
+  SS << In.rdbuf();
+  std::string Data = SS.str();
+  Data.push_back('\0'); // PTX text must be terminated; harmless after binary images
+  return Data;
+}
+
 CUSHIM_EXPORT CUresult cuModuleLoad(CUmodule *Module, const char *Fname) {
   ApiTrace T("cuModuleLoad");
   T.args("module={} fname={}", static_cast<void *>(Module), Fname ? Fname : "(null)");
   CUSHIM_DRIVER_BODY(T, {
     if (!Fname)
       return makeError(CUDA_ERROR_INVALID_VALUE, "cuModuleLoad: fname is NULL");
-    std::ifstream In(Fname, std::ios::binary);
-    if (!In)
-      return makeError(CUDA_ERROR_FILE_NOT_FOUND, std::string("cuModuleLoad: cannot open '") + Fname + "'");
-    std::stringstream SS;
-    SS << In.rdbuf();
-    std::string Data = SS.str();
-    Data.push_back('\0'); // PTX text must be terminated; harmless after binary images
-    return loadImage(Module, Data.data(), Data.size(), Fname, "cuModuleLoad");
+    auto Data = readImageFile(Fname, "cuModuleLoad");
+    if (!Data)
+      return Data.takeError();
+    return loadImage(Module, Data->data(), Data->size(), Fname, "cuModuleLoad");
   });
 }
 
@@ -97,6 +105,8 @@ CUSHIM_EXPORT CUresult cuModuleUnload(CUmodule Handle) {
     core::Module *M = core::lookupModule(Handle);
     if (!M)
       return makeError(CUDA_ERROR_INVALID_HANDLE, "cuModuleUnload: not a live module");
+    forgetRuntimeModule(*M);
+    forgetLegacyLaunchState(*M);
     return core::Module::unload(M);
   });
 }

@@ -4,9 +4,13 @@
 #include "driver/DriverApi.h"
 
 #include "core/Module.h"
+#include "fatbin/Fatbin.h"
+#include "support/Config.h"
+
 
 #include <map>
 #include <mutex>
+#include <set>
 
 using namespace cushim;
 using namespace cushim::driver;
@@ -46,8 +50,42 @@ static Expected<core::Function *> requireKernel(CUkernel Kernel, const char *Api
   return F;
 }
 
+// Modules NVIDIA's runtime loaded for its registered fatbinaries: cuLibraryLoadData of a registration wrapper
+// (__fatBinC_Wrapper_t, which only the runtime's registration path passes) or CUDART_INTERFACE's module loads. Their
+// launches report configuration errors the runtime's way (isRuntimeLaunch). Entries are dropped before their module
+// is unloaded (cuLibraryUnload, cuModuleUnload, or with their context).
+static std::mutex RuntimeModuleMutex;
+static std::set<const core::Module *> &runtimeModules() {
+  static auto *S = new std::set<const core::Module *>;
+  return *S;
+}
+
+static void forgetContextRuntimeModules(core::Context &Ctx) {
+  std::lock_guard<std::mutex> G(RuntimeModuleMutex);
+  auto &S = runtimeModules();
+  for (auto It = S.begin(); It != S.end();)
+    It = &(*It)->context() == &Ctx ? S.erase(It) : std::next(It);
+}
+
+void cushim::driver::noteRuntimeModule(const core::Module &M) {
+  static std::once_flag Once;
+  std::call_once(Once, [] { core::addContextDestroyHook(forgetContextRuntimeModules); });
+  std::lock_guard<std::mutex> G(RuntimeModuleMutex);
+  runtimeModules().insert(&M);
+}
+
+void cushim::driver::forgetRuntimeModule(const core::Module &M) {
+  std::lock_guard<std::mutex> G(RuntimeModuleMutex);
+  runtimeModules().erase(&M);
+}
+
+bool cushim::driver::isRuntimeLaunch(const core::Function &F) {
+  std::lock_guard<std::mutex> G(RuntimeModuleMutex);
+  return runtimeModules().count(&F.module()) != 0;
+}
+
 static Error libraryLoad(CUlibrary *Library, const void *Code, unsigned NumLibraryOptions, CUlibraryOption *Options,
-                         const char *Api) {
+                         const char *Api, size_t MaxSize = 0, std::string Name = "library") {
   if (!Library || !Code)
     return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": library or code is NULL");
   for (unsigned I = 0; I < NumLibraryOptions; ++I)
@@ -58,9 +96,11 @@ static Error libraryLoad(CUlibrary *Library, const void *Code, unsigned NumLibra
   auto Ctx = libraryContext(Api);
   if (!Ctx)
     return Ctx.takeError();
-  auto M = core::Module::loadImage(**Ctx, Code, 0, "library");
+  auto M = core::Module::loadImage(**Ctx, Code, MaxSize, std::move(Name));
   if (!M)
     return M.takeError();
+  if (fatbin::detectImageKind(Code) == fatbin::ImageKind::Wrapper)
+    noteRuntimeModule(**M);
   *Library = reinterpret_cast<CUlibrary>((*M)->handle());
   return Error::success();
 }
@@ -75,6 +115,24 @@ CUSHIM_EXPORT CUresult cuLibraryLoadData(CUlibrary *Library, const void *Code, C
   return T.done(libraryLoad(Library, Code, NumLibraryOptions, LibraryOptions, "cuLibraryLoadData"));
 }
 
+CUSHIM_EXPORT CUresult cuLibraryLoadFromFile(CUlibrary *Library, const char *FileName, CUjit_option *JitOptions,
+                                             void **JitOptionsValues, unsigned int NumJitOptions,
+                                             CUlibraryOption *LibraryOptions, void **LibraryOptionValues,
+                                             unsigned int NumLibraryOptions) {
+  ApiTrace T("cuLibraryLoadFromFile");
+  T.args("library={} fileName={} numJitOptions={} numLibraryOptions={}", static_cast<void *>(Library),
+         FileName ? FileName : "(null)", NumJitOptions, NumLibraryOptions);
+  CUSHIM_DRIVER_BODY(T, {
+    if (!Library || !FileName)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuLibraryLoadFromFile: library or fileName is NULL");
+    auto Data = readImageFile(FileName, "cuLibraryLoadFromFile");
+    if (!Data)
+      return Data.takeError();
+    return libraryLoad(Library, Data->data(), NumLibraryOptions, LibraryOptions, "cuLibraryLoadFromFile",
+                       Data->size(), FileName);
+  });
+}
+
 CUSHIM_EXPORT CUresult cuLibraryUnload(CUlibrary Library) {
   ApiTrace T("cuLibraryUnload");
   T.args("library={}", static_cast<void *>(Library));
@@ -82,6 +140,8 @@ CUSHIM_EXPORT CUresult cuLibraryUnload(CUlibrary Library) {
     auto M = requireLibrary(Library, "cuLibraryUnload");
     if (!M)
       return M.takeError();
+    forgetRuntimeModule(**M);
+    forgetLegacyLaunchState(**M);
     return core::Module::unload(*M);
   });
 }
@@ -343,14 +403,17 @@ CUSHIM_EXPORT CUresult cuFuncSetCacheConfig(CUfunction Func, CUfunc_cache Config
   });
 }
 
-// Libraries are loaded when cuLibraryLoadData is called.
+// CUDA_MODULE_LOADING as NVIDIA's driver reads it: EAGER, else LAZY (the default since CUDA 12.2). cuda_shim
+// translates a whole module when it is loaded in both modes (the PTX module is the unit of translation: kernels share
+// its globals and device functions, and the JIT cache makes a repeated load cheap); the mode is reported so that the
+// runtime and programs see the setting they asked for (docs/EXPORT_TABLES.md, "Module loading").
 CUSHIM_EXPORT CUresult cuModuleGetLoadingMode(CUmoduleLoadingMode *Mode) {
   ApiTrace T("cuModuleGetLoadingMode");
   T.args("mode={}", static_cast<void *>(Mode));
   CUSHIM_DRIVER_BODY(T, {
     if (!Mode)
       return makeError(CUDA_ERROR_INVALID_VALUE, "cuModuleGetLoadingMode: mode is NULL");
-    *Mode = CU_MODULE_EAGER_LOADING;
+    *Mode = config().ModuleLoading == "EAGER" ? CU_MODULE_EAGER_LOADING : CU_MODULE_LAZY_LOADING;
     return Error::success();
   });
 }

@@ -87,8 +87,13 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
     }
     C.VisibleDevices = Ids;
   }
-  if (const char *V = GetEnv("CUDA_MODULE_LOADING"))
+  if (const char *V = GetEnv("CUSHIM_NVIDIA_NVRTC"))
+    C.NvidiaNvrtc = V;
+  if (const char *V = GetEnv("CUDA_MODULE_LOADING")) {
     C.ModuleLoading = V;
+    if (C.ModuleLoading != "LAZY" && C.ModuleLoading != "EAGER")
+      C.Problems.push_back("CUDA_MODULE_LOADING=" + C.ModuleLoading + ": expected LAZY or EAGER, using LAZY");
+  }
   return C;
 }
 

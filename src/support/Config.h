@@ -26,6 +26,7 @@ struct Config {
   bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
   std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
   std::string ModuleLoading;       // CUDA_MODULE_LOADING
+  std::string NvidiaNvrtc;         // CUSHIM_NVIDIA_NVRTC: NVIDIA's libnvrtc.so.13 our libnvrtc forwards to
 
   // Warnings produced while parsing, logged once the logger exists.
   std::vector<std::string> Problems;

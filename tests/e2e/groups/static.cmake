@@ -1,1 +1,83 @@
 # e2e programs of one area, registered with e2e_build/e2e_run (tests/e2e/CMakeLists.txt); included from there.
+# Area: nvcc's default static cudart and the complete libcuda.so.1 (docs/EXPORT_TABLES.md), label static-cudart.
+
+# --- Every e2e program again as nvcc builds it by default -------------------------------------------------------------
+# NVIDIA's runtime linked into the binary, SASS plus PTX for sm_80: the runtime dlopens libcuda.so.1 (ours, through
+# LD_LIBRARY_PATH) and reaches it only through cuGetProcAddress and the export tables. One run per binary: the
+# launch modes, engine tiers and environment variants are covered by the -cudart shared builds. vector_add,
+# reduction and symbols have their static builds (PTX only, also preloaded) in tests/e2e/CMakeLists.txt.
+set(E2E_FLAGS_NVCC_DEFAULT -cudart static "-gencode=arch=compute_80,code=[sm_80,compute_80]" -O3 -I${E2E_SRC})
+set(E2E_STUB_LIBCUDA -L${CUDAToolkit_ROOT}/lib64/stubs -lcuda)
+
+# e2e_static(<program> [SOURCE <file>] [EXTRA <nvcc flags...>] [CHECKS ...] [ARGS ...]): <program>_nvcc_default.
+function(e2e_static Prog)
+  cmake_parse_arguments(ARG "" "SOURCE;NAME" "EXTRA;CHECKS;ARGS" ${ARGN})
+  if(NOT ARG_SOURCE)
+    set(ARG_SOURCE ${E2E_SRC}/${Prog}.cu)
+  endif()
+  if(NOT ARG_NAME)
+    set(ARG_NAME ${Prog})
+  endif()
+  if(NOT EXISTS ${ARG_SOURCE})
+    return() # a program another area renamed or removed
+  endif()
+  e2e_build(${ARG_NAME}_nvcc_default SOURCE ${ARG_SOURCE} FLAGS ${E2E_FLAGS_NVCC_DEFAULT} ${ARG_EXTRA})
+  e2e_run(${ARG_NAME}/static_cudart BINARY ${ARG_NAME}_nvcc_default NEED libcuda.so.1 ARGS ${ARG_ARGS}
+          CHECKS --expect-loaded libcuda.so.1 ${ARG_CHECKS} LABELS static-cudart)
+  set_property(TEST e2e/build/${ARG_NAME}_nvcc_default APPEND PROPERTY LABELS static-cudart)
+endfunction()
+
+foreach(Prog matmul errors device_query warp_ops barriers its atomics cooperative)
+  e2e_static(${Prog})
+endforeach()
+e2e_static(printf CHECKS --expect-sorted ${E2E_SRC}/printf.expected)
+# Programs that also call the driver API link the toolkit's libcuda stub (SONAME libcuda.so.1, ours at run time).
+# Not streams.cu: it expects cudaMemsetAsync(NULL, 0, 0, <destroyed stream>) to fail, but NVIDIA's runtime returns
+# cudaSuccess for a 0-byte memset without calling the driver (observed with the static cudart 13.0), so that check
+# holds for our libcudart.so.13 only.
+foreach(Prog events stream_callbacks)
+  e2e_static(${Prog} EXTRA ${E2E_STUB_LIBCUDA})
+endforeach()
+# --default-stream per-thread: the runtime calls the _ptsz/_ptds driver entry points (cuLaunchKernel_ptsz ...).
+e2e_static(events NAME events_per_thread EXTRA ${E2E_STUB_LIBCUDA} --default-stream per-thread)
+
+# --- Driver API reached through dlopen + dlsym: legacy launches, context usage counts, the library API --------------
+# Nothing from CUDA is linked; the kernels are driver_kernels.ptx (tests/e2e/CMakeLists.txt). Run in both module
+# loading modes (cuModuleGetLoadingMode must follow CUDA_MODULE_LOADING).
+e2e_build(driver_legacy SOURCE ${E2E_SRC}/driver_legacy.cpp FLAGS -O2 -cudart none)
+e2e_run(driver_legacy BINARY driver_legacy NEED libcuda.so.1 ARGS ${E2E_BIN}/driver_kernels.ptx
+        CHECKS --expect-loaded libcuda.so.1 LABELS static-cudart)
+e2e_run(driver_legacy/eager BINARY driver_legacy NEED libcuda.so.1 ENV CUDA_MODULE_LOADING=EAGER
+        ARGS ${E2E_BIN}/driver_kernels.ptx LABELS static-cudart)
+set_property(TEST e2e/driver_legacy e2e/driver_legacy/eager APPEND PROPERTY FIXTURES_REQUIRED
+                                                                   e2e_bin_driver_kernels.ptx)
+
+# --- NVRTC compiling for a real architecture: our libnvrtc.so.13 makes nvrtcGetCUBIN's output loadable ------------
+e2e_build(nvrtc_cubin SOURCE ${E2E_SRC}/nvrtc_cubin.cpp
+          FLAGS -O2 -cudart none -L${CUDAToolkit_ROOT}/lib64/stubs -L${CUDAToolkit_ROOT}/lib64 -lcuda -lnvrtc)
+e2e_run(nvrtc_cubin BINARY nvrtc_cubin NEED libcuda.so.1 libnvrtc.so.13
+        CHECKS --expect-loaded libnvrtc.so.13 --expect-loaded libcuda.so.1 LABELS static-cudart)
+
+# --- A CMake project with enable_language(CUDA), configured, built and run under cushim run --------------------------
+# No architecture is given, as in most projects: CMake takes nvcc's default (SASS plus PTX). With CMake 3.25 the
+# configure step only compiles its probes (newer versions may run one, hence cushim run there too); the program
+# checks that it ran the PTX of the architecture CMake chose.
+set(E2E_CMAKE_PROJECT ${CMAKE_CURRENT_BINARY_DIR}/cmake_project)
+get_filename_component(E2E_CMAKE_PROJECT_SRC ${E2E_SRC}/../cmake_project ABSOLUTE)
+add_test(NAME e2e/cmake_project
+         COMMAND sh -c "rm -rf '${E2E_CMAKE_PROJECT}' && \
+'${E2E_CUSHIM}' run -- '${CMAKE_COMMAND}' -S '${E2E_CMAKE_PROJECT_SRC}' -B '${E2E_CMAKE_PROJECT}' \
+-DCMAKE_CUDA_COMPILER='${CUSHIM_NVCC}' -DCMAKE_BUILD_TYPE=Release && \
+'${E2E_CUSHIM}' run -- '${CMAKE_COMMAND}' --build '${E2E_CMAKE_PROJECT}' && \
+'${E2E_CUSHIM}' run -- '${E2E_CMAKE_PROJECT}/cmake_saxpy'")
+set_tests_properties(e2e/cmake_project PROPERTIES LABELS "e2e;static-cudart" TIMEOUT 600
+                     ENVIRONMENT "CUSHIM_CACHE_PATH=${E2E_CACHE}"
+                     PASS_REGULAR_EXPRESSION "ok   kernel compiled for __CUDA_ARCH__.*cmake_saxpy: PASSED")
+
+# --- NVIDIA's own static-cudart tool: nvcc -arch=native asks it for the device's architecture ------------------------
+get_filename_component(E2E_NVCC_DIR ${CUSHIM_NVCC} DIRECTORY)
+if(EXISTS ${E2E_NVCC_DIR}/__nvcc_device_query)
+  add_test(NAME e2e/nvcc_device_query COMMAND ${E2E_CUSHIM} run -- ${E2E_NVCC_DIR}/__nvcc_device_query)
+  set_tests_properties(e2e/nvcc_device_query PROPERTIES LABELS "e2e;static-cudart" ENVIRONMENT "CUSHIM_CC=8.6"
+                       PASS_REGULAR_EXPRESSION "^86$")
+endif()
