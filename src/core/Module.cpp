@@ -4,6 +4,7 @@
 #include "core/Context.h"
 #include "core/Device.h"
 #include "core/Handles.h"
+#include "core/JitCache.h"
 #include "core/MemoryMap.h"
 #include "fatbin/Fatbin.h"
 #include "hal/Hal.h"
@@ -109,8 +110,9 @@ Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t Max
   return loadPtx(Ctx, Ptx->Payload, std::move(Name));
 }
 
-Error Module::build(std::string_view Ptx) {
-  dumpArtefact(Name, ".ptx", Ptx);
+// Parses, lowers and compiles PTX for Target (the work the JIT cache saves).
+static Expected<CompiledModule> translate(std::string_view Ptx, const std::string &Name,
+                                          const cushim_hal_target &Target) {
   Expected<ptx::Module> Ast = ptx::parsePtx(Ptx, Name);
   if (!Ast)
     return Ast.takeError();
@@ -126,20 +128,45 @@ Error Module::build(std::string_view Ptx) {
     Lowered->IR->print(OS, nullptr);
     dumpArtefact(Name, ".ll", OS.str());
   }
-  cushim_hal_target Target{};
-  CUSHIM_TRY(hal::check(hal::ops().target_describe(Ctx.device().halIndex(), &Target), "target_describe"));
   Expected<std::string> Object = ptx::compileToObject(*Lowered->IR, Target);
   if (!Object)
     return Object.takeError();
   dumpArtefact(Name, ".o", *Object);
+  return CompiledModule{std::move(*Object), std::move(Lowered->Kernels), std::move(Lowered->Globals)};
+}
 
-  Kernels = std::move(Lowered->Kernels);
-  Globals = std::move(Lowered->Globals);
+Error Module::build(std::string_view Ptx) {
+  dumpArtefact(Name, ".ptx", Ptx);
+  cushim_hal_target Target{};
+  CUSHIM_TRY(hal::check(hal::ops().target_describe(Ctx.device().halIndex(), &Target), "target_describe"));
+  // The on-disk cache (JitCache.h); bypassed under CUSHIM_DUMP_DIR so that every module's IR and object get written.
+  JitCache &Cache = JitCache::process();
+  bool UseCache = Cache.enabled() && config().DumpDir.empty();
+  std::string Key;
+  std::optional<CompiledModule> Compiled;
+  if (UseCache) {
+    Key = JitCache::key(Ptx, Target, "O2");
+    Compiled = Cache.loadModule(Key);
+    if (Compiled)
+      CUSHIM_LOG_DEBUG("module '{}': JIT cache hit", Name);
+  }
+  if (!Compiled) {
+    Expected<CompiledModule> Translated = translate(Ptx, Name, Target);
+    if (!Translated)
+      return Translated.takeError();
+    Compiled = std::move(*Translated);
+    if (UseCache)
+      Cache.storeModule(Key, *Compiled);
+  }
+  const std::string &Object = Compiled->Object;
+
+  Kernels = std::move(Compiled->Kernels);
+  Globals = std::move(Compiled->Globals);
   std::vector<cushim_hal_kernel_desc> Descs;
   for (const ptx::KernelInfo &K : Kernels)
     Descs.push_back({K.Name.c_str(), K.Flags, K.ParamSize, K.StaticSharedSize, K.LocalSize, K.MaxThreads});
   CUSHIM_TRY(hal::check(
-      hal::ops().module_load(Ctx.hal(), Object->data(), Object->size(), Descs.data(), Descs.size(), &Hal),
+      hal::ops().module_load(Ctx.hal(), Object.data(), Object.size(), Descs.data(), Descs.size(), &Hal),
       "module_load"));
   // Module variables are device memory as far as copies and launches are concerned.
   for (const ptx::GlobalInfo &G : Globals) {
