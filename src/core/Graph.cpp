@@ -295,15 +295,10 @@ static std::string nodeLabel(const GraphNode &N, unsigned Flags) {
     if (Verbose)
       L += fmt::format("\\ndst {}", N.Memset.Dst);
     break;
-  case CU_GRAPH_NODE_TYPE_HOST:
-    L += fmt::format("\\nfn {}", reinterpret_cast<void *>(N.Host.Fn));
-    break;
+  case CU_GRAPH_NODE_TYPE_HOST: L += fmt::format("\\nfn {}", reinterpret_cast<void *>(N.Host.Fn)); break;
   case CU_GRAPH_NODE_TYPE_WAIT_EVENT:
-  case CU_GRAPH_NODE_TYPE_EVENT_RECORD:
-    L += fmt::format("\\nevent {}", static_cast<void *>(N.Ev));
-    break;
-  default:
-    break;
+  case CU_GRAPH_NODE_TYPE_EVENT_RECORD: L += fmt::format("\\nevent {}", static_cast<void *>(N.Ev)); break;
+  default: break;
   }
   return L;
 }

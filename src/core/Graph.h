@@ -68,11 +68,11 @@ struct CUSHIM_API GraphNode {
   std::unique_ptr<Graph> Child;
 
   Graph *Owner = nullptr;
-  size_t Index = 0;                    // creation order in the owner (pairs nodes in exec update)
-  std::vector<GraphNode *> Deps;       // in the order they were added
+  size_t Index = 0;              // creation order in the owner (pairs nodes in exec update)
+  std::vector<GraphNode *> Deps; // in the order they were added
   std::vector<GraphNode *> Dependents;
   const GraphNode *ClonedFrom = nullptr; // cuGraphNodeFindInClone
-  bool Enabled = true;                 // executable graphs: cuGraphNodeSetEnabled
+  bool Enabled = true;                   // executable graphs: cuGraphNodeSetEnabled
 
   CUgraphNode handle() { return reinterpret_cast<CUgraphNode>(this); }
   // A node of the same type and params (Child deep-copied), without edges or owner.
@@ -193,6 +193,52 @@ CUSHIM_API Expected<GraphNode> memsetNode(const MemsetNodeParams &P);
 CUSHIM_API Expected<GraphNode> copyNode(const CopyNodeParams &P);
 // Replaces a node's params (cuGraph*NodeSetParams) with Proto's, which must be of the node's type.
 CUSHIM_API Error setGraphNodeParams(GraphNode &N, GraphNode &&Proto);
+
+// The bodies of the entry points cudaGraph*/cuGraph* share (the runtime's handle types are the driver's; errors are
+// CUDA_ERROR_* codes, which the runtime maps to its own). Api names the entry point in messages.
+CUSHIM_API Error graphCreateApi(const char *Api, CUgraph *Out, unsigned Flags);
+CUSHIM_API Error graphDestroyApi(const char *Api, CUgraph Graph);
+CUSHIM_API Error graphCloneApi(const char *Api, CUgraph *Out, CUgraph Original);
+CUSHIM_API Error graphFindInCloneApi(const char *Api, CUgraphNode *Out, CUgraphNode Original, CUgraph Clone);
+CUSHIM_API Error graphNodeTypeApi(const char *Api, CUgraphNode Node, CUgraphNodeType *Out);
+CUSHIM_API Error graphNodesApi(const char *Api, CUgraph Graph, bool RootsOnly, CUgraphNode *Out, size_t *Count);
+CUSHIM_API Error graphEdgesApi(const char *Api, CUgraph Graph, CUgraphNode *From, CUgraphNode *To,
+                               CUgraphEdgeData *Data, size_t *Count);
+CUSHIM_API Error graphNeighboursApi(const char *Api, CUgraphNode Node, bool Dependents, CUgraphNode *Out,
+                                    CUgraphEdgeData *Data, size_t *Count);
+CUSHIM_API Error graphChangeDependenciesApi(const char *Api, CUgraph Graph, const CUgraphNode *From,
+                                            const CUgraphNode *To, const CUgraphEdgeData *Data, size_t Count, bool Add);
+CUSHIM_API Error graphDestroyNodeApi(const char *Api, CUgraphNode Node);
+CUSHIM_API Error graphDotPrintApi(const char *Api, CUgraph Graph, const char *Path, unsigned Flags);
+CUSHIM_API Error graphAddNodeApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps,
+                                 size_t NumDeps, Expected<GraphNode> Proto);
+CUSHIM_API Error graphSetNodeApi(const char *Api, CUgraphNode Node, Expected<GraphNode> Proto);
+CUSHIM_API Error graphExecSetNodeApi(const char *Api, CUgraphExec Exec, CUgraphNode Node, Expected<GraphNode> Proto);
+CUSHIM_API Expected<GraphNode> hostGraphNode(cushim_hal_host_fn Fn, void *UserData);
+CUSHIM_API Expected<GraphNode> eventGraphNode(CUgraphNodeType Type, CUevent Event);
+CUSHIM_API Expected<GraphNode> childGraphNode(const char *Api, CUgraph Child);
+CUSHIM_API GraphNode emptyGraphNode();
+CUSHIM_API Error graphEventGetApi(const char *Api, CUgraphNode Node, CUgraphNodeType Type, CUevent *Out);
+CUSHIM_API Error graphHostGetApi(const char *Api, CUgraphNode Node, HostNodeParams *Out);
+CUSHIM_API Error graphMemsetGetApi(const char *Api, CUgraphNode Node, MemsetNodeParams *Out);
+CUSHIM_API Error graphChildGetApi(const char *Api, CUgraphNode Node, CUgraph *Out);
+CUSHIM_API Error graphInstantiateApi(const char *Api, CUgraphExec *Out, CUgraph Graph, unsigned long long Flags);
+// cuGraphLaunch / cuGraphUpload (Launch false: a host backend has nothing to upload).
+CUSHIM_API Error graphLaunchApi(const char *Api, CUgraphExec Exec, Expected<Stream *> S, bool Launch);
+CUSHIM_API Error graphExecDestroyApi(const char *Api, CUgraphExec Exec);
+CUSHIM_API Error graphExecFlagsApi(const char *Api, CUgraphExec Exec, unsigned long long *Out);
+CUSHIM_API Error graphExecUpdateApi(const char *Api, CUgraphExec Exec, CUgraph Graph, GraphUpdateResult &R);
+// cuGraphNodeSetEnabled (Get NULL) / cuGraphNodeGetEnabled.
+CUSHIM_API Error graphEnabledApi(const char *Api, CUgraphExec Exec, CUgraphNode Node, unsigned Set, unsigned *Get);
+CUSHIM_API Error captureBeginApi(const char *Api, Expected<Stream *> S, CUstreamCaptureMode Mode, CUgraph Into,
+                                 const CUgraphNode *Deps, const CUgraphEdgeData *Data, size_t NumDeps);
+CUSHIM_API Error captureEndApi(const char *Api, Expected<Stream *> S, CUgraph *Out);
+CUSHIM_API Error captureStatusApi(const char *Api, Expected<Stream *> S, CUstreamCaptureStatus *Out);
+CUSHIM_API Error captureInfoApi(const char *Api, Expected<Stream *> S, CUstreamCaptureStatus *Status, cuuint64_t *Id,
+                                CUgraph *Graph, const CUgraphNode **Deps, const CUgraphEdgeData **Data,
+                                size_t *NumDeps);
+CUSHIM_API Error captureUpdateApi(const char *Api, Expected<Stream *> S, CUgraphNode *Deps, const CUgraphEdgeData *Data,
+                                  size_t NumDeps, unsigned Flags);
 
 // ---- Stream capture (GraphCapture.cpp) ------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ namespace cushim::core {
 Expected<Graph *> requireGraph(const char *Api, CUgraph Handle) {
   if (Graph *G = lookupGraph(Handle))
     return G;
-  return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("{}: {} is not a live graph", Api, static_cast<void *>(Handle)));
+  return makeError(CUDA_ERROR_INVALID_VALUE,
+                   fmt::format("{}: {} is not a live graph", Api, static_cast<void *>(Handle)));
 }
 
 Expected<GraphNode *> requireGraphNode(const char *Api, CUgraphNode Handle, int Want) {
@@ -18,8 +19,8 @@ Expected<GraphNode *> requireGraphNode(const char *Api, CUgraphNode Handle, int 
     return makeError(CUDA_ERROR_INVALID_VALUE,
                      fmt::format("{}: {} is not a live graph node", Api, static_cast<void *>(Handle)));
   if (Want >= 0 && N->Type != Want)
-    return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("{}: the node is of type {}, not {}", Api,
-                                                           static_cast<int>(N->Type), Want));
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("{}: the node is of type {}, not {}", Api, static_cast<int>(N->Type), Want));
   return N;
 }
 
@@ -66,8 +67,9 @@ Error checkDefaultEdges(const CUgraphEdgeData *Data, size_t Count) {
     return Error::success();
   for (size_t I = 0; I < Count; ++I)
     if (Data[I].from_port || Data[I].to_port || Data[I].type)
-      return makeError(CUDA_ERROR_NOT_SUPPORTED,
-                       fmt::format("edge {}: programmatic (non-default) graph edges are not supported by cuda_shim", I));
+      return makeError(
+          CUDA_ERROR_NOT_SUPPORTED,
+          fmt::format("edge {}: programmatic (non-default) graph edges are not supported by cuda_shim", I));
   return Error::success();
 }
 
@@ -102,8 +104,8 @@ Expected<GraphNode> memsetNode(const MemsetNodeParams &P) {
   if (P.Height == 0 || P.Width == 0)
     return makeError(CUDA_ERROR_INVALID_VALUE, "memset width and height must be at least 1");
   if (P.Height > 1 && P.Pitch < P.Width * P.ElementSize)
-    return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("memset pitch {} is less than a row ({} bytes)", P.Pitch,
-                                                           P.Width * P.ElementSize));
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("memset pitch {} is less than a row ({} bytes)", P.Pitch, P.Width * P.ElementSize));
   GraphNode N;
   N.Type = CU_GRAPH_NODE_TYPE_MEMSET;
   N.Memset = P;
@@ -138,8 +140,7 @@ Error setGraphNodeParams(GraphNode &N, GraphNode &&Proto) {
   case CU_GRAPH_NODE_TYPE_HOST: N.Host = Proto.Host; break;
   case CU_GRAPH_NODE_TYPE_EVENT_RECORD:
   case CU_GRAPH_NODE_TYPE_WAIT_EVENT: N.Ev = Proto.Ev; break;
-  default:
-    return makeError(CUDA_ERROR_INVALID_VALUE, "this node type has no settable parameters");
+  default: return makeError(CUDA_ERROR_INVALID_VALUE, "this node type has no settable parameters");
   }
   return Error::success();
 }

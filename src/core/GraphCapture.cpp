@@ -26,9 +26,9 @@ struct CaptureSequence {
   bool OwnsGraph = true;
   bool Invalidated = false;
   std::string Why;
-  std::map<Stream *, std::vector<GraphNode *>> Deps; // the streams taking part and where each one stands
+  std::map<Stream *, std::vector<GraphNode *>> Deps;        // the streams taking part and where each one stands
   std::map<Stream *, std::vector<CUgraphNode>> InfoScratch; // what captureInfo hands out
-  std::set<GraphNode *> Created;                      // nodes this capture added (the unjoined-work check)
+  std::set<GraphNode *> Created;                            // nodes this capture added (the unjoined-work check)
 };
 
 struct EventCapture {
@@ -94,8 +94,8 @@ Error unsafeCallLocked(const char *What) {
   bool Prohibited = false;
   for (auto &Seq : state().Sequences) {
     bool Own = Seq->Thread == Me && Seq->Mode != CU_STREAM_CAPTURE_MODE_RELAXED;
-    bool Foreign = ThreadMode == CU_STREAM_CAPTURE_MODE_GLOBAL && Seq->Thread != Me &&
-                   Seq->Mode == CU_STREAM_CAPTURE_MODE_GLOBAL;
+    bool Foreign =
+        ThreadMode == CU_STREAM_CAPTURE_MODE_GLOBAL && Seq->Thread != Me && Seq->Mode == CU_STREAM_CAPTURE_MODE_GLOBAL;
     if (!Own && !Foreign)
       continue;
     invalidateLocked(*Seq, fmt::format("{} is not permitted during stream capture", What));

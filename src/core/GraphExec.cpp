@@ -34,8 +34,8 @@ static Error checkAcyclic(const Graph &G) {
 // Maps the nodes of Original (and of its child graphs) to the snapshot's nodes, which are paired by creation index.
 static void mapNodes(const Graph &Original, Graph &Snapshot, std::map<const GraphNode *, GraphNode *> &Map) {
   for (auto &N : Snapshot.nodes()) {
-    auto It = std::find_if(Original.nodes().begin(), Original.nodes().end(),
-                           [&](auto &O) { return O->Index == N->Index; });
+    auto It =
+        std::find_if(Original.nodes().begin(), Original.nodes().end(), [&](auto &O) { return O->Index == N->Index; });
     if (It == Original.nodes().end())
       continue;
     Map[It->get()] = N.get();
@@ -147,25 +147,18 @@ Error runGraphNode(const GraphNode &N, Stream &S) {
     L.params_size = K.Args.size();
     return S.launch(K.F->hal(), L);
   }
-  case CU_GRAPH_NODE_TYPE_MEMCPY:
-    return runCopy(N.Copy, S);
+  case CU_GRAPH_NODE_TYPE_MEMCPY: return runCopy(N.Copy, S);
   case CU_GRAPH_NODE_TYPE_MEMSET: {
     const MemsetNodeParams &M = N.Memset;
     for (size_t Row = 0; Row < M.Height; ++Row)
       CUSHIM_TRY(S.fill(static_cast<char *>(M.Dst) + Row * M.Pitch, M.Value, M.ElementSize, M.Width));
     return Error::success();
   }
-  case CU_GRAPH_NODE_TYPE_HOST:
-    return S.hostFunction(N.Host.Fn, N.Host.UserData);
-  case CU_GRAPH_NODE_TYPE_EVENT_RECORD:
-    CUSHIM_TRY(liveEvent(N));
-    return S.record(*N.Ev);
-  case CU_GRAPH_NODE_TYPE_WAIT_EVENT:
-    CUSHIM_TRY(liveEvent(N));
-    return S.wait(*N.Ev);
+  case CU_GRAPH_NODE_TYPE_HOST: return S.hostFunction(N.Host.Fn, N.Host.UserData);
+  case CU_GRAPH_NODE_TYPE_EVENT_RECORD: CUSHIM_TRY(liveEvent(N)); return S.record(*N.Ev);
+  case CU_GRAPH_NODE_TYPE_WAIT_EVENT: CUSHIM_TRY(liveEvent(N)); return S.wait(*N.Ev);
   case CU_GRAPH_NODE_TYPE_EMPTY:
-  case CU_GRAPH_NODE_TYPE_GRAPH:
-    return Error::success();
+  case CU_GRAPH_NODE_TYPE_GRAPH: return Error::success();
   default:
     return makeError(CUDA_ERROR_NOT_SUPPORTED, fmt::format("graph node {}: node type {} is not supported by cuda_shim",
                                                            N.Index, static_cast<int>(N.Type)));
@@ -259,10 +252,8 @@ static bool paramsUpdatable(const GraphNode &Old, GraphNode &New, GraphUpdateRes
       return fail(R, CU_GRAPH_EXEC_UPDATE_ERROR_PARAMETERS_CHANGED, &New);
     return true;
   }
-  case CU_GRAPH_NODE_TYPE_GRAPH:
-    return matchGraphs(*Old.Child, *New.Child, R);
-  default:
-    return true;
+  case CU_GRAPH_NODE_TYPE_GRAPH: return matchGraphs(*Old.Child, *New.Child, R);
+  default: return true;
   }
 }
 

@@ -85,7 +85,9 @@ Memory classify(const void *P) {
   std::optional<Allocation> A = memory_map::find(P);
   if (!A)
     return Memory::PageableHost;
-  return A->Kind == CUSHIM_HAL_MEMORY_PINNED_HOST ? Memory::PinnedHost : Memory::Device;
+  // Registered host memory (cudaHostRegister) is page-locked host memory like a pinned allocation.
+  return A->Kind == CUSHIM_HAL_MEMORY_PINNED_HOST || A->Kind == RegisteredHostKind ? Memory::PinnedHost
+                                                                                   : Memory::Device;
 }
 
 struct CallbackBox {

@@ -10,122 +10,7 @@ using namespace cushim::driver;
 
 namespace {
 
-const core::GraphNode *original(CUgraphNode Node) { return reinterpret_cast<const core::GraphNode *>(Node); }
-
-// ---- Capture ----
-
-Error beginCapture(const char *Api, CUstream Stream, CUstreamCaptureMode Mode, CUgraph Into, const CUgraphNode *Deps,
-                   const CUgraphEdgeData *Data, size_t NumDeps, bool PerThread) {
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  core::Graph *G = nullptr;
-  if (Into) {
-    auto R = core::requireGraph(Api, Into);
-    if (!R)
-      return R.takeError();
-    G = *R;
-    CUSHIM_TRY(core::checkDefaultEdges(Data, NumDeps));
-  }
-  return core::beginCapture(**S, Mode, G, Deps, NumDeps);
-}
-
-Error endCapture(const char *Api, CUstream Stream, CUgraph *Graph, bool PerThread) {
-  if (!Graph)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": phGraph is NULL");
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  *Graph = nullptr;
-  auto G = core::endCapture(**S);
-  if (!G)
-    return G.takeError();
-  *Graph = (*G)->handle();
-  return Error::success();
-}
-
-Error isCapturing(const char *Api, CUstream Stream, CUstreamCaptureStatus *Status, bool PerThread) {
-  if (!Status)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": captureStatus is NULL");
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  *Status = core::captureInfo(**S).Status;
-  return Error::success();
-}
-
-Error getCaptureInfo(const char *Api, CUstream Stream, CUstreamCaptureStatus *Status, cuuint64_t *Id, CUgraph *Graph,
-                     const CUgraphNode **Deps, const CUgraphEdgeData **Data, size_t *NumDeps, bool PerThread) {
-  if (!Status)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": captureStatus_out is NULL");
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  core::CaptureInfo I = core::captureInfo(**S);
-  *Status = I.Status;
-  if (I.Status == CU_STREAM_CAPTURE_STATUS_NONE)
-    return Error::success();
-  if (Id)
-    *Id = I.Id;
-  if (Graph)
-    *Graph = I.G->handle();
-  if (Deps)
-    *Deps = I.Deps;
-  if (NumDeps)
-    *NumDeps = I.NumDeps;
-  if (Data) {
-    static thread_local std::vector<CUgraphEdgeData> Zeros; // every captured edge is a default one
-    Zeros.assign(I.NumDeps, CUgraphEdgeData{});
-    *Data = Zeros.data();
-  }
-  return Error::success();
-}
-
-Error updateCaptureDeps(const char *Api, CUstream Stream, CUgraphNode *Deps, const CUgraphEdgeData *Data,
-                        size_t NumDeps, unsigned Flags, bool PerThread) {
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  CUSHIM_TRY(core::checkDefaultEdges(Data, NumDeps));
-  return core::updateCaptureDependencies(**S, Deps, NumDeps, Flags);
-}
-
 // ---- Nodes ----
-
-Error addNode(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps, size_t NumDeps,
-              Expected<core::GraphNode> Proto) {
-  CUSHIM_TRY(requireInit());
-  if (!Out)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": phGraphNode is NULL");
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  auto N = (*G)->addNode(std::move(*Proto), Deps, NumDeps);
-  if (!N)
-    return N.takeError();
-  *Out = (*N)->handle();
-  return Error::success();
-}
-
-Error setNode(const char *Api, CUgraphNode Node, Expected<core::GraphNode> Proto) {
-  auto N = core::requireGraphNode(Api, Node);
-  if (!N)
-    return N.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  return core::setGraphNodeParams(**N, std::move(*Proto));
-}
-
-Error setExecNode(const char *Api, CUgraphExec Exec, CUgraphNode Node, Expected<core::GraphNode> Proto) {
-  auto E = core::requireGraphExec(Api, Exec);
-  if (!E)
-    return E.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  return (*E)->setNodeParams(original(Node), std::move(*Proto));
-}
 
 // Both kernel-node structs: v1 has only func; v2 may name the kernel by a CUkernel (a function handle here).
 template <typename P> Expected<core::GraphNode> kernelProto(const P *Params, CUkernel Kern) {
@@ -175,8 +60,8 @@ Expected<const void *> copySide(CUmemorytype Type, const void *Host, CUdeviceptr
     return makeError(CUDA_ERROR_NOT_SUPPORTED,
                      fmt::format("memcpy node {}: CUDA arrays are not supported by cuda_shim's graphs yet", Side));
   default:
-    return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("memcpy node {}: memory type {} is not defined", Side,
-                                                           static_cast<int>(Type)));
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("memcpy node {}: memory type {} is not defined", Side, static_cast<int>(Type)));
   }
 }
 
@@ -205,121 +90,23 @@ Expected<core::GraphNode> copyProto(const CUDA_MEMCPY3D *P) {
 Expected<core::GraphNode> memsetProto(const CUDA_MEMSET_NODE_PARAMS *P) {
   if (!P)
     return makeError(CUDA_ERROR_INVALID_VALUE, "memset node params are NULL");
-  return core::memsetNode(core::MemsetNodeParams{reinterpret_cast<void *>(P->dst), P->pitch, P->value,
-                                                 P->elementSize, P->width, P->height});
-}
-
-Expected<core::GraphNode> hostProto(const CUDA_HOST_NODE_PARAMS *P) {
-  if (!P || !P->fn)
-    return makeError(CUDA_ERROR_INVALID_VALUE, "host node params or their function are NULL");
-  core::GraphNode N;
-  N.Type = CU_GRAPH_NODE_TYPE_HOST;
-  N.Host = core::HostNodeParams{P->fn, P->userData};
-  return N;
-}
-
-Expected<core::GraphNode> eventProto(CUgraphNodeType Type, CUevent Event) {
-  auto E = driverEvent("event node", Event);
-  if (!E)
-    return E.takeError();
-  core::GraphNode N;
-  N.Type = Type;
-  N.Ev = *E;
-  return N;
-}
-
-Error eventGet(const char *Api, CUgraphNode Node, CUgraphNodeType Type, CUevent *Out) {
-  if (!Out)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": event_out is NULL");
-  auto N = core::requireGraphNode(Api, Node, Type);
-  if (!N)
-    return N.takeError();
-  *Out = (*N)->Ev->handle();
-  return Error::success();
-}
-
-Expected<core::GraphNode> childProto(const char *Api, CUgraph Child) {
-  auto G = core::requireGraph(Api, Child);
-  if (!G)
-    return G.takeError();
-  core::GraphNode N;
-  N.Type = CU_GRAPH_NODE_TYPE_GRAPH;
-  N.Child = (*G)->clone(true);
-  return N;
-}
-
-core::GraphNode emptyProto() {
-  core::GraphNode N;
-  N.Type = CU_GRAPH_NODE_TYPE_EMPTY;
-  return N;
+  return core::memsetNode(core::MemsetNodeParams{reinterpret_cast<void *>(P->dst), P->pitch, P->value, P->elementSize,
+                                                 P->width, P->height});
 }
 
 // ---- Structure and executable graphs ----
-
-Error getEdges(const char *Api, CUgraph Graph, CUgraphNode *From, CUgraphNode *To, CUgraphEdgeData *Data,
-               size_t *Count) {
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  return core::fillEdges((*G)->edges(), From, To, Data, Count);
-}
-
-Error nodeNeighbours(const char *Api, CUgraphNode Node, bool Dependents, CUgraphNode *Out, CUgraphEdgeData *Data,
-                     size_t *Count) {
-  auto N = core::requireGraphNode(Api, Node);
-  if (!N)
-    return N.takeError();
-  CUSHIM_TRY(core::fillNodes(Dependents ? (*N)->Dependents : (*N)->Deps, Out, Count));
-  if (Data && Out)
-    for (size_t I = 0; I < *Count; ++I)
-      Data[I] = CUgraphEdgeData{};
-  return Error::success();
-}
-
-Error changeDependencies(const char *Api, CUgraph Graph, const CUgraphNode *From, const CUgraphNode *To,
-                         const CUgraphEdgeData *Data, size_t Count, bool Add) {
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  CUSHIM_TRY(core::checkDefaultEdges(Data, Count));
-  return Add ? (*G)->addDependencies(From, To, Count) : (*G)->removeDependencies(From, To, Count);
-}
-
-Expected<core::GraphExec *> instantiate(const char *Api, CUgraphExec *Exec, CUgraph Graph, unsigned long long Flags) {
-  CUSHIM_TRY(requireInit());
-  if (!Exec)
-    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": phGraphExec is NULL");
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  auto E = core::GraphExec::instantiate(**G, Flags);
-  if (!E)
-    return E.takeError();
-  *Exec = (*E)->handle();
-  return *E;
-}
 
 Error instantiateWithLog(const char *Api, CUgraphExec *Exec, CUgraph Graph, CUgraphNode *ErrorNode, char *Log,
                          size_t LogSize) {
   if (ErrorNode)
     *ErrorNode = nullptr;
-  auto E = instantiate(Api, Exec, Graph, 0);
-  if (!E && Log && LogSize) {
-    std::string Msg = E.error().message().substr(0, LogSize - 1);
+  Error E = core::graphInstantiateApi(Api, Exec, Graph, 0);
+  if (E.isError() && Log && LogSize) {
+    std::string Msg = E.message().substr(0, LogSize - 1);
     std::copy(Msg.begin(), Msg.end(), Log);
     Log[Msg.size()] = '\0';
   }
-  return E ? Error::success() : E.takeError();
-}
-
-Error graphLaunch(const char *Api, CUgraphExec Exec, CUstream Stream, bool PerThread, bool Launch) {
-  auto E = core::requireGraphExec(Api, Exec);
-  if (!E)
-    return E.takeError();
-  auto S = driverStream(Api, Stream, PerThread);
-  if (!S)
-    return S.takeError();
-  return Launch ? (*E)->launch(**S) : Error::success(); // cuGraphUpload: nothing to upload to a host backend
+  return E;
 }
 
 Error instantiateWithParams(const char *Api, CUgraphExec *Exec, CUgraph Graph, CUDA_GRAPH_INSTANTIATE_PARAMS *P,
@@ -327,27 +114,20 @@ Error instantiateWithParams(const char *Api, CUgraphExec *Exec, CUgraph Graph, C
   if (!P)
     return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": instantiateParams is NULL");
   P->hErrNode_out = nullptr;
-  auto E = instantiate(Api, Exec, Graph, P->flags);
-  if (!E) {
-    P->result_out = E.error().code() == CUDA_ERROR_NOT_SUPPORTED ? CUDA_GRAPH_INSTANTIATE_NODE_OPERATION_NOT_SUPPORTED
-                                                                  : CUDA_GRAPH_INSTANTIATE_INVALID_STRUCTURE;
-    return E.takeError();
+  Error E = core::graphInstantiateApi(Api, Exec, Graph, P->flags);
+  if (E.isError()) {
+    P->result_out = E.code() == CUDA_ERROR_NOT_SUPPORTED ? CUDA_GRAPH_INSTANTIATE_NODE_OPERATION_NOT_SUPPORTED
+                                                         : CUDA_GRAPH_INSTANTIATE_INVALID_STRUCTURE;
+    return E;
   }
   P->result_out = CUDA_GRAPH_INSTANTIATE_SUCCESS;
   if (P->flags & CUDA_GRAPH_INSTANTIATE_FLAG_UPLOAD)
-    return graphLaunch(Api, *Exec, P->hUploadStream, PerThread, false);
+    return core::graphLaunchApi(Api, *Exec, driverStream(Api, P->hUploadStream, PerThread), false);
   return Error::success();
 }
 
-Error execUpdate(const char *Api, CUgraphExec Exec, CUgraph Graph, core::GraphUpdateResult &R) {
-  auto E = core::requireGraphExec(Api, Exec);
-  if (!E)
-    return E.takeError();
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  R.Result = CU_GRAPH_EXEC_UPDATE_ERROR;
-  return (*E)->update(**G, R);
+Expected<core::GraphNode> hostNodeFrom(const CUDA_HOST_NODE_PARAMS *P) {
+  return P ? core::hostGraphNode(P->fn, P->userData) : core::hostGraphNode(nullptr, nullptr);
 }
 
 } // namespace
@@ -357,27 +137,32 @@ Error execUpdate(const char *Api, CUgraphExec Exec, CUgraph Graph, core::GraphUp
 CUSHIM_EXPORT CUresult cuStreamBeginCapture(CUstream HStream) {
   ApiTrace T("cuStreamBeginCapture");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(beginCapture("cuStreamBeginCapture", HStream, CU_STREAM_CAPTURE_MODE_GLOBAL, nullptr, nullptr,
-                             nullptr, 0, false));
+  return T.done(core::captureBeginApi("cuStreamBeginCapture", driverStream("cuStreamBeginCapture", HStream, false),
+                                      CU_STREAM_CAPTURE_MODE_GLOBAL, nullptr, nullptr, nullptr, 0));
 }
 
 CUSHIM_EXPORT CUresult cuStreamBeginCapture_ptsz(CUstream HStream) {
   ApiTrace T("cuStreamBeginCapture_ptsz");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(beginCapture("cuStreamBeginCapture_ptsz", HStream, CU_STREAM_CAPTURE_MODE_GLOBAL, nullptr, nullptr,
-                             nullptr, 0, true));
+  return T.done(core::captureBeginApi("cuStreamBeginCapture_ptsz",
+                                      driverStream("cuStreamBeginCapture_ptsz", HStream, true),
+                                      CU_STREAM_CAPTURE_MODE_GLOBAL, nullptr, nullptr, nullptr, 0));
 }
 
 CUSHIM_EXPORT CUresult cuStreamBeginCapture_v2(CUstream HStream, CUstreamCaptureMode Mode) {
   ApiTrace T("cuStreamBeginCapture_v2");
   T.args("stream={} mode={}", static_cast<void *>(HStream), static_cast<int>(Mode));
-  return T.done(beginCapture("cuStreamBeginCapture_v2", HStream, Mode, nullptr, nullptr, nullptr, 0, false));
+  return T.done(core::captureBeginApi("cuStreamBeginCapture_v2",
+                                      driverStream("cuStreamBeginCapture_v2", HStream, false), Mode, nullptr, nullptr,
+                                      nullptr, 0));
 }
 
 CUSHIM_EXPORT CUresult cuStreamBeginCapture_v2_ptsz(CUstream HStream, CUstreamCaptureMode Mode) {
   ApiTrace T("cuStreamBeginCapture_v2_ptsz");
   T.args("stream={} mode={}", static_cast<void *>(HStream), static_cast<int>(Mode));
-  return T.done(beginCapture("cuStreamBeginCapture_v2_ptsz", HStream, Mode, nullptr, nullptr, nullptr, 0, true));
+  return T.done(core::captureBeginApi("cuStreamBeginCapture_v2_ptsz",
+                                      driverStream("cuStreamBeginCapture_v2_ptsz", HStream, true), Mode, nullptr,
+                                      nullptr, nullptr, 0));
 }
 
 CUSHIM_EXPORT CUresult cuStreamBeginCaptureToGraph(CUstream HStream, CUgraph HGraph, const CUgraphNode *Deps,
@@ -386,7 +171,9 @@ CUSHIM_EXPORT CUresult cuStreamBeginCaptureToGraph(CUstream HStream, CUgraph HGr
   ApiTrace T("cuStreamBeginCaptureToGraph");
   T.args("stream={} graph={} numDependencies={} mode={}", static_cast<void *>(HStream), static_cast<void *>(HGraph),
          NumDeps, static_cast<int>(Mode));
-  return T.done(beginCapture("cuStreamBeginCaptureToGraph", HStream, Mode, HGraph, Deps, Data, NumDeps, false));
+  return T.done(core::captureBeginApi("cuStreamBeginCaptureToGraph",
+                                      driverStream("cuStreamBeginCaptureToGraph", HStream, false), Mode, HGraph, Deps,
+                                      Data, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamBeginCaptureToGraph_ptsz(CUstream HStream, CUgraph HGraph, const CUgraphNode *Deps,
@@ -395,69 +182,79 @@ CUSHIM_EXPORT CUresult cuStreamBeginCaptureToGraph_ptsz(CUstream HStream, CUgrap
   ApiTrace T("cuStreamBeginCaptureToGraph_ptsz");
   T.args("stream={} graph={} numDependencies={} mode={}", static_cast<void *>(HStream), static_cast<void *>(HGraph),
          NumDeps, static_cast<int>(Mode));
-  return T.done(beginCapture("cuStreamBeginCaptureToGraph_ptsz", HStream, Mode, HGraph, Deps, Data, NumDeps, true));
+  return T.done(core::captureBeginApi("cuStreamBeginCaptureToGraph_ptsz",
+                                      driverStream("cuStreamBeginCaptureToGraph_ptsz", HStream, true), Mode, HGraph,
+                                      Deps, Data, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamEndCapture(CUstream HStream, CUgraph *PhGraph) {
   ApiTrace T("cuStreamEndCapture");
   T.args("stream={} phGraph={}", static_cast<void *>(HStream), static_cast<void *>(PhGraph));
-  return T.done(endCapture("cuStreamEndCapture", HStream, PhGraph, false));
+  return T.done(core::captureEndApi("cuStreamEndCapture", driverStream("cuStreamEndCapture", HStream, false), PhGraph));
 }
 
 CUSHIM_EXPORT CUresult cuStreamEndCapture_ptsz(CUstream HStream, CUgraph *PhGraph) {
   ApiTrace T("cuStreamEndCapture_ptsz");
   T.args("stream={} phGraph={}", static_cast<void *>(HStream), static_cast<void *>(PhGraph));
-  return T.done(endCapture("cuStreamEndCapture_ptsz", HStream, PhGraph, true));
+  return T.done(
+      core::captureEndApi("cuStreamEndCapture_ptsz", driverStream("cuStreamEndCapture_ptsz", HStream, true), PhGraph));
 }
 
 CUSHIM_EXPORT CUresult cuStreamIsCapturing(CUstream HStream, CUstreamCaptureStatus *Status) {
   ApiTrace T("cuStreamIsCapturing");
   T.args("stream={} captureStatus={}", static_cast<void *>(HStream), static_cast<void *>(Status));
-  return T.done(isCapturing("cuStreamIsCapturing", HStream, Status, false));
+  return T.done(
+      core::captureStatusApi("cuStreamIsCapturing", driverStream("cuStreamIsCapturing", HStream, false), Status));
 }
 
 CUSHIM_EXPORT CUresult cuStreamIsCapturing_ptsz(CUstream HStream, CUstreamCaptureStatus *Status) {
   ApiTrace T("cuStreamIsCapturing_ptsz");
   T.args("stream={} captureStatus={}", static_cast<void *>(HStream), static_cast<void *>(Status));
-  return T.done(isCapturing("cuStreamIsCapturing_ptsz", HStream, Status, true));
+  return T.done(core::captureStatusApi("cuStreamIsCapturing_ptsz",
+                                       driverStream("cuStreamIsCapturing_ptsz", HStream, true), Status));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id) {
   ApiTrace T("cuStreamGetCaptureInfo");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo", HStream, Status, Id, nullptr, nullptr, nullptr, nullptr,
-                               false));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo", driverStream("cuStreamGetCaptureInfo", HStream, false),
+                                     Status, Id, nullptr, nullptr, nullptr, nullptr));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_ptsz(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id) {
   ApiTrace T("cuStreamGetCaptureInfo_ptsz");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo_ptsz", HStream, Status, Id, nullptr, nullptr, nullptr,
-                               nullptr, true));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo_ptsz",
+                                     driverStream("cuStreamGetCaptureInfo_ptsz", HStream, true), Status, Id, nullptr,
+                                     nullptr, nullptr, nullptr));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_v2(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id,
                                                  CUgraph *Graph, const CUgraphNode **Deps, size_t *NumDeps) {
   ApiTrace T("cuStreamGetCaptureInfo_v2");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo_v2", HStream, Status, Id, Graph, Deps, nullptr, NumDeps,
-                               false));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo_v2",
+                                     driverStream("cuStreamGetCaptureInfo_v2", HStream, false), Status, Id, Graph, Deps,
+                                     nullptr, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_v2_ptsz(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id,
                                                       CUgraph *Graph, const CUgraphNode **Deps, size_t *NumDeps) {
   ApiTrace T("cuStreamGetCaptureInfo_v2_ptsz");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo_v2_ptsz", HStream, Status, Id, Graph, Deps, nullptr, NumDeps,
-                               true));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo_v2_ptsz",
+                                     driverStream("cuStreamGetCaptureInfo_v2_ptsz", HStream, true), Status, Id, Graph,
+                                     Deps, nullptr, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_v3(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id,
-                                                 CUgraph *Graph, const CUgraphNode **Deps,
-                                                 const CUgraphEdgeData **Data, size_t *NumDeps) {
+                                                 CUgraph *Graph, const CUgraphNode **Deps, const CUgraphEdgeData **Data,
+                                                 size_t *NumDeps) {
   ApiTrace T("cuStreamGetCaptureInfo_v3");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo_v3", HStream, Status, Id, Graph, Deps, Data, NumDeps, false));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo_v3",
+                                     driverStream("cuStreamGetCaptureInfo_v3", HStream, false), Status, Id, Graph, Deps,
+                                     Data, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(CUstream HStream, CUstreamCaptureStatus *Status, cuuint64_t *Id,
@@ -465,24 +262,27 @@ CUSHIM_EXPORT CUresult cuStreamGetCaptureInfo_v3_ptsz(CUstream HStream, CUstream
                                                       const CUgraphEdgeData **Data, size_t *NumDeps) {
   ApiTrace T("cuStreamGetCaptureInfo_v3_ptsz");
   T.args("stream={}", static_cast<void *>(HStream));
-  return T.done(getCaptureInfo("cuStreamGetCaptureInfo_v3_ptsz", HStream, Status, Id, Graph, Deps, Data, NumDeps,
-                               true));
+  return T.done(core::captureInfoApi("cuStreamGetCaptureInfo_v3_ptsz",
+                                     driverStream("cuStreamGetCaptureInfo_v3_ptsz", HStream, true), Status, Id, Graph,
+                                     Deps, Data, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies(CUstream HStream, CUgraphNode *Deps, size_t NumDeps,
                                                          unsigned int Flags) {
   ApiTrace T("cuStreamUpdateCaptureDependencies");
   T.args("stream={} numDependencies={} flags={:#x}", static_cast<void *>(HStream), NumDeps, Flags);
-  return T.done(
-      updateCaptureDeps("cuStreamUpdateCaptureDependencies", HStream, Deps, nullptr, NumDeps, Flags, false));
+  return T.done(core::captureUpdateApi("cuStreamUpdateCaptureDependencies",
+                                       driverStream("cuStreamUpdateCaptureDependencies", HStream, false), Deps, nullptr,
+                                       NumDeps, Flags));
 }
 
 CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies_ptsz(CUstream HStream, CUgraphNode *Deps, size_t NumDeps,
                                                               unsigned int Flags) {
   ApiTrace T("cuStreamUpdateCaptureDependencies_ptsz");
   T.args("stream={} numDependencies={} flags={:#x}", static_cast<void *>(HStream), NumDeps, Flags);
-  return T.done(
-      updateCaptureDeps("cuStreamUpdateCaptureDependencies_ptsz", HStream, Deps, nullptr, NumDeps, Flags, true));
+  return T.done(core::captureUpdateApi("cuStreamUpdateCaptureDependencies_ptsz",
+                                       driverStream("cuStreamUpdateCaptureDependencies_ptsz", HStream, true), Deps,
+                                       nullptr, NumDeps, Flags));
 }
 
 CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2(CUstream HStream, CUgraphNode *Deps,
@@ -490,7 +290,9 @@ CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2(CUstream HStream, CU
                                                             unsigned int Flags) {
   ApiTrace T("cuStreamUpdateCaptureDependencies_v2");
   T.args("stream={} numDependencies={} flags={:#x}", static_cast<void *>(HStream), NumDeps, Flags);
-  return T.done(updateCaptureDeps("cuStreamUpdateCaptureDependencies_v2", HStream, Deps, Data, NumDeps, Flags, false));
+  return T.done(core::captureUpdateApi("cuStreamUpdateCaptureDependencies_v2",
+                                       driverStream("cuStreamUpdateCaptureDependencies_v2", HStream, false), Deps, Data,
+                                       NumDeps, Flags));
 }
 
 CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2_ptsz(CUstream HStream, CUgraphNode *Deps,
@@ -498,8 +300,9 @@ CUSHIM_EXPORT CUresult cuStreamUpdateCaptureDependencies_v2_ptsz(CUstream HStrea
                                                                  unsigned int Flags) {
   ApiTrace T("cuStreamUpdateCaptureDependencies_v2_ptsz");
   T.args("stream={} numDependencies={} flags={:#x}", static_cast<void *>(HStream), NumDeps, Flags);
-  return T.done(
-      updateCaptureDeps("cuStreamUpdateCaptureDependencies_v2_ptsz", HStream, Deps, Data, NumDeps, Flags, true));
+  return T.done(core::captureUpdateApi("cuStreamUpdateCaptureDependencies_v2_ptsz",
+                                       driverStream("cuStreamUpdateCaptureDependencies_v2_ptsz", HStream, true), Deps,
+                                       Data, NumDeps, Flags));
 }
 
 CUSHIM_EXPORT CUresult cuThreadExchangeStreamCaptureMode(CUstreamCaptureMode *Mode) {
@@ -519,193 +322,128 @@ CUSHIM_EXPORT CUresult cuGraphCreate(CUgraph *PhGraph, unsigned int Flags) {
   T.args("phGraph={} flags={:#x}", static_cast<void *>(PhGraph), Flags);
   CUSHIM_DRIVER_BODY(T, {
     CUSHIM_TRY(requireInit());
-    if (!PhGraph)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphCreate: phGraph is NULL");
-    auto G = core::Graph::create(Flags);
-    if (!G)
-      return G.takeError();
-    *PhGraph = (*G)->handle();
-    return Error::success();
+    return core::graphCreateApi("cuGraphCreate", PhGraph, Flags);
   });
 }
 
 CUSHIM_EXPORT CUresult cuGraphDestroy(CUgraph HGraph) {
   ApiTrace T("cuGraphDestroy");
   T.args("graph={}", static_cast<void *>(HGraph));
-  CUSHIM_DRIVER_BODY(T, {
-    auto G = core::requireGraph("cuGraphDestroy", HGraph);
-    if (!G)
-      return G.takeError();
-    return core::Graph::destroy(*G);
-  });
+  return T.done(core::graphDestroyApi("cuGraphDestroy", HGraph));
 }
 
 CUSHIM_EXPORT CUresult cuGraphClone(CUgraph *PhGraphClone, CUgraph OriginalGraph) {
   ApiTrace T("cuGraphClone");
   T.args("phGraphClone={} originalGraph={}", static_cast<void *>(PhGraphClone), static_cast<void *>(OriginalGraph));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!PhGraphClone)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphClone: phGraphClone is NULL");
-    auto G = core::requireGraph("cuGraphClone", OriginalGraph);
-    if (!G)
-      return G.takeError();
-    *PhGraphClone = (*G)->clone(true).release()->handle();
-    return Error::success();
-  });
+  return T.done(core::graphCloneApi("cuGraphClone", PhGraphClone, OriginalGraph));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeFindInClone(CUgraphNode *PhNode, CUgraphNode HOriginalNode, CUgraph HClonedGraph) {
   ApiTrace T("cuGraphNodeFindInClone");
   T.args("phNode={} originalNode={} clonedGraph={}", static_cast<void *>(PhNode), static_cast<void *>(HOriginalNode),
          static_cast<void *>(HClonedGraph));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!PhNode)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeFindInClone: phNode is NULL");
-    auto N = core::requireGraphNode("cuGraphNodeFindInClone", HOriginalNode);
-    if (!N)
-      return N.takeError();
-    auto G = core::requireGraph("cuGraphNodeFindInClone", HClonedGraph);
-    if (!G)
-      return G.takeError();
-    for (auto &C : (*G)->nodes())
-      if (C->ClonedFrom == *N) {
-        *PhNode = C->handle();
-        return Error::success();
-      }
-    return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeFindInClone: the graph is not a clone holding that node");
-  });
+  return T.done(core::graphFindInCloneApi("cuGraphNodeFindInClone", PhNode, HOriginalNode, HClonedGraph));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetType(CUgraphNode HNode, CUgraphNodeType *Type) {
   ApiTrace T("cuGraphNodeGetType");
   T.args("node={} type={}", static_cast<void *>(HNode), static_cast<void *>(Type));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!Type)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeGetType: type is NULL");
-    auto N = core::requireGraphNode("cuGraphNodeGetType", HNode);
-    if (!N)
-      return N.takeError();
-    *Type = (*N)->Type;
-    return Error::success();
-  });
+  return T.done(core::graphNodeTypeApi("cuGraphNodeGetType", HNode, Type));
 }
 
 CUSHIM_EXPORT CUresult cuGraphGetNodes(CUgraph HGraph, CUgraphNode *Nodes, size_t *NumNodes) {
   ApiTrace T("cuGraphGetNodes");
   T.args("graph={} nodes={} numNodes={}", static_cast<void *>(HGraph), static_cast<void *>(Nodes),
          static_cast<void *>(NumNodes));
-  CUSHIM_DRIVER_BODY(T, {
-    auto G = core::requireGraph("cuGraphGetNodes", HGraph);
-    if (!G)
-      return G.takeError();
-    std::vector<core::GraphNode *> All;
-    for (auto &N : (*G)->nodes())
-      All.push_back(N.get());
-    return core::fillNodes(All, Nodes, NumNodes);
-  });
+  return T.done(core::graphNodesApi("cuGraphGetNodes", HGraph, false, Nodes, NumNodes));
 }
 
 CUSHIM_EXPORT CUresult cuGraphGetRootNodes(CUgraph HGraph, CUgraphNode *RootNodes, size_t *NumRootNodes) {
   ApiTrace T("cuGraphGetRootNodes");
   T.args("graph={} rootNodes={} numRootNodes={}", static_cast<void *>(HGraph), static_cast<void *>(RootNodes),
          static_cast<void *>(NumRootNodes));
-  CUSHIM_DRIVER_BODY(T, {
-    auto G = core::requireGraph("cuGraphGetRootNodes", HGraph);
-    if (!G)
-      return G.takeError();
-    return core::fillNodes((*G)->roots(), RootNodes, NumRootNodes);
-  });
+  return T.done(core::graphNodesApi("cuGraphGetRootNodes", HGraph, true, RootNodes, NumRootNodes));
 }
 
 CUSHIM_EXPORT CUresult cuGraphGetEdges(CUgraph HGraph, CUgraphNode *From, CUgraphNode *To, size_t *NumEdges) {
   ApiTrace T("cuGraphGetEdges");
   T.args("graph={}", static_cast<void *>(HGraph));
-  return T.done(getEdges("cuGraphGetEdges", HGraph, From, To, nullptr, NumEdges));
+  return T.done(core::graphEdgesApi("cuGraphGetEdges", HGraph, From, To, nullptr, NumEdges));
 }
 
 CUSHIM_EXPORT CUresult cuGraphGetEdges_v2(CUgraph HGraph, CUgraphNode *From, CUgraphNode *To, CUgraphEdgeData *Data,
                                           size_t *NumEdges) {
   ApiTrace T("cuGraphGetEdges_v2");
   T.args("graph={}", static_cast<void *>(HGraph));
-  return T.done(getEdges("cuGraphGetEdges_v2", HGraph, From, To, Data, NumEdges));
+  return T.done(core::graphEdgesApi("cuGraphGetEdges_v2", HGraph, From, To, Data, NumEdges));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetDependencies(CUgraphNode HNode, CUgraphNode *Deps, size_t *NumDeps) {
   ApiTrace T("cuGraphNodeGetDependencies");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(nodeNeighbours("cuGraphNodeGetDependencies", HNode, false, Deps, nullptr, NumDeps));
+  return T.done(core::graphNeighboursApi("cuGraphNodeGetDependencies", HNode, false, Deps, nullptr, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetDependencies_v2(CUgraphNode HNode, CUgraphNode *Deps, CUgraphEdgeData *Data,
                                                      size_t *NumDeps) {
   ApiTrace T("cuGraphNodeGetDependencies_v2");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(nodeNeighbours("cuGraphNodeGetDependencies_v2", HNode, false, Deps, Data, NumDeps));
+  return T.done(core::graphNeighboursApi("cuGraphNodeGetDependencies_v2", HNode, false, Deps, Data, NumDeps));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetDependentNodes(CUgraphNode HNode, CUgraphNode *Nodes, size_t *NumNodes) {
   ApiTrace T("cuGraphNodeGetDependentNodes");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(nodeNeighbours("cuGraphNodeGetDependentNodes", HNode, true, Nodes, nullptr, NumNodes));
+  return T.done(core::graphNeighboursApi("cuGraphNodeGetDependentNodes", HNode, true, Nodes, nullptr, NumNodes));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetDependentNodes_v2(CUgraphNode HNode, CUgraphNode *Nodes, CUgraphEdgeData *Data,
                                                        size_t *NumNodes) {
   ApiTrace T("cuGraphNodeGetDependentNodes_v2");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(nodeNeighbours("cuGraphNodeGetDependentNodes_v2", HNode, true, Nodes, Data, NumNodes));
+  return T.done(core::graphNeighboursApi("cuGraphNodeGetDependentNodes_v2", HNode, true, Nodes, Data, NumNodes));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddDependencies(CUgraph HGraph, const CUgraphNode *From, const CUgraphNode *To,
                                               size_t NumDeps) {
   ApiTrace T("cuGraphAddDependencies");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(changeDependencies("cuGraphAddDependencies", HGraph, From, To, nullptr, NumDeps, true));
+  return T.done(core::graphChangeDependenciesApi("cuGraphAddDependencies", HGraph, From, To, nullptr, NumDeps, true));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddDependencies_v2(CUgraph HGraph, const CUgraphNode *From, const CUgraphNode *To,
                                                  const CUgraphEdgeData *Data, size_t NumDeps) {
   ApiTrace T("cuGraphAddDependencies_v2");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(changeDependencies("cuGraphAddDependencies_v2", HGraph, From, To, Data, NumDeps, true));
+  return T.done(core::graphChangeDependenciesApi("cuGraphAddDependencies_v2", HGraph, From, To, Data, NumDeps, true));
 }
 
 CUSHIM_EXPORT CUresult cuGraphRemoveDependencies(CUgraph HGraph, const CUgraphNode *From, const CUgraphNode *To,
                                                  size_t NumDeps) {
   ApiTrace T("cuGraphRemoveDependencies");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(changeDependencies("cuGraphRemoveDependencies", HGraph, From, To, nullptr, NumDeps, false));
+  return T.done(
+      core::graphChangeDependenciesApi("cuGraphRemoveDependencies", HGraph, From, To, nullptr, NumDeps, false));
 }
 
 CUSHIM_EXPORT CUresult cuGraphRemoveDependencies_v2(CUgraph HGraph, const CUgraphNode *From, const CUgraphNode *To,
                                                     const CUgraphEdgeData *Data, size_t NumDeps) {
   ApiTrace T("cuGraphRemoveDependencies_v2");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(changeDependencies("cuGraphRemoveDependencies_v2", HGraph, From, To, Data, NumDeps, false));
+  return T.done(
+      core::graphChangeDependenciesApi("cuGraphRemoveDependencies_v2", HGraph, From, To, Data, NumDeps, false));
 }
 
 CUSHIM_EXPORT CUresult cuGraphDestroyNode(CUgraphNode HNode) {
   ApiTrace T("cuGraphDestroyNode");
   T.args("node={}", static_cast<void *>(HNode));
-  CUSHIM_DRIVER_BODY(T, {
-    auto N = core::requireGraphNode("cuGraphDestroyNode", HNode);
-    if (!N)
-      return N.takeError();
-    return core::Graph::destroyNode(*N);
-  });
+  return T.done(core::graphDestroyNodeApi("cuGraphDestroyNode", HNode));
 }
 
 CUSHIM_EXPORT CUresult cuGraphDebugDotPrint(CUgraph HGraph, const char *Path, unsigned int Flags) {
   ApiTrace T("cuGraphDebugDotPrint");
   T.args("graph={} path={} flags={:#x}", static_cast<void *>(HGraph), Path ? Path : "(null)", Flags);
-  CUSHIM_DRIVER_BODY(T, {
-    if (!Path)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphDebugDotPrint: path is NULL");
-    auto G = core::requireGraph("cuGraphDebugDotPrint", HGraph);
-    if (!G)
-      return G.takeError();
-    return (*G)->debugDotPrint(Path, Flags);
-  });
+  return T.done(core::graphDotPrintApi("cuGraphDebugDotPrint", HGraph, Path, Flags));
 }
 
 // ---- Node kinds --------------------------------------------------------------------------------------------------
@@ -714,14 +452,16 @@ CUSHIM_EXPORT CUresult cuGraphAddKernelNode(CUgraphNode *PhGraphNode, CUgraph HG
                                             size_t NumDeps, const CUDA_KERNEL_NODE_PARAMS_v1 *NodeParams) {
   ApiTrace T("cuGraphAddKernelNode");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(addNode("cuGraphAddKernelNode", PhGraphNode, HGraph, Deps, NumDeps, kernelProtoV1(NodeParams)));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddKernelNode", PhGraphNode, HGraph, Deps, NumDeps, kernelProtoV1(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddKernelNode_v2(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                                size_t NumDeps, const CUDA_KERNEL_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphAddKernelNode_v2");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(addNode("cuGraphAddKernelNode_v2", PhGraphNode, HGraph, Deps, NumDeps, kernelProtoV2(NodeParams)));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddKernelNode_v2", PhGraphNode, HGraph, Deps, NumDeps, kernelProtoV2(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphKernelNodeGetParams(CUgraphNode HNode, CUDA_KERNEL_NODE_PARAMS_v1 *NodeParams) {
@@ -743,34 +483,37 @@ CUSHIM_EXPORT CUresult cuGraphKernelNodeGetParams_v2(CUgraphNode HNode, CUDA_KER
 CUSHIM_EXPORT CUresult cuGraphKernelNodeSetParams(CUgraphNode HNode, const CUDA_KERNEL_NODE_PARAMS_v1 *NodeParams) {
   ApiTrace T("cuGraphKernelNodeSetParams");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(setNode("cuGraphKernelNodeSetParams", HNode, kernelProtoV1(NodeParams)));
+  return T.done(core::graphSetNodeApi("cuGraphKernelNodeSetParams", HNode, kernelProtoV1(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphKernelNodeSetParams_v2(CUgraphNode HNode, const CUDA_KERNEL_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphKernelNodeSetParams_v2");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(setNode("cuGraphKernelNodeSetParams_v2", HNode, kernelProtoV2(NodeParams)));
+  return T.done(core::graphSetNodeApi("cuGraphKernelNodeSetParams_v2", HNode, kernelProtoV2(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecKernelNodeSetParams(CUgraphExec HGraphExec, CUgraphNode HNode,
                                                       const CUDA_KERNEL_NODE_PARAMS_v1 *NodeParams) {
   ApiTrace T("cuGraphExecKernelNodeSetParams");
   T.args("graphExec={} node={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode));
-  return T.done(setExecNode("cuGraphExecKernelNodeSetParams", HGraphExec, HNode, kernelProtoV1(NodeParams)));
+  return T.done(
+      core::graphExecSetNodeApi("cuGraphExecKernelNodeSetParams", HGraphExec, HNode, kernelProtoV1(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecKernelNodeSetParams_v2(CUgraphExec HGraphExec, CUgraphNode HNode,
                                                          const CUDA_KERNEL_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphExecKernelNodeSetParams_v2");
   T.args("graphExec={} node={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode));
-  return T.done(setExecNode("cuGraphExecKernelNodeSetParams_v2", HGraphExec, HNode, kernelProtoV2(NodeParams)));
+  return T.done(
+      core::graphExecSetNodeApi("cuGraphExecKernelNodeSetParams_v2", HGraphExec, HNode, kernelProtoV2(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddMemcpyNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                             size_t NumDeps, const CUDA_MEMCPY3D *CopyParams, CUcontext Ctx) {
   ApiTrace T("cuGraphAddMemcpyNode");
   T.args("graph={} numDependencies={} ctx={}", static_cast<void *>(HGraph), NumDeps, static_cast<void *>(Ctx));
-  return T.done(addNode("cuGraphAddMemcpyNode", PhGraphNode, HGraph, Deps, NumDeps, copyProto(CopyParams)));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddMemcpyNode", PhGraphNode, HGraph, Deps, NumDeps, copyProto(CopyParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphMemcpyNodeGetParams(CUgraphNode HNode, CUDA_MEMCPY3D *NodeParams) {
@@ -800,7 +543,7 @@ CUSHIM_EXPORT CUresult cuGraphMemcpyNodeGetParams(CUgraphNode HNode, CUDA_MEMCPY
 CUSHIM_EXPORT CUresult cuGraphMemcpyNodeSetParams(CUgraphNode HNode, const CUDA_MEMCPY3D *NodeParams) {
   ApiTrace T("cuGraphMemcpyNodeSetParams");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(setNode("cuGraphMemcpyNodeSetParams", HNode, copyProto(NodeParams)));
+  return T.done(core::graphSetNodeApi("cuGraphMemcpyNodeSetParams", HNode, copyProto(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecMemcpyNodeSetParams(CUgraphExec HGraphExec, CUgraphNode HNode,
@@ -808,7 +551,7 @@ CUSHIM_EXPORT CUresult cuGraphExecMemcpyNodeSetParams(CUgraphExec HGraphExec, CU
   ApiTrace T("cuGraphExecMemcpyNodeSetParams");
   T.args("graphExec={} node={} ctx={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode),
          static_cast<void *>(Ctx));
-  return T.done(setExecNode("cuGraphExecMemcpyNodeSetParams", HGraphExec, HNode, copyProto(CopyParams)));
+  return T.done(core::graphExecSetNodeApi("cuGraphExecMemcpyNodeSetParams", HGraphExec, HNode, copyProto(CopyParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddMemsetNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
@@ -816,23 +559,18 @@ CUSHIM_EXPORT CUresult cuGraphAddMemsetNode(CUgraphNode *PhGraphNode, CUgraph HG
                                             CUcontext Ctx) {
   ApiTrace T("cuGraphAddMemsetNode");
   T.args("graph={} numDependencies={} ctx={}", static_cast<void *>(HGraph), NumDeps, static_cast<void *>(Ctx));
-  return T.done(addNode("cuGraphAddMemsetNode", PhGraphNode, HGraph, Deps, NumDeps, memsetProto(MemsetParams)));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddMemsetNode", PhGraphNode, HGraph, Deps, NumDeps, memsetProto(MemsetParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphMemsetNodeGetParams(CUgraphNode HNode, CUDA_MEMSET_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphMemsetNodeGetParams");
   T.args("node={}", static_cast<void *>(HNode));
   CUSHIM_DRIVER_BODY(T, {
-    if (!NodeParams)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphMemsetNodeGetParams: nodeParams is NULL");
-    auto N = core::requireGraphNode("cuGraphMemsetNodeGetParams", HNode, CU_GRAPH_NODE_TYPE_MEMSET);
-    if (!N)
-      return N.takeError();
-    const core::MemsetNodeParams &M = (*N)->Memset;
-    *NodeParams = CUDA_MEMSET_NODE_PARAMS{};
-    NodeParams->dst = reinterpret_cast<CUdeviceptr>(M.Dst);
-    NodeParams->pitch = M.Pitch, NodeParams->value = M.Value, NodeParams->elementSize = M.ElementSize;
-    NodeParams->width = M.Width, NodeParams->height = M.Height;
+    core::MemsetNodeParams M;
+    CUSHIM_TRY(core::graphMemsetGetApi("cuGraphMemsetNodeGetParams", HNode, NodeParams ? &M : nullptr));
+    *NodeParams = CUDA_MEMSET_NODE_PARAMS{
+        reinterpret_cast<CUdeviceptr>(M.Dst), M.Pitch, M.Value, M.ElementSize, M.Width, M.Height};
     return Error::success();
   });
 }
@@ -840,7 +578,7 @@ CUSHIM_EXPORT CUresult cuGraphMemsetNodeGetParams(CUgraphNode HNode, CUDA_MEMSET
 CUSHIM_EXPORT CUresult cuGraphMemsetNodeSetParams(CUgraphNode HNode, const CUDA_MEMSET_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphMemsetNodeSetParams");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(setNode("cuGraphMemsetNodeSetParams", HNode, memsetProto(NodeParams)));
+  return T.done(core::graphSetNodeApi("cuGraphMemsetNodeSetParams", HNode, memsetProto(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecMemsetNodeSetParams(CUgraphExec HGraphExec, CUgraphNode HNode,
@@ -848,27 +586,25 @@ CUSHIM_EXPORT CUresult cuGraphExecMemsetNodeSetParams(CUgraphExec HGraphExec, CU
   ApiTrace T("cuGraphExecMemsetNodeSetParams");
   T.args("graphExec={} node={} ctx={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode),
          static_cast<void *>(Ctx));
-  return T.done(setExecNode("cuGraphExecMemsetNodeSetParams", HGraphExec, HNode, memsetProto(MemsetParams)));
+  return T.done(
+      core::graphExecSetNodeApi("cuGraphExecMemsetNodeSetParams", HGraphExec, HNode, memsetProto(MemsetParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddHostNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                           size_t NumDeps, const CUDA_HOST_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphAddHostNode");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(addNode("cuGraphAddHostNode", PhGraphNode, HGraph, Deps, NumDeps, hostProto(NodeParams)));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddHostNode", PhGraphNode, HGraph, Deps, NumDeps, hostNodeFrom(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphHostNodeGetParams(CUgraphNode HNode, CUDA_HOST_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphHostNodeGetParams");
   T.args("node={}", static_cast<void *>(HNode));
   CUSHIM_DRIVER_BODY(T, {
-    if (!NodeParams)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphHostNodeGetParams: nodeParams is NULL");
-    auto N = core::requireGraphNode("cuGraphHostNodeGetParams", HNode, CU_GRAPH_NODE_TYPE_HOST);
-    if (!N)
-      return N.takeError();
-    NodeParams->fn = (*N)->Host.Fn;
-    NodeParams->userData = (*N)->Host.UserData;
+    core::HostNodeParams H;
+    CUSHIM_TRY(core::graphHostGetApi("cuGraphHostNodeGetParams", HNode, NodeParams ? &H : nullptr));
+    *NodeParams = CUDA_HOST_NODE_PARAMS{H.Fn, H.UserData};
     return Error::success();
   });
 }
@@ -876,14 +612,14 @@ CUSHIM_EXPORT CUresult cuGraphHostNodeGetParams(CUgraphNode HNode, CUDA_HOST_NOD
 CUSHIM_EXPORT CUresult cuGraphHostNodeSetParams(CUgraphNode HNode, const CUDA_HOST_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphHostNodeSetParams");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(setNode("cuGraphHostNodeSetParams", HNode, hostProto(NodeParams)));
+  return T.done(core::graphSetNodeApi("cuGraphHostNodeSetParams", HNode, hostNodeFrom(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecHostNodeSetParams(CUgraphExec HGraphExec, CUgraphNode HNode,
                                                     const CUDA_HOST_NODE_PARAMS *NodeParams) {
   ApiTrace T("cuGraphExecHostNodeSetParams");
   T.args("graphExec={} node={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode));
-  return T.done(setExecNode("cuGraphExecHostNodeSetParams", HGraphExec, HNode, hostProto(NodeParams)));
+  return T.done(core::graphExecSetNodeApi("cuGraphExecHostNodeSetParams", HGraphExec, HNode, hostNodeFrom(NodeParams)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddChildGraphNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
@@ -891,22 +627,14 @@ CUSHIM_EXPORT CUresult cuGraphAddChildGraphNode(CUgraphNode *PhGraphNode, CUgrap
   ApiTrace T("cuGraphAddChildGraphNode");
   T.args("graph={} numDependencies={} childGraph={}", static_cast<void *>(HGraph), NumDeps,
          static_cast<void *>(ChildGraph));
-  return T.done(addNode("cuGraphAddChildGraphNode", PhGraphNode, HGraph, Deps, NumDeps,
-                        childProto("cuGraphAddChildGraphNode", ChildGraph)));
+  return T.done(core::graphAddNodeApi("cuGraphAddChildGraphNode", PhGraphNode, HGraph, Deps, NumDeps,
+                                      core::childGraphNode("cuGraphAddChildGraphNode", ChildGraph)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphChildGraphNodeGetGraph(CUgraphNode HNode, CUgraph *PhGraph) {
   ApiTrace T("cuGraphChildGraphNodeGetGraph");
   T.args("node={}", static_cast<void *>(HNode));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!PhGraph)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphChildGraphNodeGetGraph: phGraph is NULL");
-    auto N = core::requireGraphNode("cuGraphChildGraphNodeGetGraph", HNode, CU_GRAPH_NODE_TYPE_GRAPH);
-    if (!N)
-      return N.takeError();
-    *PhGraph = (*N)->Child->handle();
-    return Error::success();
-  });
+  return T.done(core::graphChildGetApi("cuGraphChildGraphNodeGetGraph", HNode, PhGraph));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecChildGraphNodeSetParams(CUgraphExec HGraphExec, CUgraphNode HNode,
@@ -914,72 +642,75 @@ CUSHIM_EXPORT CUresult cuGraphExecChildGraphNodeSetParams(CUgraphExec HGraphExec
   ApiTrace T("cuGraphExecChildGraphNodeSetParams");
   T.args("graphExec={} node={} childGraph={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode),
          static_cast<void *>(ChildGraph));
-  return T.done(setExecNode("cuGraphExecChildGraphNodeSetParams", HGraphExec, HNode,
-                            childProto("cuGraphExecChildGraphNodeSetParams", ChildGraph)));
+  return T.done(core::graphExecSetNodeApi("cuGraphExecChildGraphNodeSetParams", HGraphExec, HNode,
+                                          core::childGraphNode("cuGraphExecChildGraphNodeSetParams", ChildGraph)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddEmptyNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                            size_t NumDeps) {
   ApiTrace T("cuGraphAddEmptyNode");
   T.args("graph={} numDependencies={}", static_cast<void *>(HGraph), NumDeps);
-  return T.done(addNode("cuGraphAddEmptyNode", PhGraphNode, HGraph, Deps, NumDeps, emptyProto()));
+  return T.done(
+      core::graphAddNodeApi("cuGraphAddEmptyNode", PhGraphNode, HGraph, Deps, NumDeps, core::emptyGraphNode()));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddEventRecordNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                                  size_t NumDeps, CUevent Event) {
   ApiTrace T("cuGraphAddEventRecordNode");
   T.args("graph={} numDependencies={} event={}", static_cast<void *>(HGraph), NumDeps, static_cast<void *>(Event));
-  return T.done(addNode("cuGraphAddEventRecordNode", PhGraphNode, HGraph, Deps, NumDeps,
-                        eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return T.done(core::graphAddNodeApi("cuGraphAddEventRecordNode", PhGraphNode, HGraph, Deps, NumDeps,
+                                      core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphEventRecordNodeGetEvent(CUgraphNode HNode, CUevent *EventOut) {
   ApiTrace T("cuGraphEventRecordNodeGetEvent");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(eventGet("cuGraphEventRecordNodeGetEvent", HNode, CU_GRAPH_NODE_TYPE_EVENT_RECORD, EventOut));
+  return T.done(
+      core::graphEventGetApi("cuGraphEventRecordNodeGetEvent", HNode, CU_GRAPH_NODE_TYPE_EVENT_RECORD, EventOut));
 }
 
 CUSHIM_EXPORT CUresult cuGraphEventRecordNodeSetEvent(CUgraphNode HNode, CUevent Event) {
   ApiTrace T("cuGraphEventRecordNodeSetEvent");
   T.args("node={} event={}", static_cast<void *>(HNode), static_cast<void *>(Event));
-  return T.done(
-      setNode("cuGraphEventRecordNodeSetEvent", HNode, eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return T.done(core::graphSetNodeApi("cuGraphEventRecordNodeSetEvent", HNode,
+                                      core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecEventRecordNodeSetEvent(CUgraphExec HGraphExec, CUgraphNode HNode, CUevent Event) {
   ApiTrace T("cuGraphExecEventRecordNodeSetEvent");
   T.args("graphExec={} node={} event={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode),
          static_cast<void *>(Event));
-  return T.done(setExecNode("cuGraphExecEventRecordNodeSetEvent", HGraphExec, HNode,
-                            eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return T.done(core::graphExecSetNodeApi("cuGraphExecEventRecordNodeSetEvent", HGraphExec, HNode,
+                                          core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphAddEventWaitNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
                                                size_t NumDeps, CUevent Event) {
   ApiTrace T("cuGraphAddEventWaitNode");
   T.args("graph={} numDependencies={} event={}", static_cast<void *>(HGraph), NumDeps, static_cast<void *>(Event));
-  return T.done(addNode("cuGraphAddEventWaitNode", PhGraphNode, HGraph, Deps, NumDeps,
-                        eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return T.done(core::graphAddNodeApi("cuGraphAddEventWaitNode", PhGraphNode, HGraph, Deps, NumDeps,
+                                      core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphEventWaitNodeGetEvent(CUgraphNode HNode, CUevent *EventOut) {
   ApiTrace T("cuGraphEventWaitNodeGetEvent");
   T.args("node={}", static_cast<void *>(HNode));
-  return T.done(eventGet("cuGraphEventWaitNodeGetEvent", HNode, CU_GRAPH_NODE_TYPE_WAIT_EVENT, EventOut));
+  return T.done(core::graphEventGetApi("cuGraphEventWaitNodeGetEvent", HNode, CU_GRAPH_NODE_TYPE_WAIT_EVENT, EventOut));
 }
 
 CUSHIM_EXPORT CUresult cuGraphEventWaitNodeSetEvent(CUgraphNode HNode, CUevent Event) {
   ApiTrace T("cuGraphEventWaitNodeSetEvent");
   T.args("node={} event={}", static_cast<void *>(HNode), static_cast<void *>(Event));
-  return T.done(setNode("cuGraphEventWaitNodeSetEvent", HNode, eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return T.done(core::graphSetNodeApi("cuGraphEventWaitNodeSetEvent", HNode,
+                                      core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecEventWaitNodeSetEvent(CUgraphExec HGraphExec, CUgraphNode HNode, CUevent Event) {
   ApiTrace T("cuGraphExecEventWaitNodeSetEvent");
   T.args("graphExec={} node={} event={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode),
          static_cast<void *>(Event));
-  return T.done(setExecNode("cuGraphExecEventWaitNodeSetEvent", HGraphExec, HNode,
-                            eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return T.done(core::graphExecSetNodeApi("cuGraphExecEventWaitNodeSetEvent", HGraphExec, HNode,
+                                          core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }
 
 // ---- Executable graphs -------------------------------------------------------------------------------------------
@@ -1001,18 +732,14 @@ CUSHIM_EXPORT CUresult cuGraphInstantiate_v2(CUgraphExec *PhGraphExec, CUgraph H
 CUSHIM_EXPORT CUresult cuGraphInstantiateWithFlags(CUgraphExec *PhGraphExec, CUgraph HGraph, unsigned long long Flags) {
   ApiTrace T("cuGraphInstantiateWithFlags");
   T.args("graph={} flags={:#x}", static_cast<void *>(HGraph), Flags);
-  CUSHIM_DRIVER_BODY(T, {
-    auto E = instantiate("cuGraphInstantiateWithFlags", PhGraphExec, HGraph, Flags);
-    return E ? Error::success() : E.takeError();
-  });
+  return T.done(core::graphInstantiateApi("cuGraphInstantiateWithFlags", PhGraphExec, HGraph, Flags));
 }
 
 CUSHIM_EXPORT CUresult cuGraphInstantiateWithParams(CUgraphExec *PhGraphExec, CUgraph HGraph,
                                                     CUDA_GRAPH_INSTANTIATE_PARAMS *InstantiateParams) {
   ApiTrace T("cuGraphInstantiateWithParams");
   T.args("graph={}", static_cast<void *>(HGraph));
-  return T.done(
-      instantiateWithParams("cuGraphInstantiateWithParams", PhGraphExec, HGraph, InstantiateParams, false));
+  return T.done(instantiateWithParams("cuGraphInstantiateWithParams", PhGraphExec, HGraph, InstantiateParams, false));
 }
 
 CUSHIM_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *PhGraphExec, CUgraph HGraph,
@@ -1026,50 +753,41 @@ CUSHIM_EXPORT CUresult cuGraphInstantiateWithParams_ptsz(CUgraphExec *PhGraphExe
 CUSHIM_EXPORT CUresult cuGraphExecGetFlags(CUgraphExec HGraphExec, cuuint64_t *Flags) {
   ApiTrace T("cuGraphExecGetFlags");
   T.args("graphExec={}", static_cast<void *>(HGraphExec));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!Flags)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphExecGetFlags: flags is NULL");
-    auto E = core::requireGraphExec("cuGraphExecGetFlags", HGraphExec);
-    if (!E)
-      return E.takeError();
-    *Flags = (*E)->flags();
-    return Error::success();
-  });
+  return T.done(
+      core::graphExecFlagsApi("cuGraphExecGetFlags", HGraphExec, reinterpret_cast<unsigned long long *>(Flags)));
 }
 
 CUSHIM_EXPORT CUresult cuGraphLaunch(CUgraphExec HGraphExec, CUstream HStream) {
   ApiTrace T("cuGraphLaunch");
   T.args("graphExec={} stream={}", static_cast<void *>(HGraphExec), static_cast<void *>(HStream));
-  return T.done(graphLaunch("cuGraphLaunch", HGraphExec, HStream, false, true));
+  return T.done(core::graphLaunchApi("cuGraphLaunch", HGraphExec, driverStream("cuGraphLaunch", HStream, false), true));
 }
 
 CUSHIM_EXPORT CUresult cuGraphLaunch_ptsz(CUgraphExec HGraphExec, CUstream HStream) {
   ApiTrace T("cuGraphLaunch_ptsz");
   T.args("graphExec={} stream={}", static_cast<void *>(HGraphExec), static_cast<void *>(HStream));
-  return T.done(graphLaunch("cuGraphLaunch_ptsz", HGraphExec, HStream, true, true));
+  return T.done(
+      core::graphLaunchApi("cuGraphLaunch_ptsz", HGraphExec, driverStream("cuGraphLaunch_ptsz", HStream, true), true));
 }
 
 CUSHIM_EXPORT CUresult cuGraphUpload(CUgraphExec HGraphExec, CUstream HStream) {
   ApiTrace T("cuGraphUpload");
   T.args("graphExec={} stream={}", static_cast<void *>(HGraphExec), static_cast<void *>(HStream));
-  return T.done(graphLaunch("cuGraphUpload", HGraphExec, HStream, false, false));
+  return T.done(
+      core::graphLaunchApi("cuGraphUpload", HGraphExec, driverStream("cuGraphUpload", HStream, false), false));
 }
 
 CUSHIM_EXPORT CUresult cuGraphUpload_ptsz(CUgraphExec HGraphExec, CUstream HStream) {
   ApiTrace T("cuGraphUpload_ptsz");
   T.args("graphExec={} stream={}", static_cast<void *>(HGraphExec), static_cast<void *>(HStream));
-  return T.done(graphLaunch("cuGraphUpload_ptsz", HGraphExec, HStream, true, false));
+  return T.done(
+      core::graphLaunchApi("cuGraphUpload_ptsz", HGraphExec, driverStream("cuGraphUpload_ptsz", HStream, true), false));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecDestroy(CUgraphExec HGraphExec) {
   ApiTrace T("cuGraphExecDestroy");
   T.args("graphExec={}", static_cast<void *>(HGraphExec));
-  CUSHIM_DRIVER_BODY(T, {
-    auto E = core::requireGraphExec("cuGraphExecDestroy", HGraphExec);
-    if (!E)
-      return E.takeError();
-    return core::GraphExec::destroy(*E);
-  });
+  return T.done(core::graphExecDestroyApi("cuGraphExecDestroy", HGraphExec));
 }
 
 CUSHIM_EXPORT CUresult cuGraphExecUpdate(CUgraphExec HGraphExec, CUgraph HGraph, CUgraphNode *HErrorNodeOut,
@@ -1080,7 +798,7 @@ CUSHIM_EXPORT CUresult cuGraphExecUpdate(CUgraphExec HGraphExec, CUgraph HGraph,
     if (!HErrorNodeOut || !UpdateResultOut)
       return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphExecUpdate: hErrorNode_out or updateResult_out is NULL");
     core::GraphUpdateResult R;
-    Error E = execUpdate("cuGraphExecUpdate", HGraphExec, HGraph, R);
+    Error E = core::graphExecUpdateApi("cuGraphExecUpdate", HGraphExec, HGraph, R);
     *UpdateResultOut = R.Result;
     *HErrorNodeOut = R.ErrorNode ? R.ErrorNode->handle() : nullptr;
     return E;
@@ -1095,7 +813,7 @@ CUSHIM_EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec HGraphExec, CUgraph HGra
     if (!ResultInfo)
       return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphExecUpdate_v2: resultInfo is NULL");
     core::GraphUpdateResult R;
-    Error E = execUpdate("cuGraphExecUpdate_v2", HGraphExec, HGraph, R);
+    Error E = core::graphExecUpdateApi("cuGraphExecUpdate_v2", HGraphExec, HGraph, R);
     ResultInfo->result = R.Result;
     ResultInfo->errorNode = R.ErrorNode ? R.ErrorNode->handle() : nullptr;
     ResultInfo->errorFromNode = R.ErrorFromNode ? R.ErrorFromNode->handle() : nullptr;
@@ -1106,27 +824,12 @@ CUSHIM_EXPORT CUresult cuGraphExecUpdate_v2(CUgraphExec HGraphExec, CUgraph HGra
 CUSHIM_EXPORT CUresult cuGraphNodeSetEnabled(CUgraphExec HGraphExec, CUgraphNode HNode, unsigned int IsEnabled) {
   ApiTrace T("cuGraphNodeSetEnabled");
   T.args("graphExec={} node={} isEnabled={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode), IsEnabled);
-  CUSHIM_DRIVER_BODY(T, {
-    auto E = core::requireGraphExec("cuGraphNodeSetEnabled", HGraphExec);
-    if (!E)
-      return E.takeError();
-    return (*E)->setEnabled(original(HNode), IsEnabled != 0);
-  });
+  return T.done(core::graphEnabledApi("cuGraphNodeSetEnabled", HGraphExec, HNode, IsEnabled, nullptr));
 }
 
 CUSHIM_EXPORT CUresult cuGraphNodeGetEnabled(CUgraphExec HGraphExec, CUgraphNode HNode, unsigned int *IsEnabled) {
   ApiTrace T("cuGraphNodeGetEnabled");
   T.args("graphExec={} node={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode));
-  CUSHIM_DRIVER_BODY(T, {
-    if (!IsEnabled)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeGetEnabled: isEnabled is NULL");
-    auto E = core::requireGraphExec("cuGraphNodeGetEnabled", HGraphExec);
-    if (!E)
-      return E.takeError();
-    auto R = (*E)->enabled(original(HNode));
-    if (!R)
-      return R.takeError();
-    *IsEnabled = *R ? 1 : 0;
-    return Error::success();
-  });
+  return T.done(IsEnabled ? core::graphEnabledApi("cuGraphNodeGetEnabled", HGraphExec, HNode, 0, IsEnabled)
+                          : makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeGetEnabled: isEnabled is NULL"));
 }

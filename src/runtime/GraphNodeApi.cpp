@@ -10,42 +10,6 @@ using namespace cushim::runtime;
 
 namespace {
 
-const core::GraphNode *original(cudaGraphNode_t Node) { return reinterpret_cast<const core::GraphNode *>(Node); }
-
-Error addNode(const char *Api, cudaGraphNode_t *Out, cudaGraph_t Graph, const cudaGraphNode_t *Deps, size_t NumDeps,
-              Expected<core::GraphNode> Proto) {
-  if (!Out)
-    return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": pGraphNode is NULL");
-  auto G = core::requireGraph(Api, Graph);
-  if (!G)
-    return G.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  auto N = (*G)->addNode(std::move(*Proto), Deps, NumDeps);
-  if (!N)
-    return N.takeError();
-  *Out = (*N)->handle();
-  return Error::success();
-}
-
-Error setNode(const char *Api, cudaGraphNode_t Node, Expected<core::GraphNode> Proto) {
-  auto N = core::requireGraphNode(Api, Node);
-  if (!N)
-    return N.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  return core::setGraphNodeParams(**N, std::move(*Proto));
-}
-
-Error setExecNode(const char *Api, cudaGraphExec_t Exec, cudaGraphNode_t Node, Expected<core::GraphNode> Proto) {
-  auto E = core::requireGraphExec(Api, Exec);
-  if (!E)
-    return E.takeError();
-  if (!Proto)
-    return Proto.takeError();
-  return (*E)->setNodeParams(original(Node), std::move(*Proto));
-}
-
 // ---- Kernel nodes ----
 
 Expected<core::GraphNode> kernelProto(const cudaKernelNodeParams *P) {
@@ -129,14 +93,14 @@ Expected<core::GraphNode> copyProto1D(void *Dst, const void *Src, size_t Count, 
 }
 
 // A symbol copy as a 1D copy: ToSymbol writes the variable, FromSymbol reads it.
-Expected<core::GraphNode> symbolProto(const void *Symbol, void *Host, size_t Count, size_t Offset,
-                                      cudaMemcpyKind Kind, bool ToSymbol) {
+Expected<core::GraphNode> symbolProto(const void *Symbol, void *Host, size_t Count, size_t Offset, cudaMemcpyKind Kind,
+                                      bool ToSymbol) {
   auto V = variableFor(Symbol);
   if (!V)
     return V.takeError();
   if (Offset > V->second || Count > V->second - Offset)
-    return runtimeError(cudaErrorInvalidValue, fmt::format("{} bytes at offset {} exceed the symbol's {} bytes", Count,
-                                                           Offset, V->second));
+    return runtimeError(cudaErrorInvalidValue,
+                        fmt::format("{} bytes at offset {} exceed the symbol's {} bytes", Count, Offset, V->second));
   char *Address = static_cast<char *>(V->first) + Offset;
   return ToSymbol ? copyProto1D(Address, Host, Count, Kind) : copyProto1D(Host, Address, Count, Kind);
 }
@@ -166,43 +130,8 @@ Expected<core::GraphNode> memsetProto(const cudaMemsetParams *P) {
   return core::memsetNode(core::MemsetNodeParams{P->dst, P->pitch, P->value, P->elementSize, P->width, P->height});
 }
 
-Expected<core::GraphNode> hostProto(const cudaHostNodeParams *P) {
-  if (!P || !P->fn)
-    return runtimeError(cudaErrorInvalidValue, "host node params or their function are NULL");
-  core::GraphNode N;
-  N.Type = CU_GRAPH_NODE_TYPE_HOST;
-  N.Host = core::HostNodeParams{P->fn, P->userData};
-  return N;
-}
-
-Expected<core::GraphNode> eventProto(CUgraphNodeType Type, cudaEvent_t Event) {
-  auto E = runtimeEvent("event node", Event);
-  if (!E)
-    return E.takeError();
-  core::GraphNode N;
-  N.Type = Type;
-  N.Ev = *E;
-  return N;
-}
-
-Error eventGet(const char *Api, cudaGraphNode_t Node, CUgraphNodeType Type, cudaEvent_t *Out) {
-  if (!Out)
-    return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": event_out is NULL");
-  auto N = core::requireGraphNode(Api, Node, Type);
-  if (!N)
-    return N.takeError();
-  *Out = reinterpret_cast<cudaEvent_t>((*N)->Ev->handle());
-  return Error::success();
-}
-
-Expected<core::GraphNode> childProto(const char *Api, cudaGraph_t Child) {
-  auto G = core::requireGraph(Api, Child);
-  if (!G)
-    return G.takeError();
-  core::GraphNode N;
-  N.Type = CU_GRAPH_NODE_TYPE_GRAPH;
-  N.Child = (*G)->clone(true); // the node embeds a copy, as CUDA's does
-  return N;
+Expected<core::GraphNode> hostNodeFrom(const cudaHostNodeParams *P) {
+  return P ? core::hostGraphNode(P->fn, P->userData) : core::hostGraphNode(nullptr, nullptr);
 }
 
 } // namespace
@@ -214,7 +143,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddKernelNode(cudaGraphNode_t *Node, cudaGrap
   ApiTrace T("cudaGraphAddKernelNode");
   T.args("pGraphNode={} graph={} numDependencies={} params={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<const void *>(P));
-  return finish(T, addNode("cudaGraphAddKernelNode", Node, Graph, Deps, NumDeps, kernelProto(P)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddKernelNode", Node, Graph, Deps, NumDeps, kernelProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphKernelNodeGetParams(cudaGraphNode_t Node, struct cudaKernelNodeParams *P) {
@@ -226,7 +155,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphKernelNodeGetParams(cudaGraphNode_t Node, str
 CUSHIM_EXPORT cudaError_t cudaGraphKernelNodeSetParams(cudaGraphNode_t Node, const struct cudaKernelNodeParams *P) {
   ApiTrace T("cudaGraphKernelNodeSetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<const void *>(P));
-  return finish(T, setNode("cudaGraphKernelNodeSetParams", Node, kernelProto(P)));
+  return finish(T, core::graphSetNodeApi("cudaGraphKernelNodeSetParams", Node, kernelProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -234,7 +163,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecKernelNodeSetParams(cudaGraphExec_t Exec,
   ApiTrace T("cudaGraphExecKernelNodeSetParams");
   T.args("graphExec={} node={} params={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<const void *>(P));
-  return finish(T, setExecNode("cudaGraphExecKernelNodeSetParams", Exec, Node, kernelProto(P)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecKernelNodeSetParams", Exec, Node, kernelProto(P)));
 }
 
 // ---- Memcpy nodes ------------------------------------------------------------------------------------------------
@@ -244,7 +173,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNode(cudaGraphNode_t *Node, cudaGrap
   ApiTrace T("cudaGraphAddMemcpyNode");
   T.args("pGraphNode={} graph={} numDependencies={} params={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<const void *>(P));
-  return finish(T, addNode("cudaGraphAddMemcpyNode", Node, Graph, Deps, NumDeps, copyProto(P)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddMemcpyNode", Node, Graph, Deps, NumDeps, copyProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *Node, cudaGraph_t Graph,
@@ -253,7 +182,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNode1D(cudaGraphNode_t *Node, cudaGr
   ApiTrace T("cudaGraphAddMemcpyNode1D");
   T.args("pGraphNode={} graph={} numDependencies={} dst={} src={} count={} kind={}", static_cast<void *>(Node),
          static_cast<void *>(Graph), NumDeps, Dst, Src, Count, static_cast<int>(Kind));
-  return finish(T, addNode("cudaGraphAddMemcpyNode1D", Node, Graph, Deps, NumDeps, copyProto1D(Dst, Src, Count, Kind)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddMemcpyNode1D", Node, Graph, Deps, NumDeps,
+                                         copyProto1D(Dst, Src, Count, Kind)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(cudaGraphNode_t *Node, cudaGraph_t Graph,
@@ -262,8 +192,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNodeToSymbol(cudaGraphNode_t *Node, 
                                                          size_t Offset, enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphAddMemcpyNodeToSymbol");
   T.args("graph={} symbol={} src={} count={} offset={}", static_cast<void *>(Graph), Symbol, Src, Count, Offset);
-  return finish(T, addNode("cudaGraphAddMemcpyNodeToSymbol", Node, Graph, Deps, NumDeps,
-                           symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddMemcpyNodeToSymbol", Node, Graph, Deps, NumDeps,
+                                         symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(cudaGraphNode_t *Node, cudaGraph_t Graph,
@@ -272,8 +202,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddMemcpyNodeFromSymbol(cudaGraphNode_t *Node
                                                            enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphAddMemcpyNodeFromSymbol");
   T.args("graph={} dst={} symbol={} count={} offset={}", static_cast<void *>(Graph), Dst, Symbol, Count, Offset);
-  return finish(T, addNode("cudaGraphAddMemcpyNodeFromSymbol", Node, Graph, Deps, NumDeps,
-                           symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddMemcpyNodeFromSymbol", Node, Graph, Deps, NumDeps,
+                                         symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(cudaGraphNode_t Node, struct cudaMemcpy3DParms *P) {
@@ -285,14 +215,14 @@ CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeGetParams(cudaGraphNode_t Node, str
 CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams(cudaGraphNode_t Node, const struct cudaMemcpy3DParms *P) {
   ApiTrace T("cudaGraphMemcpyNodeSetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<const void *>(P));
-  return finish(T, setNode("cudaGraphMemcpyNodeSetParams", Node, copyProto(P)));
+  return finish(T, core::graphSetNodeApi("cudaGraphMemcpyNodeSetParams", Node, copyProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParams1D(cudaGraphNode_t Node, void *Dst, const void *Src, size_t Count,
                                                          enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphMemcpyNodeSetParams1D");
   T.args("node={} dst={} src={} count={} kind={}", static_cast<void *>(Node), Dst, Src, Count, static_cast<int>(Kind));
-  return finish(T, setNode("cudaGraphMemcpyNodeSetParams1D", Node, copyProto1D(Dst, Src, Count, Kind)));
+  return finish(T, core::graphSetNodeApi("cudaGraphMemcpyNodeSetParams1D", Node, copyProto1D(Dst, Src, Count, Kind)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(cudaGraphNode_t Node, const void *Symbol,
@@ -300,8 +230,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsToSymbol(cudaGraphNode_t N
                                                                enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphMemcpyNodeSetParamsToSymbol");
   T.args("node={} symbol={} src={} count={} offset={}", static_cast<void *>(Node), Symbol, Src, Count, Offset);
-  return finish(T, setNode("cudaGraphMemcpyNodeSetParamsToSymbol", Node,
-                           symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
+  return finish(T, core::graphSetNodeApi("cudaGraphMemcpyNodeSetParamsToSymbol", Node,
+                                         symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(cudaGraphNode_t Node, void *Dst, const void *Symbol,
@@ -309,8 +239,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphMemcpyNodeSetParamsFromSymbol(cudaGraphNode_t
                                                                  enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphMemcpyNodeSetParamsFromSymbol");
   T.args("node={} dst={} symbol={} count={} offset={}", static_cast<void *>(Node), Dst, Symbol, Count, Offset);
-  return finish(T, setNode("cudaGraphMemcpyNodeSetParamsFromSymbol", Node,
-                           symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
+  return finish(T, core::graphSetNodeApi("cudaGraphMemcpyNodeSetParamsFromSymbol", Node,
+                                         symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -318,15 +248,16 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams(cudaGraphExec_t Exec,
   ApiTrace T("cudaGraphExecMemcpyNodeSetParams");
   T.args("graphExec={} node={} params={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<const void *>(P));
-  return finish(T, setExecNode("cudaGraphExecMemcpyNodeSetParams", Exec, Node, copyProto(P)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecMemcpyNodeSetParams", Exec, Node, copyProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParams1D(cudaGraphExec_t Exec, cudaGraphNode_t Node, void *Dst,
                                                              const void *Src, size_t Count, enum cudaMemcpyKind Kind) {
   ApiTrace T("cudaGraphExecMemcpyNodeSetParams1D");
-  T.args("graphExec={} node={} dst={} src={} count={}", static_cast<void *>(Exec), static_cast<void *>(Node), Dst,
-         Src, Count);
-  return finish(T, setExecNode("cudaGraphExecMemcpyNodeSetParams1D", Exec, Node, copyProto1D(Dst, Src, Count, Kind)));
+  T.args("graphExec={} node={} dst={} src={} count={}", static_cast<void *>(Exec), static_cast<void *>(Node), Dst, Src,
+         Count);
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecMemcpyNodeSetParams1D", Exec, Node,
+                                             copyProto1D(Dst, Src, Count, Kind)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -335,8 +266,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsToSymbol(cudaGraphExec
   ApiTrace T("cudaGraphExecMemcpyNodeSetParamsToSymbol");
   T.args("graphExec={} node={} symbol={} count={}", static_cast<void *>(Exec), static_cast<void *>(Node), Symbol,
          Count);
-  return finish(T, setExecNode("cudaGraphExecMemcpyNodeSetParamsToSymbol", Exec, Node,
-                               symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecMemcpyNodeSetParamsToSymbol", Exec, Node,
+                                             symbolProto(Symbol, const_cast<void *>(Src), Count, Offset, Kind, true)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -345,8 +276,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecMemcpyNodeSetParamsFromSymbol(cudaGraphEx
   ApiTrace T("cudaGraphExecMemcpyNodeSetParamsFromSymbol");
   T.args("graphExec={} node={} symbol={} count={}", static_cast<void *>(Exec), static_cast<void *>(Node), Symbol,
          Count);
-  return finish(T, setExecNode("cudaGraphExecMemcpyNodeSetParamsFromSymbol", Exec, Node,
-                               symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecMemcpyNodeSetParamsFromSymbol", Exec, Node,
+                                             symbolProto(Symbol, Dst, Count, Offset, Kind, false)));
 }
 
 // ---- Memset nodes ------------------------------------------------------------------------------------------------
@@ -356,22 +287,16 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddMemsetNode(cudaGraphNode_t *Node, cudaGrap
   ApiTrace T("cudaGraphAddMemsetNode");
   T.args("pGraphNode={} graph={} numDependencies={} params={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<const void *>(P));
-  return finish(T, addNode("cudaGraphAddMemsetNode", Node, Graph, Deps, NumDeps, memsetProto(P)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddMemsetNode", Node, Graph, Deps, NumDeps, memsetProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(cudaGraphNode_t Node, struct cudaMemsetParams *P) {
   ApiTrace T("cudaGraphMemsetNodeGetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<void *>(P));
   CUSHIM_RUNTIME_BODY(T, {
-    if (!P)
-      return runtimeError(cudaErrorInvalidValue, "cudaGraphMemsetNodeGetParams: pNodeParams is NULL");
-    auto N = core::requireGraphNode("cudaGraphMemsetNodeGetParams", Node, CU_GRAPH_NODE_TYPE_MEMSET);
-    if (!N)
-      return N.takeError();
-    const core::MemsetNodeParams &M = (*N)->Memset;
-    *P = cudaMemsetParams{};
-    P->dst = M.Dst, P->pitch = M.Pitch, P->value = M.Value, P->elementSize = M.ElementSize;
-    P->width = M.Width, P->height = M.Height;
+    core::MemsetNodeParams M;
+    CUSHIM_TRY(core::graphMemsetGetApi("cudaGraphMemsetNodeGetParams", Node, P ? &M : nullptr));
+    *P = cudaMemsetParams{M.Dst, M.Pitch, M.Value, M.ElementSize, M.Width, M.Height};
     return Error::success();
   });
 }
@@ -379,7 +304,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphMemsetNodeGetParams(cudaGraphNode_t Node, str
 CUSHIM_EXPORT cudaError_t cudaGraphMemsetNodeSetParams(cudaGraphNode_t Node, const struct cudaMemsetParams *P) {
   ApiTrace T("cudaGraphMemsetNodeSetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<const void *>(P));
-  return finish(T, setNode("cudaGraphMemsetNodeSetParams", Node, memsetProto(P)));
+  return finish(T, core::graphSetNodeApi("cudaGraphMemsetNodeSetParams", Node, memsetProto(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -387,7 +312,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecMemsetNodeSetParams(cudaGraphExec_t Exec,
   ApiTrace T("cudaGraphExecMemsetNodeSetParams");
   T.args("graphExec={} node={} params={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<const void *>(P));
-  return finish(T, setExecNode("cudaGraphExecMemsetNodeSetParams", Exec, Node, memsetProto(P)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecMemsetNodeSetParams", Exec, Node, memsetProto(P)));
 }
 
 // ---- Host nodes --------------------------------------------------------------------------------------------------
@@ -397,20 +322,16 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddHostNode(cudaGraphNode_t *Node, cudaGraph_
   ApiTrace T("cudaGraphAddHostNode");
   T.args("pGraphNode={} graph={} numDependencies={} params={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<const void *>(P));
-  return finish(T, addNode("cudaGraphAddHostNode", Node, Graph, Deps, NumDeps, hostProto(P)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddHostNode", Node, Graph, Deps, NumDeps, hostNodeFrom(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphHostNodeGetParams(cudaGraphNode_t Node, struct cudaHostNodeParams *P) {
   ApiTrace T("cudaGraphHostNodeGetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<void *>(P));
   CUSHIM_RUNTIME_BODY(T, {
-    if (!P)
-      return runtimeError(cudaErrorInvalidValue, "cudaGraphHostNodeGetParams: pNodeParams is NULL");
-    auto N = core::requireGraphNode("cudaGraphHostNodeGetParams", Node, CU_GRAPH_NODE_TYPE_HOST);
-    if (!N)
-      return N.takeError();
-    P->fn = (*N)->Host.Fn;
-    P->userData = (*N)->Host.UserData;
+    core::HostNodeParams H;
+    CUSHIM_TRY(core::graphHostGetApi("cudaGraphHostNodeGetParams", Node, P ? &H : nullptr));
+    *P = cudaHostNodeParams{H.Fn, H.UserData};
     return Error::success();
   });
 }
@@ -418,7 +339,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphHostNodeGetParams(cudaGraphNode_t Node, struc
 CUSHIM_EXPORT cudaError_t cudaGraphHostNodeSetParams(cudaGraphNode_t Node, const struct cudaHostNodeParams *P) {
   ApiTrace T("cudaGraphHostNodeSetParams");
   T.args("node={} params={}", static_cast<void *>(Node), static_cast<const void *>(P));
-  return finish(T, setNode("cudaGraphHostNodeSetParams", Node, hostProto(P)));
+  return finish(T, core::graphSetNodeApi("cudaGraphHostNodeSetParams", Node, hostNodeFrom(P)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -426,7 +347,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecHostNodeSetParams(cudaGraphExec_t Exec, c
   ApiTrace T("cudaGraphExecHostNodeSetParams");
   T.args("graphExec={} node={} params={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<const void *>(P));
-  return finish(T, setExecNode("cudaGraphExecHostNodeSetParams", Exec, Node, hostProto(P)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecHostNodeSetParams", Exec, Node, hostNodeFrom(P)));
 }
 
 // ---- Child graph and empty nodes -----------------------------------------------------------------------------
@@ -436,22 +357,14 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddChildGraphNode(cudaGraphNode_t *Node, cuda
   ApiTrace T("cudaGraphAddChildGraphNode");
   T.args("pGraphNode={} graph={} numDependencies={} childGraph={}", static_cast<void *>(Node),
          static_cast<void *>(Graph), NumDeps, static_cast<void *>(Child));
-  return finish(T, addNode("cudaGraphAddChildGraphNode", Node, Graph, Deps, NumDeps,
-                           childProto("cudaGraphAddChildGraphNode", Child)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddChildGraphNode", Node, Graph, Deps, NumDeps,
+                                         core::childGraphNode("cudaGraphAddChildGraphNode", Child)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphChildGraphNodeGetGraph(cudaGraphNode_t Node, cudaGraph_t *Graph) {
   ApiTrace T("cudaGraphChildGraphNodeGetGraph");
   T.args("node={} pGraph={}", static_cast<void *>(Node), static_cast<void *>(Graph));
-  CUSHIM_RUNTIME_BODY(T, {
-    if (!Graph)
-      return runtimeError(cudaErrorInvalidValue, "cudaGraphChildGraphNodeGetGraph: pGraph is NULL");
-    auto N = core::requireGraphNode("cudaGraphChildGraphNodeGetGraph", Node, CU_GRAPH_NODE_TYPE_GRAPH);
-    if (!N)
-      return N.takeError();
-    *Graph = (*N)->Child->handle();
-    return Error::success();
-  });
+  return finish(T, core::graphChildGetApi("cudaGraphChildGraphNodeGetGraph", Node, Graph));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -459,8 +372,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecChildGraphNodeSetParams(cudaGraphExec_t E
   ApiTrace T("cudaGraphExecChildGraphNodeSetParams");
   T.args("graphExec={} node={} childGraph={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<void *>(Child));
-  return finish(T, setExecNode("cudaGraphExecChildGraphNodeSetParams", Exec, Node,
-                               childProto("cudaGraphExecChildGraphNodeSetParams", Child)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecChildGraphNodeSetParams", Exec, Node,
+                                             core::childGraphNode("cudaGraphExecChildGraphNodeSetParams", Child)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *Node, cudaGraph_t Graph, const cudaGraphNode_t *Deps,
@@ -469,7 +382,7 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddEmptyNode(cudaGraphNode_t *Node, cudaGraph
   T.args("pGraphNode={} graph={} numDependencies={}", static_cast<void *>(Node), static_cast<void *>(Graph), NumDeps);
   core::GraphNode Empty;
   Empty.Type = CU_GRAPH_NODE_TYPE_EMPTY;
-  return finish(T, addNode("cudaGraphAddEmptyNode", Node, Graph, Deps, NumDeps, std::move(Empty)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddEmptyNode", Node, Graph, Deps, NumDeps, std::move(Empty)));
 }
 
 // ---- Event record and wait nodes -----------------------------------------------------------------------------
@@ -479,20 +392,22 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddEventRecordNode(cudaGraphNode_t *Node, cud
   ApiTrace T("cudaGraphAddEventRecordNode");
   T.args("pGraphNode={} graph={} numDependencies={} event={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<void *>(Event));
-  return finish(T, addNode("cudaGraphAddEventRecordNode", Node, Graph, Deps, NumDeps,
-                           eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddEventRecordNode", Node, Graph, Deps, NumDeps,
+                                         core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphEventRecordNodeGetEvent(cudaGraphNode_t Node, cudaEvent_t *Event) {
   ApiTrace T("cudaGraphEventRecordNodeGetEvent");
   T.args("node={} event_out={}", static_cast<void *>(Node), static_cast<void *>(Event));
-  return finish(T, eventGet("cudaGraphEventRecordNodeGetEvent", Node, CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event));
+  return finish(
+      T, core::graphEventGetApi("cudaGraphEventRecordNodeGetEvent", Node, CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphEventRecordNodeSetEvent(cudaGraphNode_t Node, cudaEvent_t Event) {
   ApiTrace T("cudaGraphEventRecordNodeSetEvent");
   T.args("node={} event={}", static_cast<void *>(Node), static_cast<void *>(Event));
-  return finish(T, setNode("cudaGraphEventRecordNodeSetEvent", Node, eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return finish(T, core::graphSetNodeApi("cudaGraphEventRecordNodeSetEvent", Node,
+                                         core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -500,8 +415,8 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecEventRecordNodeSetEvent(cudaGraphExec_t E
   ApiTrace T("cudaGraphExecEventRecordNodeSetEvent");
   T.args("graphExec={} node={} event={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<void *>(Event));
-  return finish(T, setExecNode("cudaGraphExecEventRecordNodeSetEvent", Exec, Node,
-                               eventProto(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecEventRecordNodeSetEvent", Exec, Node,
+                                             core::eventGraphNode(CU_GRAPH_NODE_TYPE_EVENT_RECORD, Event)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *Node, cudaGraph_t Graph,
@@ -509,20 +424,22 @@ CUSHIM_EXPORT cudaError_t cudaGraphAddEventWaitNode(cudaGraphNode_t *Node, cudaG
   ApiTrace T("cudaGraphAddEventWaitNode");
   T.args("pGraphNode={} graph={} numDependencies={} event={}", static_cast<void *>(Node), static_cast<void *>(Graph),
          NumDeps, static_cast<void *>(Event));
-  return finish(T, addNode("cudaGraphAddEventWaitNode", Node, Graph, Deps, NumDeps,
-                           eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return finish(T, core::graphAddNodeApi("cudaGraphAddEventWaitNode", Node, Graph, Deps, NumDeps,
+                                         core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphEventWaitNodeGetEvent(cudaGraphNode_t Node, cudaEvent_t *Event) {
   ApiTrace T("cudaGraphEventWaitNodeGetEvent");
   T.args("node={} event_out={}", static_cast<void *>(Node), static_cast<void *>(Event));
-  return finish(T, eventGet("cudaGraphEventWaitNodeGetEvent", Node, CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event));
+  return finish(T,
+                core::graphEventGetApi("cudaGraphEventWaitNodeGetEvent", Node, CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphEventWaitNodeSetEvent(cudaGraphNode_t Node, cudaEvent_t Event) {
   ApiTrace T("cudaGraphEventWaitNodeSetEvent");
   T.args("node={} event={}", static_cast<void *>(Node), static_cast<void *>(Event));
-  return finish(T, setNode("cudaGraphEventWaitNodeSetEvent", Node, eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return finish(T, core::graphSetNodeApi("cudaGraphEventWaitNodeSetEvent", Node,
+                                         core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }
 
 CUSHIM_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(cudaGraphExec_t Exec, cudaGraphNode_t Node,
@@ -530,6 +447,6 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(cudaGraphExec_t Exe
   ApiTrace T("cudaGraphExecEventWaitNodeSetEvent");
   T.args("graphExec={} node={} event={}", static_cast<void *>(Exec), static_cast<void *>(Node),
          static_cast<void *>(Event));
-  return finish(T, setExecNode("cudaGraphExecEventWaitNodeSetEvent", Exec, Node,
-                               eventProto(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+  return finish(T, core::graphExecSetNodeApi("cudaGraphExecEventWaitNodeSetEvent", Exec, Node,
+                                             core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
 }

@@ -264,8 +264,8 @@ static void explicitGraph() {
   expect(HasEdge, "cudaGraphGetEdges lists the added dependency");
   cudaGraphNodeType Types[9];
   cudaGraphNode_t All[9] = {NSet, NAdd, NChild, NEmpty, NCopy, NHost, NRecord, NWait, NCopy2};
-  const cudaGraphNodeType Want[9] = {cudaGraphNodeTypeMemset, cudaGraphNodeTypeKernel,      cudaGraphNodeTypeGraph,
-                                     cudaGraphNodeTypeEmpty,  cudaGraphNodeTypeMemcpy,      cudaGraphNodeTypeHost,
+  const cudaGraphNodeType Want[9] = {cudaGraphNodeTypeMemset,      cudaGraphNodeTypeKernel,    cudaGraphNodeTypeGraph,
+                                     cudaGraphNodeTypeEmpty,       cudaGraphNodeTypeMemcpy,    cudaGraphNodeTypeHost,
                                      cudaGraphNodeTypeEventRecord, cudaGraphNodeTypeWaitEvent, cudaGraphNodeTypeMemcpy};
   bool TypesOk = true;
   for (int I = 0; I < 9; ++I) {
@@ -513,7 +513,8 @@ static void misuse() {
 
   // The legacy stream while a blocking stream captures.
   E2E_CHECK(cudaStreamBeginCapture(Blocking, cudaStreamCaptureModeRelaxed));
-  expectCode(cudaMemsetAsync(P, 0, 4, 0), cudaErrorStreamCaptureImplicit, "legacy-stream work during a blocking capture");
+  expectCode(cudaMemsetAsync(P, 0, 4, 0), cudaErrorStreamCaptureImplicit,
+             "legacy-stream work during a blocking capture");
   expectCode(cudaStreamEndCapture(Blocking, &G), cudaErrorStreamCaptureInvalidated, "which invalidated it");
 
   // Events across the capture boundary.
