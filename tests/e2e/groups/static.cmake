@@ -55,8 +55,10 @@ set_property(TEST e2e/driver_legacy e2e/driver_legacy/eager APPEND PROPERTY FIXT
 # --- NVRTC compiling for a real architecture: our libnvrtc.so.13 makes nvrtcGetCUBIN's output loadable ------------
 e2e_build(nvrtc_cubin SOURCE ${E2E_SRC}/nvrtc_cubin.cpp
           FLAGS -O2 -cudart none -L${CUDAToolkit_ROOT}/lib64/stubs -L${CUDAToolkit_ROOT}/lib64 -lcuda -lnvrtc)
-e2e_run(nvrtc_cubin BINARY nvrtc_cubin NEED libcuda.so.1 libnvrtc.so.13
-        CHECKS --expect-loaded libnvrtc.so.13 --expect-loaded libcuda.so.1 LABELS static-cudart)
+# NVIDIA's libnvrtc.so.13 is loaded too (ours forwards to it), so --expect-loaded cannot check ours; the launch can:
+# our loader refuses NVIDIA's cubin, so the kernel only runs when nvrtcGetCUBIN's image came from ours.
+e2e_run(nvrtc_cubin BINARY nvrtc_cubin NEED libcuda.so.1 libnvrtc.so.13 CHECKS --expect-loaded libcuda.so.1
+        LABELS static-cudart)
 
 # --- A CMake project with enable_language(CUDA), configured, built and run under cushim run --------------------------
 # No architecture is given, as in most projects: CMake takes nvcc's default (SASS plus PTX). With CMake 3.25 the
@@ -79,5 +81,5 @@ get_filename_component(E2E_NVCC_DIR ${CUSHIM_NVCC} DIRECTORY)
 if(EXISTS ${E2E_NVCC_DIR}/__nvcc_device_query)
   add_test(NAME e2e/nvcc_device_query COMMAND ${E2E_CUSHIM} run -- ${E2E_NVCC_DIR}/__nvcc_device_query)
   set_tests_properties(e2e/nvcc_device_query PROPERTIES LABELS "e2e;static-cudart" ENVIRONMENT "CUSHIM_CC=8.6"
-                       PASS_REGULAR_EXPRESSION "^86$")
+                       PASS_REGULAR_EXPRESSION "^86[^0-9]*$")
 endif()
