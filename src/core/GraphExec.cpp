@@ -282,7 +282,7 @@ Error GraphExec::update(Graph &G, GraphUpdateResult &R) {
   R = GraphUpdateResult();
   if (!matchGraphs(*Snapshot, G, R))
     return makeError(CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE,
-                     fmt::format("cuGraphExecUpdate: the graph differs from the executable graph (update result {}{})",
+                     fmt::format("the graph differs from the executable graph (update result {}{})",
                                  static_cast<int>(R.Result),
                                  R.ErrorNode ? fmt::format(", at node {}", R.ErrorNode->Index) : std::string()));
   std::vector<GraphNode *> A = byIndex(*Snapshot), B = byIndex(G);

@@ -3,6 +3,8 @@
 // setters, clone, DOT output, and the documented errors of capture misuse and stale handles (docs/GRAPHS.md).
 #include "e2e_common.h"
 
+#include <cuda.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -582,11 +584,87 @@ static void misuse() {
   E2E_CHECK(cudaFree(P));
 }
 
+// ---- 5. The driver API on the same objects -------------------------------------------------------------------
+
+#define DRV_CHECK(Call) E2E_CHECK((Call) == CUDA_SUCCESS ? cudaSuccess : cudaErrorUnknown)
+
+static void CUDART_CB bump(void *P) { ++*static_cast<int *>(P); }
+
+static void driverApi() {
+  std::printf("driver API\n");
+  int *P;
+  E2E_CHECK(cudaMalloc(&P, 256));
+  cudaStream_t S;
+  E2E_CHECK(cudaStreamCreateWithFlags(&S, cudaStreamNonBlocking));
+  CUstream CS = reinterpret_cast<CUstream>(S);
+  // Capture through cuStreamBeginCapture_v2 (cuda.h maps cuStreamBeginCapture to it), runtime work inside.
+  DRV_CHECK(cuStreamBeginCapture(CS, CU_STREAM_CAPTURE_MODE_GLOBAL));
+  E2E_CHECK(cudaMemsetAsync(P, 0, 256, S));
+  setValue<<<1, 1, 0, S>>>(P, 77);
+  CUstreamCaptureStatus Status;
+  cuuint64_t Id = 0;
+  CUgraph Building = nullptr;
+  const CUgraphNode *Deps = nullptr;
+  const CUgraphEdgeData *Edges = nullptr;
+  size_t NumDeps = 0;
+  DRV_CHECK(cuStreamGetCaptureInfo(CS, &Status, &Id, &Building, &Deps, &Edges, &NumDeps));
+  expect(Status == CU_STREAM_CAPTURE_STATUS_ACTIVE && Id != 0 && NumDeps == 1 && Edges && Edges[0].type == 0,
+         "cuStreamGetCaptureInfo (v3) during the capture");
+  CUgraph G;
+  DRV_CHECK(cuStreamEndCapture(CS, &G));
+  size_t Count = 0;
+  DRV_CHECK(cuGraphGetNodes(G, nullptr, &Count));
+  std::vector<CUgraphNode> Nodes(Count);
+  DRV_CHECK(cuGraphGetNodes(G, Nodes.data(), &Count));
+  CUDA_KERNEL_NODE_PARAMS KP = {};
+  CUgraphNodeType T1;
+  DRV_CHECK(cuGraphNodeGetType(Nodes[1], &T1));
+  DRV_CHECK(cuGraphKernelNodeGetParams(Nodes[1], &KP));
+  expect(Count == 2 && T1 == CU_GRAPH_NODE_TYPE_KERNEL && KP.func && KP.ctx && *(int *)KP.kernelParams[1] == 77,
+         "a captured kernel node read through cuGraphKernelNodeGetParams_v2");
+  // Driver-built nodes: a host node after the kernel, params changed through the driver exec setter.
+  int Runs = 0;
+  CUDA_HOST_NODE_PARAMS HP = {bump, &Runs};
+  CUgraphNode Host;
+  DRV_CHECK(cuGraphAddHostNode(&Host, G, &Nodes[1], 1, &HP));
+  CUgraphExec Exec;
+  DRV_CHECK(cuGraphInstantiate(&Exec, G, 0));
+  int Value = 88;
+  void *Args[] = {&P, &Value};
+  KP.kernelParams = Args;
+  DRV_CHECK(cuGraphExecKernelNodeSetParams(Exec, Nodes[1], &KP));
+  DRV_CHECK(cuGraphLaunch(Exec, CS));
+  DRV_CHECK(cuStreamSynchronize(CS));
+  int Got = 0;
+  E2E_CHECK(cudaMemcpy(&Got, P, sizeof(int), cudaMemcpyDeviceToHost));
+  expect(Got == 88 && Runs == 1, "driver exec setter and host node");
+  CUgraphExecUpdateResultInfo Info;
+  DRV_CHECK(cuGraphExecUpdate(Exec, G, &Info));
+  DRV_CHECK(cuGraphLaunch(Exec, CS));
+  DRV_CHECK(cuStreamSynchronize(CS));
+  E2E_CHECK(cudaMemcpy(&Got, P, sizeof(int), cudaMemcpyDeviceToHost));
+  expect(Info.result == CU_GRAPH_EXEC_UPDATE_SUCCESS && Got == 77 && Runs == 2, "cuGraphExecUpdate (v2)");
+  CUresult R = cuStreamSynchronize(CS);
+  DRV_CHECK(cuStreamBeginCapture(CS, CU_STREAM_CAPTURE_MODE_RELAXED));
+  R = cuStreamSynchronize(CS);
+  expect(R == CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, "cuStreamSynchronize on a capturing stream");
+  CUgraph Dead = nullptr;
+  R = cuStreamEndCapture(CS, &Dead);
+  expect(R == CUDA_ERROR_STREAM_CAPTURE_INVALIDATED && !Dead, "cuStreamEndCapture of the invalidated capture");
+  DRV_CHECK(cuGraphExecDestroy(Exec));
+  DRV_CHECK(cuGraphDestroy(G));
+  expect(cuGraphDestroy(G) == CUDA_ERROR_INVALID_VALUE, "cuGraphDestroy twice");
+  (void)cudaGetLastError();
+  E2E_CHECK(cudaStreamDestroy(S));
+  E2E_CHECK(cudaFree(P));
+}
+
 int main() {
   capturedGraph();
   explicitGraph();
   updatesAndClone();
   misuse();
+  driverApi();
   E2E_CHECK(cudaDeviceSynchronize());
   return e2e::finish("graphs", e2e::Failures);
 }

@@ -1,6 +1,7 @@
 # e2e programs of one area, registered with e2e_build/e2e_run (tests/e2e/CMakeLists.txt); included from there.
 
 # --- CUDA graphs (docs/GRAPHS.md) ------------------------------------------------------------------------------------
-# Capture (fork/join, replays), an explicit graph with every node type, exec update, clone, DOT, misuse.
-e2e_build(graphs SOURCE ${E2E_SRC}/graphs.cu)
+# Capture (fork/join, replays), an explicit graph with every node type, exec update, clone, DOT, misuse, driver API.
+# The program also calls the driver API (the toolkit's libcuda stub for linking, ours at run time).
+e2e_build(graphs SOURCE ${E2E_SRC}/graphs.cu FLAGS ${E2E_FLAGS_STREAMS})
 e2e_run(graphs BINARY graphs LABELS graphs)
