@@ -258,7 +258,7 @@ void FunctionLowering::emitReturn() {
 // Whether a kernel can reach a loop with a yield point (the call-graph closure; every function when it makes
 // indirect calls). Device functions defined after the kernel (nvcc puts the math library's slow paths last) are
 // lowered now, so their loops are judged by the same analysis; run() skips them when lowerModule gets there.
-static Expected<bool> kernelMaySpin(ModuleState &MS, const std::string &Kernel) {
+Expected<bool> kernelMaySpin(ModuleState &MS, const std::string &Kernel) {
   std::set<std::string> Reach;
   std::vector<std::string> Work{Kernel};
   bool Indirect = false;
@@ -314,15 +314,6 @@ Error FunctionLowering::run() {
       T.CreateUnreachable();
     }
   insertSpinYields(*Fn, Ctx_);
-  if (KI) {
-    auto MaySpin = kernelMaySpin(MS, F.Name);
-    if (!MaySpin)
-      return MaySpin.takeError();
-    if (*MaySpin)
-      // KI is the kernel's descriptor under construction in lowerModule (a non-const object); the flag belongs to
-      // the call-graph closure there and moves once Lowering.cpp computes it (see docs/SIMT.md).
-      const_cast<KernelInfo *>(KI)->Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
-  }
   return Error::success();
 }
 

@@ -5,6 +5,7 @@
 #include "cuda_shim/kernel_abi.h"
 
 #include <llvm/IR/Constants.h>
+#include <llvm/IR/Intrinsics.h>
 
 #include <cstddef>
 #include <cstdlib>
@@ -248,6 +249,23 @@ Error FunctionLowering::lowerSpecial(const Instruction &I) {
     if (Mode == CUSHIM_VOTE_BALLOT)
       return write(I, 0, R, ScalarType::B32);
     return write(I, 0, B.CreateICmpNE(R, B.getInt32(0)), ScalarType::Pred);
+  }
+
+  if (Op == "elect") {
+    // elect.sync d|p, membermask (sm_90): every lane of the mask that executes it takes part in a ballot of true
+    // predicates, so the ballot is the set of participants; the leader is the lowest of them (PTX only requires
+    // the same leader for the same mask every time).
+    if (!I.hasMod("sync"))
+      return unsupported(I);
+    if (I.Operands.size() != 2 || !I.Operands[0].PairSecond)
+      return invalid(I, "elect.sync expects 'd|p, membermask'");
+    READ(Mask, 1, ScalarType::B32);
+    llvm::Value *Members =
+        callRuntime("__cushim_vote_sync", {Ctx_, B.getInt32(CUSHIM_VOTE_BALLOT), B.getInt32(1), Mask});
+    llvm::Value *Leader = B.CreateIntrinsic(llvm::Intrinsic::cttz, {B.getInt32Ty()}, {Members, B.getFalse()});
+    CUSHIM_TRY(write(I, 0, Leader, ScalarType::U32));
+    llvm::Value *Lane = ctxField(offsetof(cushim_thread_ctx, laneid), B.getInt32Ty());
+    return writeReg(I, *I.Operands[0].PairSecond, B.CreateICmpEQ(Lane, Leader), ScalarType::Pred);
   }
 
   if (Op == "match") {

@@ -2,6 +2,7 @@
 // and the final verification. Instruction lowering lives in the Lower*.cpp family files.
 #include "ptx_translate/Lowering.h"
 #include "ptx_translate/LowerInternal.h"
+#include "ptx_translate/LowerYield.h"
 
 #include "cuda_shim/hal.h"
 
@@ -532,6 +533,12 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
     FunctionLowering FL(MS, F, Fn, &KI, Offsets, KI.StaticSharedSize);
     CUSHIM_TRY(FL.run());
     KI.LocalSize = FL.localBytes();
+    // Spin loops (yield points) anywhere in the call graph send the kernel to fiber mode (docs/SIMT.md).
+    Expected<bool> MaySpin = kernelMaySpin(MS, F.Name);
+    if (!MaySpin)
+      return MaySpin.takeError();
+    if (*MaySpin)
+      KI.Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
     Out.Kernels.push_back(std::move(KI));
   }
 

@@ -71,6 +71,14 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
     else
       C.Problems.push_back(std::string("ignoring CUSHIM_STACK_SIZE=") + V + " (expected a size of at least 16K)");
   }
+  if (const char *V = GetEnv("CUSHIM_WATCHDOG_MS"); V && *V) {
+    char *End = nullptr;
+    unsigned long Value = std::strtoul(V, &End, 10);
+    if (End && *End == '\0' && Value <= 24ul * 3600 * 1000)
+      C.WatchdogMs = static_cast<unsigned>(Value);
+    else
+      C.Problems.push_back(std::string("ignoring CUSHIM_WATCHDOG_MS=") + V + " (expected milliseconds, 0: off)");
+  }
   C.LaunchBlocking = parseBool(GetEnv("CUDA_LAUNCH_BLOCKING"));
   if (const char *V = GetEnv("CUDA_VISIBLE_DEVICES")) {
     std::vector<int> Ids;

@@ -23,6 +23,7 @@ struct Config {
   std::string Engine;              // CUSHIM_ENGINE: "t2" or empty for automatic (t0/t1 are not built yet)
   int Workers = 0;                 // CUSHIM_WORKERS: worker threads of the host backend (0: one per core)
   size_t StackSize = 256 * 1024;   // CUSHIM_STACK_SIZE: bytes per GPU-thread fiber stack ("512K", "1M")
+  unsigned WatchdogMs = 60000;     // CUSHIM_WATCHDOG_MS: a block that only spins this long fails its launch (0: off)
   bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
   std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
   std::string ModuleLoading;       // CUDA_MODULE_LOADING

@@ -1,7 +1,7 @@
 // End-to-end: atomics and the memory model with blocks that really run in parallel: atom/red on global and shared
 // memory from many blocks at once (exact results), the "last block" __threadfence reduction of NVIDIA's
 // threadFenceReduction sample, and a single-pass scan with decoupled look-back (blocks wait for their predecessors).
-#include "e2e_common.h"
+#include "simt_common.h"
 
 #include <algorithm>
 #include <vector>
@@ -115,30 +115,8 @@ __global__ void lookbackScan(const int *In, int *Out, int N, volatile unsigned l
     Buf[threadIdx.x] += V;
     __syncthreads();
   }
-  if (threadIdx.x == 0) {
-    int Aggregate = Buf[ScanBlock - 1];
-    // Status word: flag in the high 32 bits (1 aggregate, 2 inclusive prefix), value in the low 32 bits.
-    if (Tile == 0) {
-      Status[0] = (2ull << 32) | static_cast<unsigned>(Aggregate);
-      Exclusive = 0;
-    } else {
-      Status[Tile] = (1ull << 32) | static_cast<unsigned>(Aggregate);
-      __threadfence();
-      int Prefix = 0;
-      for (int J = Tile - 1; J >= 0; --J) {
-        unsigned long long S;
-        do {
-          S = Status[J];
-        } while ((S >> 32) == 0);
-        Prefix += static_cast<int>(S & 0xffffffffu);
-        if ((S >> 32) == 2)
-          break;
-      }
-      __threadfence();
-      Status[Tile] = (2ull << 32) | static_cast<unsigned>(Prefix + Aggregate);
-      Exclusive = Prefix;
-    }
-  }
+  if (threadIdx.x == 0)
+    Exclusive = simt::lookbackPrefix(Status, Tile, Buf[ScanBlock - 1]);
   __syncthreads();
   if (I < N)
     Out[I] = Buf[threadIdx.x] + Exclusive;

@@ -2,9 +2,12 @@
 // uniform branches that differ between blocks, inside non-inlined device functions, with threads that already
 // exited; __syncthreads_count/_and/_or; and named barriers with thread counts (bar.sync/bar.arrive) for a
 // producer/consumer warp-specialised pipeline.
-#include "e2e_common.h"
+#include "simt_common.h"
 
 #include <vector>
+
+using simt::toDevice;
+using simt::toHost;
 
 constexpr int Threads = 192;
 
@@ -139,18 +142,6 @@ __global__ void producerConsumer(const int *In, int *Out) {
     }
     Out[blockIdx.x * 64 + Tid - 64] = Acc;
   }
-}
-
-template <typename T> T *toDevice(const std::vector<T> &H) {
-  T *D;
-  E2E_CHECK(cudaMalloc(&D, H.size() * sizeof(T)));
-  E2E_CHECK(cudaMemcpy(D, H.data(), H.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return D;
-}
-template <typename T> std::vector<T> toHost(const T *D, size_t Count) {
-  std::vector<T> H(Count);
-  E2E_CHECK(cudaMemcpy(H.data(), D, Count * sizeof(T), cudaMemcpyDeviceToHost));
-  return H;
 }
 
 int main() {

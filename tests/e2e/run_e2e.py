@@ -26,8 +26,16 @@ def log(msg):
     print(f"[run_e2e] {msg}", flush=True)
 
 
+def local_includes(src):
+    """Headers next to the source that it includes with quotes (e2e_common.h, simt_common.h): they rebuild it too."""
+    folder = os.path.dirname(os.path.abspath(src))
+    with open(src, errors="replace") as f:
+        names = re.findall(r'^\s*#\s*include\s+"([^"]+)"', f.read(), re.MULTILINE)
+    return [os.path.join(folder, n) for n in names if os.path.exists(os.path.join(folder, n))]
+
+
 def cmd_build(args, flags):
-    sources = [args.src] + (args.dep or [])
+    sources = [args.src] + (args.dep or []) + local_includes(args.src)
     stamp = args.out + ".flags"
     want_stamp = shlex.join([args.nvcc] + flags + [os.path.abspath(args.src)])
     fresh = os.path.exists(args.out) and os.path.exists(stamp)
@@ -104,6 +112,48 @@ def loaded_objects(debug_prefix):
     return paths
 
 
+def run_once(cmd, env, timeout):
+    """Runs the program in its own session; returns (process, stdout, stderr), process None after a timeout (the
+    whole session is killed and what it printed is passed through)."""
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            errors="replace", start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        sys.stdout.write(out)
+        sys.stderr.write(err)
+        return None, out, err
+    return proc, out, err
+
+
+def repeat_runs(cmd, env, args):
+    """Runs the program args.repeat times: every run must exit 0 and print exactly what the first run printed."""
+    if args.expect_sorted or args.stdout_regex or args.stderr_regex or args.expect_loaded:
+        log("FAILED: --repeat takes no other output checks")
+        return 2
+    first = None
+    for k in range(1, args.repeat + 1):
+        proc, out, err = run_once(cmd, env, args.timeout)
+        if proc is None:
+            log(f"FAILED: run {k}/{args.repeat} timed out after {args.timeout} s")
+            return 1
+        if first is None:
+            first = out
+            sys.stdout.write(out)
+            sys.stdout.flush()
+        if proc.returncode != 0 or out != first:
+            if out != first:
+                sys.stdout.write(out)
+            sys.stderr.write(err)
+            why = f"exited with {proc.returncode}" if proc.returncode != 0 else "printed something else than run 1"
+            log(f"FAILED: run {k}/{args.repeat} {why}")
+            return proc.returncode if proc.returncode > 0 else 1
+    log(f"ok   {args.repeat} runs, all passed with identical output")
+    return 0
+
+
 def cmd_run(args, program):
     if not program:
         log("no program given")
@@ -143,15 +193,10 @@ def cmd_run(args, program):
     shown = " ".join(f"{k}={env[k]}" for k in ("LD_LIBRARY_PATH", "LD_PRELOAD", "CUSHIM_CC", "CUSHIM_TRACE",
                                                 "CUSHIM_ENGINE") if k in env)
     log(f"running: {shown} {shlex.join(cmd)}")
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            errors="replace", start_new_session=True)
-    try:
-        out, err = proc.communicate(timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        sys.stdout.write(out)
-        sys.stderr.write(err)
+    if args.repeat > 1:
+        return repeat_runs(cmd, env, args)
+    proc, out, err = run_once(cmd, env, args.timeout)
+    if proc is None:
         log(f"FAILED: timed out after {args.timeout} s")
         return 1
     sys.stdout.write(out)
@@ -241,6 +286,8 @@ def main():
     r.add_argument("--stdout-regex", action="append")
     r.add_argument("--stderr-regex", action="append")
     r.add_argument("--expect-loaded", action="append", help="library (file name) that must be loaded from --libdir")
+    r.add_argument("--repeat", type=int, default=1,
+                   help="run N times; every run must pass and print the same stdout (no other checks apply)")
 
     n = sub.add_parser("needed", help="check DT_NEEDED entries of a binary")
     n.add_argument("--lib", action="append", default=[], required=True)

@@ -1,7 +1,7 @@
 // End-to-end: warp collectives against CPU references: __shfl*_sync in every mode and width (32- and 64-bit values),
 // vote (all/any/ballot), __activemask in divergent code, match_any/match_all, __reduce_*_sync, __syncwarp with
 // partial masks in divergent code, and cooperative_groups::tiled_partition<N> reductions.
-#include "e2e_common.h"
+#include "simt_common.h"
 
 #include <cooperative_groups.h>
 #include <cooperative_groups/reduce.h>
@@ -9,6 +9,8 @@
 #include <vector>
 
 namespace cg = cooperative_groups;
+using simt::toDevice;
+using simt::toHost;
 
 constexpr int Threads = 128; // 4 warps per block
 constexpr int Blocks = 3;
@@ -145,18 +147,6 @@ __global__ void tiles(const int *In, int *Out4, int *Out8, int *Out16, int *Out3
   tileReduce<8>(Block, V, Out8, Tree8);
   tileReduce<16>(Block, V, Out16, Tree16);
   tileReduce<32>(Block, V, Out32, Tree32);
-}
-
-template <typename T> T *toDevice(const std::vector<T> &H) {
-  T *D;
-  E2E_CHECK(cudaMalloc(&D, H.size() * sizeof(T)));
-  E2E_CHECK(cudaMemcpy(D, H.data(), H.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return D;
-}
-template <typename T> std::vector<T> toHost(const T *D, size_t Count) {
-  std::vector<T> H(Count);
-  E2E_CHECK(cudaMemcpy(H.data(), D, Count * sizeof(T), cudaMemcpyDeviceToHost));
-  return H;
 }
 
 int main() {

@@ -5,6 +5,7 @@
 
 #include "EngineInternal.h"
 
+#include "support/Config.h"
 #include "support/Log.h"
 
 #include <fmt/format.h>
@@ -103,10 +104,23 @@ void onThreadExit(ThreadRec *T) {
   }
 }
 
+// A barrier with a thread count counts warps: a warp arrives for all its non-exited lanes (PTX: bar waits for the
+// non-exited threads of its warp), so the exited lanes of warps that arrived count too. Warps that exited entirely
+// never arrive: exits release only barriers waiting for all threads of the block.
+uint32_t exitedInArrivedWarps(const BlockRun &B, const BarrierState &Bar) {
+  uint32_t WarpsArrived = 0; // at most 32 warps in a block of 1024
+  for (uint32_t Linear : Bar.Arrivers)
+    WarpsArrived |= 1u << (Linear / 32);
+  uint32_t Exited = 0;
+  for (uint32_t Bits = WarpsArrived; Bits; Bits &= Bits - 1)
+    Exited += static_cast<uint32_t>(std::popcount(B.Warps[std::countr_zero(Bits)].Exited));
+  return Exited - Bar.ExitedArrived; // arrived-then-exited threads are in Arrived already
+}
+
 // Called when no thread can run and some have not exited. Releases, in order of preference: lanes waiting in
-// activemask (the lanes that got there are the converged ones), named barriers whose count is met once exited
-// threads are included, and warp collectives whose missing lanes are blocked elsewhere (undefined behaviour in
-// CUDA; completed with the lanes present). Returns false on a true deadlock.
+// activemask (the lanes that got there are the converged ones), barriers with a thread count that partially exited
+// warps complete, and warp collectives whose missing lanes are blocked elsewhere (undefined behaviour in CUDA;
+// completed with the lanes present). Returns false on a true deadlock.
 bool resolveStall(BlockRun &B) {
   bool Progress = false;
   for (unsigned Warp = 0; Warp < B.NumWarps; ++Warp) {
@@ -124,7 +138,7 @@ bool resolveStall(BlockRun &B) {
     return true;
   for (unsigned Id = 0; Id < MaxBarriers; ++Id) {
     BarrierState &Bar = B.Barriers[Id];
-    if (Bar.Arrived && !Bar.AllThreads && Bar.Arrived + (B.ExitedThreads - Bar.ExitedArrived) >= Bar.Expected) {
+    if (Bar.Arrived && !Bar.AllThreads && Bar.Arrived + exitedInArrivedWarps(B, Bar) >= Bar.Expected) {
       releaseBarrier(B, Id, nullptr);
       Progress = true;
     }
@@ -144,15 +158,53 @@ bool resolveStall(BlockRun &B) {
   return Progress;
 }
 
-std::string describeDeadlock(const BlockRun &B) {
+const char *collectiveName(CollectiveKind K) {
+  switch (K) {
+  case CollectiveKind::Shfl:
+    return "shfl.sync";
+  case CollectiveKind::Vote:
+    return "vote.sync";
+  case CollectiveKind::Match:
+    return "match.sync";
+  case CollectiveKind::Redux:
+    return "redux.sync";
+  case CollectiveKind::ActiveMask:
+    return "activemask";
+  case CollectiveKind::WarpSync:
+    return "bar.warp.sync (__syncwarp)";
+  }
+  return "warp collective";
+}
+
+// What every live thread of a stuck block waits for: barriers (with arrivals and the count they wait for), warp
+// collectives (with mask and arrived lanes) and threads spinning in a loop.
+std::string describeBlockState(const BlockRun &B, const char *What) {
   std::string Text;
   for (unsigned Id = 0; Id < MaxBarriers; ++Id) {
     const BarrierState &Bar = B.Barriers[Id];
-    if (Bar.Arrived)
-      Text += fmt::format(" barrier {}: {} of {} arrived;", Id, Bar.Arrived,
-                          Bar.AllThreads ? B.NumThreads - B.ExitedThreads : Bar.Expected);
+    if (!Bar.Arrived)
+      continue;
+    uint32_t Waiting = 0;
+    for (uint32_t Linear : Bar.Arrivers)
+      Waiting += B.Threads[Linear].Status == ThreadStatus::Blocked;
+    if (Bar.AllThreads)
+      Text += fmt::format(" barrier {}{} (all threads): {} of {} live threads arrived ({} waiting);", Id,
+                          Id == 0 ? " (__syncthreads)" : "", Bar.Arrived - Bar.ExitedArrived,
+                          B.NumThreads - B.ExitedThreads, Waiting);
+    else
+      Text += fmt::format(" barrier {} (count {}): {} threads arrived ({} waiting);", Id, Bar.Expected, Bar.Arrived,
+                          Waiting);
   }
-  return fmt::format("deadlock in block ({},{},{}): {} of {} threads exited;{}", B.Threads[0].Ctx.ctaid[0],
+  for (unsigned Warp = 0; Warp < B.NumWarps; ++Warp)
+    for (const Rendezvous &R : B.Warps[Warp].Pending)
+      Text += fmt::format(" warp {}: {} with mask {:#010x}: lanes {:#010x} arrived, lanes {:#010x} exited;", Warp,
+                          collectiveName(R.Kind), R.Mask, R.Arrived, B.Warps[Warp].Exited);
+  uint32_t Spinning = 0;
+  for (uint32_t I = 0; I < B.NumThreads; ++I)
+    Spinning += B.Threads[I].Status == ThreadStatus::Ready || B.Threads[I].Status == ThreadStatus::NotStarted;
+  if (Spinning)
+    Text += fmt::format(" {} threads spinning in a loop that waits for memory;", Spinning);
+  return fmt::format("{} in block ({},{},{}): {} of {} threads exited;{}", What, B.Threads[0].Ctx.ctaid[0],
                      B.Threads[0].Ctx.ctaid[1], B.Threads[0].Ctx.ctaid[2], B.ExitedThreads, B.NumThreads, Text);
 }
 
@@ -203,21 +255,39 @@ void startBlock(BlockRun &B) {
     B.ReadyQueue.push_back(I);
   B.SpinRun = 0;
   B.FruitlessRounds = 0;
+  B.SpinSince = {};
   B.Started = true;
 }
 
+enum class SpinVerdict : uint8_t { KeepRunning, Park, Abort };
+
 // Called after a full round in which every ready thread only yielded from a spin loop: nothing in this block can
-// change until another block (or the host) writes memory. Returns true when the block should be parked.
-bool onFruitlessRound(BlockRun &B) {
+// change until another block (or the host) writes memory. Parks the block when the worker has other work; fails
+// the launch when the launch already failed elsewhere, or when the block has spun for CUSHIM_WATCHDOG_MS while no
+// block of the launch finished (a livelock: a flag nobody sets, a grid.sync some block never reaches).
+SpinVerdict onFruitlessRound(BlockRun &B) {
+  LaunchState &L = *B.Launch;
+  if (L.Error.load(std::memory_order_relaxed) != 0)
+    return SpinVerdict::Abort;
+  auto Now = std::chrono::steady_clock::now();
+  uint64_t Finished = L.FinishedBlocks.load(std::memory_order_relaxed);
+  if (B.SpinSince == std::chrono::steady_clock::time_point{} || Finished != B.SpinSinceFinished) {
+    B.SpinSince = Now;
+    B.SpinSinceFinished = Finished;
+  } else if (unsigned Limit = config().WatchdogMs; Limit && Now - B.SpinSince >= std::chrono::milliseconds(Limit)) {
+    L.fail(CUDA_ERROR_LAUNCH_FAILED,
+           describeBlockState(B, fmt::format("watchdog: no progress for {} ms (CUSHIM_WATCHDOG_MS)", Limit).c_str()));
+    return SpinVerdict::Abort;
+  }
   if (B.CanPark && B.CanPark(B.CanParkCtx))
-    return true;
+    return SpinVerdict::Park;
   // Nothing else to run on this worker: give the CPU to the threads that will make progress; sleep briefly once
   // the wait is long (a spinning emulator must not starve the producer on an oversubscribed machine).
   if (++B.FruitlessRounds < 64)
     std::this_thread::yield();
   else
     std::this_thread::sleep_for(std::chrono::microseconds(50));
-  return false;
+  return SpinVerdict::KeepRunning;
 }
 
 } // namespace
@@ -251,19 +321,25 @@ BlockOutcome runFiberBlock(BlockRun &B) {
       if (!T.SpinYielded) {
         B.SpinRun = 0;
         B.FruitlessRounds = 0;
+        B.SpinSince = {};
         continue;
       }
       // T went back to the end of the queue: a full round of spins is queue-length turns in a row.
       if (++B.SpinRun >= B.ReadyQueue.size()) {
         B.SpinRun = 0;
-        if (onFruitlessRound(B))
+        SpinVerdict Verdict = onFruitlessRound(B);
+        if (Verdict == SpinVerdict::Park)
           return BlockOutcome::Parked;
+        if (Verdict == SpinVerdict::Abort) {
+          unwindAll(B);
+          return BlockOutcome::Finished;
+        }
       }
     }
     if (B.ExitedThreads >= B.NumThreads)
       return BlockOutcome::Finished;
     if (!resolveStall(B)) {
-      L.fail(CUDA_ERROR_LAUNCH_FAILED, describeDeadlock(B));
+      L.fail(CUDA_ERROR_LAUNCH_FAILED, describeBlockState(B, "deadlock"));
       unwindAll(B);
       return BlockOutcome::Finished;
     }

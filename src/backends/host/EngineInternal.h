@@ -7,6 +7,7 @@
 #include <boost/context/stack_context.hpp>
 
 #include <array>
+#include <chrono>
 #include <deque>
 #include <memory>
 #include <vector>
@@ -100,6 +101,10 @@ struct BlockRun {
   std::deque<uint32_t> ReadyQueue;
   uint32_t SpinRun = 0;         // consecutive scheduler turns that ended in a spin yield
   uint32_t FruitlessRounds = 0; // rounds in which every ready thread only spun, without a chance to park
+  // Watchdog: when the block's current spell of fruitless rounds began, and how many blocks of the launch had
+  // finished then (a block finishing elsewhere restarts the spell: the grid still makes progress).
+  std::chrono::steady_clock::time_point SpinSince{};
+  uint64_t SpinSinceFinished = 0;
   // Whether the worker has something else to run (another resident block or one it may still claim).
   bool (*CanPark)(void *) = nullptr;
   void *CanParkCtx = nullptr;

@@ -1,1 +1,31 @@
 # e2e programs of one area, registered with e2e_build/e2e_run (tests/e2e/CMakeLists.txt); included from there.
+
+# --- SIMT hard cases (docs/SIMT.md): block-level and warp-level micro-kernels with CPU references ------------------
+foreach(Prog simt_blocks simt_warps simt_deadlock)
+  e2e_build(${Prog} SOURCE ${E2E_SRC}/${Prog}.cu)
+endforeach()
+e2e_run(simt_blocks BINARY simt_blocks LABELS simt)
+e2e_run(simt_warps BINARY simt_warps LABELS simt)
+# One worker: look-back tiles and grid.sync() only progress because spinning blocks park (the 64-block cooperative
+# launch is refused there with cudaErrorCooperativeLaunchTooLarge, which the program checks).
+e2e_run(simt_blocks/one_worker BINARY simt_blocks ENV CUSHIM_WORKERS=1 LABELS simt)
+e2e_run(simt_warps/one_worker BINARY simt_warps ENV CUSHIM_WORKERS=1 LABELS simt)
+
+# elect.sync as nvcc emits it for cooperative_groups::invoke_one on sm_90: compute_90 PTX on a device reporting 9.0.
+e2e_build(simt_elect SOURCE ${E2E_SRC}/simt_elect.cu
+          FLAGS -cudart shared -gencode arch=compute_90,code=compute_90 -O3 -I${E2E_SRC})
+e2e_run(simt_elect BINARY simt_elect ENV CUSHIM_CC=9.0 LABELS simt)
+
+# Kernels that never finish fail with cudaErrorLaunchFailure (sticky until cudaDeviceReset), deadlocks at once and
+# livelocks after the watchdog limit; the log names the kernel, the block and the barrier.
+e2e_run(simt_deadlock BINARY simt_deadlock ENV CUSHIM_WATCHDOG_MS=1500 LABELS simt
+        CHECKS --stderr-regex "unreachedSyncthreads.*deadlock in block .*barrier 0 \\(__syncthreads\\).*barrier 1"
+               --stderr-regex "countNeverMet.*deadlock in block .*barrier 1 \\(count 64\\): 32 threads arrived"
+               --stderr-regex "spinBeforeSyncthreads.*watchdog: no progress for 1500 ms.*barrier 0 .*64 threads spinning"
+               --stderr-regex "gridSyncMissingBlock.*watchdog: no progress"
+               --stderr-regex "lockNeverReleased.*watchdog: no progress.*31 threads spinning")
+
+# Every SIMT program 20 times: each run must pass and print exactly what the first printed (docs/SIMT.md).
+foreach(Prog warp_ops barriers its atomics cooperative simt_blocks simt_warps)
+  e2e_run(${Prog}/repeat20 BINARY ${Prog} LABELS "simt;simt-repeat" CHECKS --repeat 20)
+endforeach()
