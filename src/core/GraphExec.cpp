@@ -85,8 +85,9 @@ Expected<GraphExec *> GraphExec::instantiate(Graph &G, unsigned long long Flags)
 }
 
 GraphExec::~GraphExec() {
-  if (Done)
-    (void)hal::ops().event_destroy(Done); // a pending record still completes
+  // A pending record still completes. The event died with its context if that was destroyed first (cudaDeviceReset).
+  if (Done && lookupContext(DoneContext->handle()) == DoneContext)
+    (void)hal::ops().event_destroy(Done);
 }
 
 Error GraphExec::destroy(GraphExec *E) {
@@ -177,6 +178,10 @@ Error GraphExec::launch(Stream &S) {
   }
   CUSHIM_TRY(S.context().stickyError());
   const cushim_hal_ops &Ops = hal::ops();
+  if (Done && lookupContext(DoneContext->handle()) != DoneContext) {
+    Done = nullptr; // its context was destroyed, and the event with it
+    LastStream = nullptr;
+  }
   if (!Done) {
     CUSHIM_TRY(hal::check(Ops.event_create(S.context().hal(), CU_EVENT_DISABLE_TIMING, &Done), "event_create"));
     DoneContext = &S.context();

@@ -476,6 +476,8 @@ CUSHIM_EXPORT CUresult cuGraphKernelNodeGetParams_v2(CUgraphNode HNode, CUDA_KER
   CUSHIM_DRIVER_BODY(T, {
     CUSHIM_TRY(kernelGet("cuGraphKernelNodeGetParams_v2", HNode, NodeParams));
     NodeParams->ctx = core::lookupGraphNode(HNode)->Kernel.F->module().context().handle();
+    // A CUkernel is a function handle here (cuLibraryGetKernel): NVIDIA's static cudart maps kern back to its kernel.
+    NodeParams->kern = reinterpret_cast<CUkernel>(NodeParams->func);
     return Error::success();
   });
 }

@@ -5,3 +5,7 @@
 # The program also calls the driver API (the toolkit's libcuda stub for linking, ours at run time).
 e2e_build(graphs SOURCE ${E2E_SRC}/graphs.cu FLAGS ${E2E_FLAGS_STREAMS})
 e2e_run(graphs BINARY graphs LABELS graphs)
+# Again with nvcc's default static cudart: NVIDIA's runtime maps cudaGraph*/cudaStream*Capture* onto our cuGraph* and
+# cuStream*Capture* (through cuGetProcAddress), which checks the driver half on its own.
+e2e_static(graphs EXTRA ${E2E_STUB_LIBCUDA})
+set_property(TEST e2e/graphs/static_cudart APPEND PROPERTY LABELS graphs)
