@@ -759,7 +759,7 @@ Error FunctionLowering::lowerCall(const Instruction &I) {
 // Dispatch
 
 Error FunctionLowering::lowerInstruction(const Instruction &I) {
-  enum Family { Control, Integer, Compare, Float, Mov, Cvt, Memory, Atomic, Special };
+  enum Family { Control, Integer, Compare, Float, Mov, Cvt, Memory, Atomic, Special, Texture };
   static const std::unordered_map<std::string_view, Family> Families = {
       {"bra", Control},
       {"brx", Control},
@@ -859,6 +859,13 @@ Error FunctionLowering::lowerInstruction(const Instruction &I) {
       {"vmin4", Integer},
       {"vmax2", Integer},
       {"vmax4", Integer},
+      {"tex", Texture},
+      {"tld4", Texture},
+      {"txq", Texture},
+      {"suld", Texture},
+      {"sust", Texture},
+      {"suq", Texture},
+      {"istypep", Texture},
   };
   auto It = Families.find(I.Opcode);
   if (It == Families.end())
@@ -882,6 +889,8 @@ Error FunctionLowering::lowerInstruction(const Instruction &I) {
     return lowerAtomic(I);
   case Special:
     return lowerSpecial(I);
+  case Texture:
+    return lowerTexture(I);
   }
   return unsupported(I);
 }

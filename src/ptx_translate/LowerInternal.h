@@ -134,6 +134,7 @@ public:
   Error lowerMemory(const Instruction &I);
   Error lowerAtomic(const Instruction &I);
   Error lowerSpecial(const Instruction &I);
+  Error lowerTexture(const Instruction &I); // LowerTexture.cpp: tex tld4 txq suld sust suq istypep
   Expected<llvm::Value *> readSpecial(const Instruction &I, const RegOperand &R);
   bool isSpecialRegister(const std::string &Name) const;
 

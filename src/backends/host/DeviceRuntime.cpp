@@ -2,6 +2,7 @@
 // the extern device functions (vprintf, malloc, free, __assertfail) under their __cushim_extern_* symbols.
 #include "Engine.h"
 #include "HostJit.h"
+#include "TextureSampling.h"
 
 #include "support/Log.h"
 
@@ -412,6 +413,12 @@ const RuntimeSymbol *runtimeSymbols(size_t &Count) {
       {"__cushim_extern_malloc", reinterpret_cast<void *>(&__cushim_extern_malloc)},
       {"__cushim_extern_free", reinterpret_cast<void *>(&__cushim_extern_free)},
       {"__cushim_extern___assertfail", reinterpret_cast<void *>(&__cushim_extern___assertfail)},
+      // Textures and surfaces (TextureSampling.cpp).
+      {"__cushim_tex", reinterpret_cast<void *>(&__cushim_tex)},
+      {"__cushim_suld", reinterpret_cast<void *>(&__cushim_suld)},
+      {"__cushim_sust", reinterpret_cast<void *>(&__cushim_sust)},
+      {"__cushim_txq", reinterpret_cast<void *>(&__cushim_txq)},
+      {"__cushim_istypep", reinterpret_cast<void *>(&__cushim_istypep)},
   };
   Count = sizeof(Table) / sizeof(Table[0]);
   return Table;
