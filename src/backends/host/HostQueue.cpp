@@ -2,6 +2,8 @@
 // enqueue returns at once; events mark points in a queue and carry the steady-clock time the queue reached them.
 #include "HostObjects.h"
 
+#include "ThreadPool.h"
+
 #include "support/Log.h"
 
 #include <algorithm>
@@ -75,7 +77,8 @@ void HostQueue::threadMain() {
   for (;;) {
     Command Cmd;
     {
-      std::unique_lock<std::mutex> Lock(Mutex);
+      std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
+      spinThenLock(Lock, [this] { return Stopping || !Pending.empty(); });
       HasWork.wait(Lock, [this] { return Stopping || !Pending.empty(); });
       if (Pending.empty())
         return; // stopping and drained
@@ -118,8 +121,21 @@ CUresult HostQueue::query() {
 void HostQueue::drain() {
   if (isCurrentThread())
     return;
-  std::unique_lock<std::mutex> Lock(Mutex);
-  uint64_t Target = Submitted;
+  uint64_t Target;
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    Target = Submitted;
+    if (Completed >= Target)
+      return;
+  }
+  // While the queue works, this thread runs blocks of published grids (its own queue's launch, most likely) and
+  // then spins briefly before it sleeps.
+  std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
+  WorkerPool::helpUntil([&] {
+    std::lock_guard<std::mutex> Guard(Mutex);
+    return Completed >= Target;
+  });
+  spinThenLock(Lock, [&] { return Completed >= Target; });
   Progress.wait(Lock, [&] { return Completed >= Target; });
 }
 

@@ -10,10 +10,37 @@
 
 namespace cushim::host {
 
+std::atomic<WorkerPool *> WorkerPool::Instance{nullptr};
+
+
 WorkerPool &WorkerPool::get() {
   // Leaked on purpose: workers sleep on its condition variable until the process ends.
-  static WorkerPool *Pool = new WorkerPool(engineWorkerCount());
+  static WorkerPool *Pool = [] {
+    auto *P = new WorkerPool(engineWorkerCount());
+    Instance.store(P, std::memory_order_release);
+    return P;
+  }();
   return *Pool;
+}
+
+std::shared_ptr<PoolJob> WorkerPool::findJob() {
+  auto It = std::find_if(Jobs.begin(), Jobs.end(), [](const auto &J) { return J->hasUnclaimedWork(); });
+  return It == Jobs.end() ? nullptr : *It;
+}
+
+bool WorkerPool::helpOnce() {
+  WorkerPool *Pool = Instance.load(std::memory_order_acquire);
+  if (!Pool)
+    return false;
+  std::shared_ptr<PoolJob> Job;
+  {
+    std::lock_guard<std::mutex> Lock(Pool->Mutex);
+    Job = Pool->findJob();
+  }
+  if (!Job)
+    return false;
+  Job->work(currentWorkerResources());
+  return true;
 }
 
 WorkerPool::WorkerPool(unsigned Count) {
@@ -51,12 +78,10 @@ void WorkerPool::workerMain(unsigned Index) {
   for (;;) {
     std::shared_ptr<PoolJob> Job;
     {
-      std::unique_lock<std::mutex> Lock(Mutex);
-      auto FindJob = [this] {
-        return std::find_if(Jobs.begin(), Jobs.end(), [](const auto &J) { return J->hasUnclaimedWork(); });
-      };
-      Wake.wait(Lock, [&] { return FindJob() != Jobs.end(); });
-      Job = *FindJob();
+      std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
+      auto HasJob = [&] { return (Job = findJob()) != nullptr; };
+      spinThenLock(Lock, HasJob);
+      Wake.wait(Lock, HasJob);
     }
     Job->work(Resources);
   }
