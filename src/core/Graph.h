@@ -276,6 +276,9 @@ CUSHIM_API Error captureCheckSync(Stream &S, const char *What, bool Unsafe = tru
 // "Potentially unsafe" calls (synchronous copies, stream synchronisation, allocation) while this thread's capture
 // interaction mode prohibits them: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED, the prohibiting captures invalidated.
 CUSHIM_API Error captureCheckUnsafeCall(const char *What);
+// cuStreamIsCapturing/GetCaptureInfo on the legacy stream while a blocking stream of its context captures:
+// CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, without invalidating anything.
+CUSHIM_API Error captureCheckLegacyStatus(Stream &S);
 // Event query/synchronize/elapsed on an event last recorded in a capture: CUDA_ERROR_CAPTURED_EVENT.
 CUSHIM_API Error captureCheckEvent(const Event &E);
 // A record outside capture, or the event's destruction, ends its captured state.

@@ -382,6 +382,17 @@ Error captureCheckSync(Stream &S, const char *What, bool Unsafe) {
   return Unsafe ? unsafeCallLocked(What) : Error::success();
 }
 
+Error captureCheckLegacyStatus(Stream &S) {
+  if (!captureActive() || S.kind() != Stream::Kind::Legacy)
+    return Error::success();
+  std::lock_guard<std::recursive_mutex> L(graphLock());
+  for (auto &[B, Seq] : state().ByStream)
+    if (&B->context() == &S.context() && B->synchronizesWithLegacy())
+      return makeError(CUDA_ERROR_STREAM_CAPTURE_IMPLICIT, "the legacy stream's capture status is undefined while a "
+                                                           "blocking stream captures (that capture stays valid)");
+  return Error::success();
+}
+
 Error captureCheckUnsafeCall(const char *What) {
   if (!captureActive())
     return Error::success();

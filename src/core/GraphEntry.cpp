@@ -341,6 +341,7 @@ Error captureStatusApi(const char *Api, Expected<Stream *> S, CUstreamCaptureSta
     return nullArg(Api, "captureStatus");
   if (!S)
     return S.takeError();
+  CUSHIM_TRY(captureCheckLegacyStatus(**S));
   *Out = captureInfo(**S).Status;
   return Error::success();
 }
@@ -351,6 +352,7 @@ Error captureInfoApi(const char *Api, Expected<Stream *> S, CUstreamCaptureStatu
     return nullArg(Api, "captureStatus_out");
   if (!S)
     return S.takeError();
+  CUSHIM_TRY(captureCheckLegacyStatus(**S));
   CaptureInfo I = captureInfo(**S);
   *Status = I.Status;
   if (I.Status == CU_STREAM_CAPTURE_STATUS_NONE)

@@ -515,6 +515,10 @@ static void misuse() {
 
   // The legacy stream while a blocking stream captures.
   E2E_CHECK(cudaStreamBeginCapture(Blocking, cudaStreamCaptureModeRelaxed));
+  expectCode(cudaStreamIsCapturing(cudaStreamLegacy, &Status), cudaErrorStreamCaptureImplicit,
+             "legacy stream status during a blocking capture");
+  E2E_CHECK(cudaStreamIsCapturing(Blocking, &Status));
+  expect(Status == cudaStreamCaptureStatusActive, "which did not invalidate it");
   expectCode(cudaMemsetAsync(P, 0, 4, 0), cudaErrorStreamCaptureImplicit,
              "legacy-stream work during a blocking capture");
   expectCode(cudaStreamEndCapture(Blocking, &G), cudaErrorStreamCaptureInvalidated, "which invalidated it");
