@@ -74,7 +74,7 @@ Error Context::teardown() {
     if (!A)
       break;
     memory_map::erase(A->Base);
-    if (A->Kind != ModuleVariableKind)
+    if (A->Kind < ModuleVariableKind) // the HAL's own kinds; the others are released by their owners' hooks
       (void)hal::ops().mem_free(Hal, reinterpret_cast<void *>(A->Base), A->Kind);
   }
   (void)hal::check(hal::ops().context_destroy(Hal), "context_destroy");
@@ -131,6 +131,12 @@ Error Context::free(void *Ptr) {
 Error Context::memoryInfo(size_t *Free, size_t *Total) const {
   uint64_t F = 0, T = 0;
   CUSHIM_TRY(hal::check(hal::ops().mem_info(Dev.halIndex(), &F, &T), "mem_info"));
+  // On a device whose memory is host memory the backend's free figure moves with every process on the machine;
+  // report what CUDA would: the total less what this process holds on the device (core/MemoryMap.h).
+  if (Dev.info().integrated) {
+    uint64_t Used = memory_map::deviceBytes(Dev.ordinal());
+    F = Used < T ? T - Used : 0;
+  }
   if (Free)
     *Free = static_cast<size_t>(F);
   if (Total)

@@ -173,7 +173,8 @@ Error Module::build(std::string_view Ptx) {
     void *Address = nullptr;
     size_t Size = 0;
     if (hal::ops().global_get(Hal, G.Name.c_str(), &Address, &Size) == CUDA_SUCCESS && Address)
-      memory_map::insert({reinterpret_cast<uintptr_t>(Address), static_cast<size_t>(G.Size), ModuleVariableKind, &Ctx});
+      memory_map::insert({reinterpret_cast<uintptr_t>(Address), static_cast<size_t>(G.Size),
+                          G.Managed ? ManagedVariableKind : ModuleVariableKind, &Ctx});
   }
   CUSHIM_LOG_DEBUG("module '{}' loaded: {} kernel(s), {} global(s)", Name, Kernels.size(), Globals.size());
   return Error::success();

@@ -1,7 +1,9 @@
-// Linear device memory (cuMemAlloc, cuMemFree, cuMemcpy*, cuMemset*, cuMemGetInfo).
+// Linear device memory (cuMemAlloc, cuMemFree, cuMemcpy*, cuMemset*, cuMemGetInfo), page-locked host memory, managed
+// memory and pointer attributes (docs/MEMORY.md). Pools: MemoryPoolApi.cpp; virtual memory: VmmApi.cpp.
 #include "driver/DriverApi.h"
 #include "driver/DriverStream.h"
 
+#include "core/Memory.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
 #include "hal/Hal.h"
@@ -51,10 +53,8 @@ CUSHIM_EXPORT CUresult cuMemFree_v2(CUdeviceptr Dptr) {
       return Ctx.takeError();
     if (Dptr == 0)
       return Error::success();
-    auto A = core::memory_map::findBase(ptr(Dptr));
-    if (!A || A->Kind != CUSHIM_HAL_MEMORY_DEVICE)
-      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("cuMemFree: {:#x} was not returned by cuMemAlloc", Dptr));
-    return A->Owner->free(ptr(Dptr));
+    // Device, managed and stream-ordered allocations (the latter after synchronising, as CUDA does).
+    return core::freeDeviceMemory("cuMemFree", ptr(Dptr));
   });
 }
 
@@ -337,4 +337,291 @@ CUSHIM_EXPORT CUresult cuMemsetD32Async_ptsz(CUdeviceptr Dst, unsigned int Value
   ApiTrace T("cuMemsetD32Async_ptsz");
   T.args("dst={:#x} ui={} N={} stream={}", Dst, Value, N, static_cast<void *>(HStream));
   return T.done(fillOn("cuMemsetD32Async_ptsz", Dst, Value, 4, N, HStream, true));
+}
+
+// ---- Page-locked host memory -------------------------------------------------------------------------------------
+
+static Error hostAlloc(const char *Api, void **Pp, size_t Bytes, unsigned Flags) {
+  if (!Pp)
+    return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": pp is NULL");
+  auto Ctx = requireContext(Api);
+  if (!Ctx)
+    return Ctx.takeError();
+  auto P = core::allocateHost(**Ctx, Bytes, Flags);
+  if (!P)
+    return makeError(P.error().code(), std::string(Api) + ": " + P.error().message());
+  *Pp = *P;
+  return Error::success();
+}
+
+CUSHIM_EXPORT CUresult cuMemAllocHost_v2(void **Pp, size_t Bytesize) {
+  ApiTrace T("cuMemAllocHost_v2");
+  T.args("pp={} bytesize={}", static_cast<void *>(Pp), Bytesize);
+  return T.done(hostAlloc("cuMemAllocHost", Pp, Bytesize, 0));
+}
+
+CUSHIM_EXPORT CUresult cuMemAllocHost(void **Pp, unsigned int Bytesize) {
+  ApiTrace T("cuMemAllocHost");
+  T.args("pp={} bytesize={}", static_cast<void *>(Pp), Bytesize);
+  return T.done(hostAlloc("cuMemAllocHost", Pp, Bytesize, 0));
+}
+
+CUSHIM_EXPORT CUresult cuMemHostAlloc(void **Pp, size_t Bytesize, unsigned int Flags) {
+  ApiTrace T("cuMemHostAlloc");
+  T.args("pp={} bytesize={} flags={:#x}", static_cast<void *>(Pp), Bytesize, Flags);
+  return T.done(hostAlloc("cuMemHostAlloc", Pp, Bytesize, Flags));
+}
+
+CUSHIM_EXPORT CUresult cuMemFreeHost(void *P) {
+  ApiTrace T("cuMemFreeHost");
+  T.args("p={}", P);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::freeHost(P);
+  });
+}
+
+static Error hostRegister(const char *Api, void *P, size_t Bytesize, unsigned Flags) {
+  auto Ctx = requireContext(Api);
+  if (!Ctx)
+    return Ctx.takeError();
+  return core::registerHost(**Ctx, P, Bytesize, Flags);
+}
+
+CUSHIM_EXPORT CUresult cuMemHostRegister_v2(void *P, size_t Bytesize, unsigned int Flags) {
+  ApiTrace T("cuMemHostRegister_v2");
+  T.args("p={} bytesize={} flags={:#x}", P, Bytesize, Flags);
+  return T.done(hostRegister("cuMemHostRegister", P, Bytesize, Flags));
+}
+
+CUSHIM_EXPORT CUresult cuMemHostRegister(void *P, size_t Bytesize, unsigned int Flags) {
+  ApiTrace T("cuMemHostRegister");
+  T.args("p={} bytesize={} flags={:#x}", P, Bytesize, Flags);
+  return T.done(hostRegister("cuMemHostRegister", P, Bytesize, Flags));
+}
+
+CUSHIM_EXPORT CUresult cuMemHostUnregister(void *P) {
+  ApiTrace T("cuMemHostUnregister");
+  T.args("p={}", P);
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemHostUnregister");
+    if (!Ctx)
+      return Ctx.takeError();
+    if (!P)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemHostUnregister: p is NULL");
+    return core::unregisterHost(P);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemHostGetDevicePointer_v2(CUdeviceptr *Pdptr, void *P, unsigned int Flags) {
+  ApiTrace T("cuMemHostGetDevicePointer_v2");
+  T.args("pdptr={} p={} flags={:#x}", static_cast<void *>(Pdptr), P, Flags);
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemHostGetDevicePointer");
+    if (!Ctx)
+      return Ctx.takeError();
+    if (!Pdptr)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemHostGetDevicePointer: pdptr is NULL");
+    auto D = core::hostDevicePointer(P, Flags);
+    if (!D)
+      return D.takeError();
+    *Pdptr = reinterpret_cast<CUdeviceptr>(*D);
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemHostGetFlags(unsigned int *PFlags, void *P) {
+  ApiTrace T("cuMemHostGetFlags");
+  T.args("pFlags={} p={}", static_cast<void *>(PFlags), P);
+  CUSHIM_DRIVER_BODY(T, {
+    auto Ctx = requireContext("cuMemHostGetFlags");
+    if (!Ctx)
+      return Ctx.takeError();
+    if (!PFlags)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemHostGetFlags: pFlags is NULL");
+    auto F = core::hostAllocFlags(P);
+    if (!F)
+      return F.takeError();
+    *PFlags = *F;
+    return Error::success();
+  });
+}
+
+// ---- Managed memory ------------------------------------------------------------------------------------------------
+
+CUSHIM_EXPORT CUresult cuMemAllocManaged(CUdeviceptr *Dptr, size_t Bytesize, unsigned int Flags) {
+  ApiTrace T("cuMemAllocManaged");
+  T.args("dptr={} bytesize={} flags={:#x}", static_cast<void *>(Dptr), Bytesize, Flags);
+  CUSHIM_DRIVER_BODY(T, {
+    if (!Dptr)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemAllocManaged: dptr is NULL");
+    auto Ctx = requireContext("cuMemAllocManaged");
+    if (!Ctx)
+      return Ctx.takeError();
+    auto P = core::allocateManaged(**Ctx, Bytesize, Flags);
+    if (!P)
+      return P.takeError();
+    *Dptr = reinterpret_cast<CUdeviceptr>(*P);
+    return Error::success();
+  });
+}
+
+// The pre-12.2 forms name a device ordinal, or CU_DEVICE_CPU for the host.
+static CUmemLocation legacyLocation(CUdevice Device) {
+  CUmemLocation L;
+  L.type = Device == CU_DEVICE_CPU ? CU_MEM_LOCATION_TYPE_HOST : CU_MEM_LOCATION_TYPE_DEVICE;
+  L.id = Device == CU_DEVICE_CPU ? 0 : Device;
+  return L;
+}
+
+static Error prefetch(const char *Api, CUdeviceptr DevPtr, size_t Count, CUmemLocation Location, unsigned Flags,
+                      CUstream Stream, bool PerThread) {
+  auto S = driverStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  return core::prefetchManaged(**S, ptr(DevPtr), Count, Location, Flags);
+}
+
+CUSHIM_EXPORT CUresult cuMemPrefetchAsync_v2(CUdeviceptr DevPtr, size_t Count, CUmemLocation Location,
+                                             unsigned int Flags, CUstream HStream) {
+  ApiTrace T("cuMemPrefetchAsync_v2");
+  T.args("devPtr={:#x} count={} location=({},{}) flags={:#x} stream={}", DevPtr, Count, int(Location.type),
+         Location.id, Flags, static_cast<void *>(HStream));
+  return T.done(prefetch("cuMemPrefetchAsync", DevPtr, Count, Location, Flags, HStream, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemPrefetchAsync_v2_ptsz(CUdeviceptr DevPtr, size_t Count, CUmemLocation Location,
+                                                  unsigned int Flags, CUstream HStream) {
+  ApiTrace T("cuMemPrefetchAsync_v2_ptsz");
+  T.args("devPtr={:#x} count={} location=({},{}) flags={:#x} stream={}", DevPtr, Count, int(Location.type),
+         Location.id, Flags, static_cast<void *>(HStream));
+  return T.done(prefetch("cuMemPrefetchAsync", DevPtr, Count, Location, Flags, HStream, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemPrefetchAsync(CUdeviceptr DevPtr, size_t Count, CUdevice DstDevice, CUstream HStream) {
+  ApiTrace T("cuMemPrefetchAsync");
+  T.args("devPtr={:#x} count={} dstDevice={} stream={}", DevPtr, Count, DstDevice, static_cast<void *>(HStream));
+  return T.done(prefetch("cuMemPrefetchAsync", DevPtr, Count, legacyLocation(DstDevice), 0, HStream, false));
+}
+
+CUSHIM_EXPORT CUresult cuMemPrefetchAsync_ptsz(CUdeviceptr DevPtr, size_t Count, CUdevice DstDevice,
+                                               CUstream HStream) {
+  ApiTrace T("cuMemPrefetchAsync_ptsz");
+  T.args("devPtr={:#x} count={} dstDevice={} stream={}", DevPtr, Count, DstDevice, static_cast<void *>(HStream));
+  return T.done(prefetch("cuMemPrefetchAsync", DevPtr, Count, legacyLocation(DstDevice), 0, HStream, true));
+}
+
+CUSHIM_EXPORT CUresult cuMemAdvise_v2(CUdeviceptr DevPtr, size_t Count, CUmem_advise Advice, CUmemLocation Location) {
+  ApiTrace T("cuMemAdvise_v2");
+  T.args("devPtr={:#x} count={} advice={} location=({},{})", DevPtr, Count, int(Advice), int(Location.type),
+         Location.id);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::adviseManaged(ptr(DevPtr), Count, Advice, Location);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemAdvise(CUdeviceptr DevPtr, size_t Count, CUmem_advise Advice, CUdevice Device) {
+  ApiTrace T("cuMemAdvise");
+  T.args("devPtr={:#x} count={} advice={} device={}", DevPtr, Count, int(Advice), Device);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::adviseManaged(ptr(DevPtr), Count, Advice, legacyLocation(Device));
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemRangeGetAttribute(void *Data, size_t DataSize, CUmem_range_attribute Attribute,
+                                              CUdeviceptr DevPtr, size_t Count) {
+  ApiTrace T("cuMemRangeGetAttribute");
+  T.args("data={} dataSize={} attribute={} devPtr={:#x} count={}", Data, DataSize, int(Attribute), DevPtr, Count);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::managedRangeAttribute(Data, DataSize, Attribute, ptr(DevPtr), Count);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuMemRangeGetAttributes(void **Data, size_t *DataSizes, CUmem_range_attribute *Attributes,
+                                               size_t NumAttributes, CUdeviceptr DevPtr, size_t Count) {
+  ApiTrace T("cuMemRangeGetAttributes");
+  T.args("data={} dataSizes={} attributes={} num={} devPtr={:#x} count={}", static_cast<void *>(Data),
+         static_cast<void *>(DataSizes), static_cast<void *>(Attributes), NumAttributes, DevPtr, Count);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    if (!Data || !DataSizes || !Attributes || NumAttributes == 0)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuMemRangeGetAttributes: NULL array or no attributes");
+    for (size_t I = 0; I < NumAttributes; ++I)
+      CUSHIM_TRY(core::managedRangeAttribute(Data[I], DataSizes[I], Attributes[I], ptr(DevPtr), Count));
+    return Error::success();
+  });
+}
+
+static Error attach(const char *Api, CUstream Stream, CUdeviceptr Dptr, size_t Length, unsigned Flags,
+                    bool PerThread) {
+  auto S = driverStream(Api, Stream, PerThread);
+  if (!S)
+    return S.takeError();
+  return core::attachManaged(**S, ptr(Dptr), Length, Flags);
+}
+
+CUSHIM_EXPORT CUresult cuStreamAttachMemAsync(CUstream HStream, CUdeviceptr Dptr, size_t Length, unsigned int Flags) {
+  ApiTrace T("cuStreamAttachMemAsync");
+  T.args("stream={} dptr={:#x} length={} flags={:#x}", static_cast<void *>(HStream), Dptr, Length, Flags);
+  return T.done(attach("cuStreamAttachMemAsync", HStream, Dptr, Length, Flags, false));
+}
+
+CUSHIM_EXPORT CUresult cuStreamAttachMemAsync_ptsz(CUstream HStream, CUdeviceptr Dptr, size_t Length,
+                                                   unsigned int Flags) {
+  ApiTrace T("cuStreamAttachMemAsync_ptsz");
+  T.args("stream={} dptr={:#x} length={} flags={:#x}", static_cast<void *>(HStream), Dptr, Length, Flags);
+  return T.done(attach("cuStreamAttachMemAsync_ptsz", HStream, Dptr, Length, Flags, true));
+}
+
+// ---- Pointer attributes --------------------------------------------------------------------------------------------
+
+CUSHIM_EXPORT CUresult cuPointerGetAttribute(void *Data, CUpointer_attribute Attribute, CUdeviceptr Ptr) {
+  ApiTrace T("cuPointerGetAttribute");
+  T.args("data={} attribute={} ptr={:#x}", Data, int(Attribute), Ptr);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::pointerAttribute(Data, Attribute, Ptr);
+  });
+}
+
+CUSHIM_EXPORT CUresult cuPointerGetAttributes(unsigned int NumAttributes, CUpointer_attribute *Attributes, void **Data,
+                                              CUdeviceptr Ptr) {
+  ApiTrace T("cuPointerGetAttributes");
+  T.args("num={} attributes={} data={} ptr={:#x}", NumAttributes, static_cast<void *>(Attributes),
+         static_cast<void *>(Data), Ptr);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    if (!Attributes || !Data || NumAttributes == 0)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuPointerGetAttributes: NULL array or no attributes");
+    // Unlike cuPointerGetAttribute, memory CUDA does not know is no error here: each attribute gets its default.
+    bool Known = core::describePointer(ptr(Ptr)).Known;
+    for (unsigned I = 0; I < NumAttributes; ++I) {
+      if (!Data[I])
+        return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("cuPointerGetAttributes: data[{}] is NULL", I));
+      if (!Known) {
+        CUSHIM_TRY(core::unknownPointerAttribute(Data[I], Attributes[I]));
+        continue;
+      }
+      Error E = core::pointerAttribute(Data[I], Attributes[I], Ptr);
+      // An attribute that does not apply to this kind (the host address of device memory) reads as its default.
+      if (E.isError() && Attributes[I] == CU_POINTER_ATTRIBUTE_HOST_POINTER) {
+        CUSHIM_TRY(core::unknownPointerAttribute(Data[I], Attributes[I]));
+        continue;
+      }
+      CUSHIM_TRY(std::move(E));
+    }
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT CUresult cuPointerSetAttribute(const void *Value, CUpointer_attribute Attribute, CUdeviceptr Ptr) {
+  ApiTrace T("cuPointerSetAttribute");
+  T.args("value={} attribute={} ptr={:#x}", Value, int(Attribute), Ptr);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    return core::setPointerAttribute(Value, Attribute, Ptr);
+  });
 }

@@ -1,8 +1,10 @@
-// Memory of the runtime API: cudaMalloc/Free, cudaMemcpy, cudaMemset, cudaMemGetInfo, pinned host memory.
+// Linear memory of the runtime API: cudaMalloc/Free, cudaMemcpy, cudaMemset, cudaMemGetInfo (other kinds: Host-,
+// ManagedMemory- and MemoryPoolApi.cpp).
 #include "runtime/RuntimeState.h"
 #include "runtime/RuntimeStream.h"
 
 #include "core/Device.h"
+#include "core/Memory.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
 
@@ -47,7 +49,7 @@ Error checkCopy(const char *Api, void *Dst, const void *Src, size_t Bytes, cudaM
 }
 } // namespace
 
-// cudaMalloc and cudaMallocHost: size 0 gives success and a NULL pointer, as on CUDA.
+// cudaMalloc: size 0 gives success and a NULL pointer, as on CUDA.
 static Error allocate(const char *Api, void **Ptr, size_t Size, int Kind) {
   if (!Ptr)
     return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": pointer argument is NULL");
@@ -80,29 +82,8 @@ CUSHIM_EXPORT cudaError_t cudaFree(void *DevPtr) {
       return Ctx.takeError();
     if (!DevPtr)
       return Error::success();
-    auto A = core::memory_map::findBase(DevPtr);
-    if (!A || A->Kind != CUSHIM_HAL_MEMORY_DEVICE)
-      return runtimeError(cudaErrorInvalidValue, fmt::format("cudaFree: {} was not returned by cudaMalloc", DevPtr));
-    return A->Owner->free(DevPtr);
-  });
-}
-
-CUSHIM_EXPORT cudaError_t cudaMallocHost(void **Ptr, size_t Size) {
-  ApiTrace T("cudaMallocHost");
-  T.args("ptr={} size={}", static_cast<void *>(Ptr), Size);
-  return finish(T, allocate("cudaMallocHost", Ptr, Size, CUSHIM_HAL_MEMORY_PINNED_HOST));
-}
-
-CUSHIM_EXPORT cudaError_t cudaFreeHost(void *Ptr) {
-  ApiTrace T("cudaFreeHost");
-  T.args("ptr={}", Ptr);
-  CUSHIM_RUNTIME_BODY(T, {
-    if (!Ptr)
-      return Error::success();
-    auto A = core::memory_map::findBase(Ptr);
-    if (!A || A->Kind != CUSHIM_HAL_MEMORY_PINNED_HOST)
-      return runtimeError(cudaErrorInvalidValue, fmt::format("cudaFreeHost: {} was not returned by cudaMallocHost", Ptr));
-    return A->Owner->free(Ptr);
+    // Device, managed and stream-ordered allocations (the latter after synchronising, as CUDA does).
+    return core::freeDeviceMemory("cudaFree", DevPtr);
   });
 }
 

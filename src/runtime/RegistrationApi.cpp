@@ -98,11 +98,21 @@ CUSHIM_EXPORT void __cudaRegisterManagedVar(void **Handle, void **HostVarPtrAddr
 }
 
 // Called by nvcc's host code before host code touches __managed__ variables: load the module so they have addresses.
+// The host code dereferences the variables' pointers right after this returns, so a failure is logged loudly here
+// (the program then faults on a NULL pointer, as it would on CUDA).
 CUSHIM_EXPORT char __cudaInitModule(void **Handle) {
   auto Ctx = context();
-  if (!Ctx)
+  if (!Ctx) {
+    CUSHIM_LOG_ERROR("__cudaInitModule: no context for __managed__ variables: {}", Ctx.error().message());
     return 0;
-  return moduleFor(*reinterpret_cast<FatbinRecord *>(Handle), **Ctx) ? 1 : 0;
+  }
+  auto M = moduleFor(*reinterpret_cast<FatbinRecord *>(Handle), **Ctx);
+  if (!M) {
+    CUSHIM_LOG_ERROR("__cudaInitModule: the module holding __managed__ variables failed to load: {}",
+                     M.error().message());
+    return 0;
+  }
+  return 1;
 }
 
 CUSHIM_EXPORT unsigned __cudaPushCallConfiguration(dim3 GridDim, dim3 BlockDim, size_t SharedMem,
