@@ -143,7 +143,7 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
     if (!Bv)
       return Bv.takeError();
     auto conv = [&](llvm::Value *V) {
-      llvm::Value *H = B.CreateFPTrunc(V, HT);
+      llvm::Value *H = truncFloat(B, V, HT);
       if (I.hasMod("relu"))
         H = B.CreateSelect(B.CreateFCmpOLT(H, llvm::ConstantFP::get(HT, 0.0)), llvm::ConstantFP::get(HT, 0.0), H);
       if (Sat)
@@ -241,7 +241,23 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
   llvm::Value *R;
   bool Directed = Mode == "rz" || Mode == "rm" || Mode == "rp";
   if (!SrcFloat) {
-    R = isSignedType(AT) ? B.CreateSIToFP(A, DTy) : B.CreateUIToFP(A, DTy);
+    if (DT == ScalarType::BF16) {
+      // Through double rounded to odd (truncFloat rounds once more to odd in f32, then to bf16): LLVM's direct
+      // conversion would call __truncsfbf2, which the JIT process lacks.
+      llvm::Type *D = B.getDoubleTy();
+      llvm::Value *Dv = isSignedType(AT) ? B.CreateSIToFP(A, D) : B.CreateUIToFP(A, D);
+      llvm::Value *X = resizeInt(A, 128, isSignedType(AT));
+      llvm::Value *Back = B.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {B.getIntNTy(128), D}, {Dv});
+      llvm::Value *Bits = B.CreateBitCast(Dv, B.getInt64Ty());
+      llvm::Value *Even = B.CreateICmpEQ(B.CreateAnd(Bits, 1), B.getInt64(0));
+      // Integers exceed |Dv| in the direction of X: away from zero when |X| > |Back|.
+      llvm::Value *Away = B.CreateICmpEQ(B.CreateICmpSGT(X, Back), B.CreateICmpSGT(X, llvm::ConstantInt::get(X->getType(), 0)));
+      llvm::Value *Stepped = B.CreateAdd(Bits, B.CreateSelect(Away, B.getInt64(1), B.getInt64(-1)));
+      Dv = B.CreateBitCast(B.CreateSelect(B.CreateAnd(B.CreateICmpNE(X, Back), Even), Stepped, Bits), D);
+      R = truncFloat(B, Dv, DTy);
+    } else {
+      R = isSignedType(AT) ? B.CreateSIToFP(A, DTy) : B.CreateUIToFP(A, DTy);
+    }
     if (Directed) {
       llvm::Value *X = resizeInt(A, 128, isSignedType(AT));
       llvm::Value *Back = B.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {B.getIntNTy(128), DTy}, {R});
@@ -251,13 +267,19 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
     unsigned SW = typeBits(AT), DW = typeBits(DT);
     if (DT == AT) {
       // Same type: round to integer (.rni etc.) or just .ftz/.sat.
-      R = (Mode.size() == 3 && Mode.back() == 'i') ? floatRoundToInt(A, Mode) : A;
+      R = A;
+      if (Mode.size() == 3 && Mode.back() == 'i') {
+        // bf16 rounds in f32 (an integral bf16 value converts back exactly): LLVM's bfloat rounding intrinsics
+        // would truncate through __truncsfbf2, which the JIT process lacks.
+        R = DT == ScalarType::BF16 ? truncFloat(B, floatRoundToInt(B.CreateFPExt(A, B.getFloatTy()), Mode), DTy)
+                                   : floatRoundToInt(A, Mode);
+      }
     } else if (DW > SW || (DT == ScalarType::F32 && AT == ScalarType::BF16)) {
       R = B.CreateFPExt(A, DTy);
     } else if ((DT == ScalarType::BF16 && AT == ScalarType::F16) || (DT == ScalarType::F16 && AT == ScalarType::BF16)) {
-      R = B.CreateFPTrunc(B.CreateFPExt(A, B.getFloatTy()), DTy);
+      R = truncFloat(B, B.CreateFPExt(A, B.getFloatTy()), DTy);
     } else {
-      R = B.CreateFPTrunc(A, DTy);
+      R = truncFloat(B, A, DTy);
       if (Directed) {
         llvm::Value *Back = B.CreateFPExt(R, A->getType());
         R = directedAdjust(R, B.CreateFCmpOGT(A, Back), B.CreateFCmpOLT(A, Back), Mode);

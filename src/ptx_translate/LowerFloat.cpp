@@ -7,7 +7,39 @@
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include <cmath>
+
 namespace cushim::ptx::lower {
+
+llvm::Value *truncFloat(llvm::IRBuilder<> &B, llvm::Value *V, llvm::Type *To) {
+  if (!To->getScalarType()->isBFloatTy())
+    return B.CreateFPTrunc(V, To);
+  unsigned N = 0;
+  if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(V->getType()))
+    N = VT->getNumElements();
+  auto vec = [&](llvm::Type *T) -> llvm::Type * { return N ? llvm::FixedVectorType::get(T, N) : T; };
+  llvm::Type *I32 = vec(B.getInt32Ty()), *F32 = vec(B.getFloatTy());
+  llvm::Value *F = V;
+  if (V->getType()->getScalarType()->isDoubleTy()) {
+    // Round to odd in f32 (24 >= 2*8 + 2 bits): an inexact result with an even significand steps one ulp toward V.
+    F = B.CreateFPTrunc(V, F32);
+    llvm::Value *Back = B.CreateFPExt(F, V->getType());
+    llvm::Value *Bits = B.CreateBitCast(F, I32);
+    llvm::Value *Even = B.CreateICmpEQ(B.CreateAnd(Bits, llvm::ConstantInt::get(I32, 1)), llvm::Constant::getNullValue(I32));
+    llvm::Value *Inexact = B.CreateFCmpONE(Back, V);
+    llvm::Value *Fabs = B.CreateIntrinsic(llvm::Intrinsic::fabs, {V->getType()}, {V});
+    llvm::Value *BackAbs = B.CreateIntrinsic(llvm::Intrinsic::fabs, {V->getType()}, {Back});
+    llvm::Value *Up = B.CreateFCmpOGT(Fabs, BackAbs); // magnitude grows with the bit pattern
+    llvm::Value *Step = B.CreateSelect(Up, llvm::ConstantInt::get(I32, 1), llvm::Constant::getAllOnesValue(I32));
+    Bits = B.CreateSelect(B.CreateAnd(Inexact, Even), B.CreateAdd(Bits, Step), Bits);
+    F = B.CreateBitCast(Bits, F32);
+  }
+  llvm::Value *Bits = B.CreateBitCast(F, I32);
+  llvm::Value *Lsb = B.CreateAnd(B.CreateLShr(Bits, 16), llvm::ConstantInt::get(I32, 1));
+  llvm::Value *R = B.CreateLShr(B.CreateAdd(B.CreateAdd(Bits, llvm::ConstantInt::get(I32, 0x7fff)), Lsb), 16);
+  R = B.CreateSelect(B.CreateFCmpUNO(F, F), llvm::ConstantInt::get(I32, 0x7fff), R);
+  return B.CreateBitCast(B.CreateTrunc(R, vec(B.getInt16Ty())), To);
+}
 
 llvm::Value *FunctionLowering::intrinsic(llvm::Intrinsic::ID Id, llvm::ArrayRef<llvm::Value *> Args) {
   llvm::Type *Ty = Args[0]->getType();
@@ -178,6 +210,62 @@ static std::pair<llvm::Value *, llvm::Value *> residualSign(llvm::IRBuilder<> &B
   return {B.CreateFCmpOGT(Res, Z), B.CreateFCmpOLT(Res, Z)};
 }
 
+// A power of two as a constant of type T.
+static llvm::Value *pow2(llvm::Type *T, int E) { return llvm::ConstantFP::get(T, std::ldexp(1.0, E)); }
+
+// The exact residual sign of a product, quotient or square root needs a residual that does not underflow. f32
+// values are widened to double (where a*b - r, a - r*b and a - r*r are exact). f64 values with tiny results are
+// scaled by powers of two so that the scaled residual is a normal number (the scalings cannot overflow there):
+//   mul  (|r| < 2^-900): a and b by 2^600 each, r by 2^1200;
+//   div  (|a| or |r| < 2^-900): a by 2^600, and the smaller of r and b by 2^600;
+//   sqrt (|a| < 2^-900): a by 2^600, r by 2^300.
+// Returns (a', b', r') for the residual formula of the operation.
+struct ResidualArgs {
+  llvm::Value *A, *B, *R;
+};
+enum class ResidualOp { Mul, Div, Sqrt };
+static ResidualArgs residualArgs(FunctionLowering &L, llvm::Value *A, llvm::Value *Bv, llvm::Value *R,
+                                 ResidualOp Op) {
+  auto &B = L.B;
+  llvm::Type *T = R->getType();
+  if (T->isFloatTy()) {
+    llvm::Type *D = B.getDoubleTy();
+    return {B.CreateFPExt(A, D), Bv ? B.CreateFPExt(Bv, D) : nullptr, B.CreateFPExt(R, D)};
+  }
+  auto abs = [&](llvm::Value *V) { return L.intrinsic(llvm::Intrinsic::fabs, {V}); };
+  auto tiny = [&](llvm::Value *V) { return B.CreateFCmpOLT(abs(V), pow2(T, -900)); };
+  auto scale = [&](llvm::Value *Cond, llvm::Value *V, int E) { return B.CreateSelect(Cond, B.CreateFMul(V, pow2(T, E)), V); };
+  if (Op == ResidualOp::Sqrt) {
+    llvm::Value *Tiny = tiny(A);
+    return {scale(Tiny, A, 600), nullptr, scale(Tiny, R, 300)};
+  }
+  if (Op == ResidualOp::Mul) {
+    llvm::Value *Tiny = tiny(R);
+    return {scale(Tiny, A, 600), scale(Tiny, Bv, 600), scale(Tiny, scale(Tiny, R, 600), 600)};
+  }
+  llvm::Value *Tiny = B.CreateOr(tiny(A), tiny(R));
+  llvm::Value *RSmall = B.CreateFCmpOLE(abs(R), abs(Bv));
+  return {scale(Tiny, A, 600), scale(B.CreateAnd(Tiny, B.CreateNot(RSmall)), Bv, 600),
+          scale(B.CreateAnd(Tiny, RSmall), R, 600)};
+}
+
+// IEEE 754: an exact zero sum (x + -x, or cancellation) is +0 in every mode but roundTowardNegative, where it is -0;
+// only (+0) + (+0) stays +0 there. BothPosZero: both addends (for fma the product and c) are +0.
+// ExactZero: the exact result is zero (for a sum, a round-to-nearest zero; for fma also a zero residual).
+static llvm::Value *zeroSumSign(FunctionLowering &L, llvm::Value *R, llvm::Value *ExactZero, llvm::Value *BothPosZero,
+                                const std::string &Mode) {
+  if (Mode != "rm")
+    return R;
+  auto &B = L.B;
+  llvm::Type *T = R->getType();
+  return B.CreateSelect(B.CreateAnd(ExactZero, B.CreateNot(BothPosZero)), llvm::ConstantFP::get(T, -0.0), R);
+}
+
+static llvm::Value *isPosZero(FunctionLowering &L, llvm::Value *V) {
+  llvm::Value *Bits = L.toBits(V);
+  return L.B.CreateICmpEQ(Bits, llvm::Constant::getNullValue(Bits->getType()));
+}
+
 Error FunctionLowering::lowerFloat(const Instruction &I) {
   ScalarType T = lastType(I);
   const std::string &Op = I.Opcode;
@@ -218,14 +306,18 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
     if (Directed) {
       llvm::Value *Err;
       if (Op == "mul") {
-        Err = intrinsic(llvm::Intrinsic::fma, {A, Bv, B.CreateFNeg(R)});
-      } else { // TwoSum
+        ResidualArgs RA = residualArgs(*this, A, Bv, R, ResidualOp::Mul);
+        Err = intrinsic(llvm::Intrinsic::fma, {RA.A, RA.B, B.CreateFNeg(RA.R)});
+      } else { // TwoSum (exact, subnormals included)
         llvm::Value *BB = B.CreateFSub(R, A);
         Err = B.CreateFAdd(B.CreateFSub(A, B.CreateFSub(R, BB)), B.CreateFSub(Bv, BB));
       }
       auto [Pos, Neg] = residualSign(B, Err);
+      llvm::Value *ExactZero = B.CreateFCmpOEQ(R, llvm::ConstantFP::get(Ty, 0.0)); // sums: exact when RN gives 0
       R = directedAdjust(R, Pos, Neg, Mode);
       R = fixOverflow(*this, R, B.CreateAnd(isFinite(*this, A), isFinite(*this, Bv)), Mode);
+      if (Op != "mul")
+        R = zeroSumSign(*this, R, ExactZero, B.CreateAnd(isPosZero(*this, A), isPosZero(*this, Bv)), Mode);
     }
     return out(R);
   }
@@ -253,11 +345,26 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
         llvm::Value *BB = B.CreateFSub(S, P);
         llvm::Value *Es = B.CreateFAdd(B.CreateFSub(P, B.CreateFSub(S, BB)), B.CreateFSub(C, BB));
         Res = B.CreateFAdd(B.CreateFSub(S, R), B.CreateFAdd(Es, Ep));
+        // A tiny product's error Ep underflows: when the rest of the residual vanishes, its sign is the sign of
+        // the product's error, computed on operands scaled by 2^600 each.
+        ResidualArgs RA = residualArgs(*this, A, Bv, P, ResidualOp::Mul);
+        llvm::Value *EpScaled = intrinsic(llvm::Intrinsic::fma, {RA.A, RA.B, B.CreateFNeg(RA.R)});
+        llvm::Value *Zero = llvm::ConstantFP::get(Ty, 0.0);
+        llvm::Value *TinyP = B.CreateFCmpOLT(intrinsic(llvm::Intrinsic::fabs, {P}), pow2(Ty, -900));
+        Res = B.CreateSelect(B.CreateAnd(TinyP, B.CreateFCmpOEQ(Res, Zero)), EpScaled, Res);
       }
       auto [Pos, Neg] = residualSign(B, Res);
+      llvm::Value *Zero = llvm::ConstantFP::get(Ty, 0.0);
+      llvm::Value *ExactZero =
+          B.CreateAnd(B.CreateFCmpOEQ(R, Zero), B.CreateFCmpOEQ(Res, llvm::ConstantFP::get(Res->getType(), 0.0)));
       R = directedAdjust(R, Pos, Neg, Mode);
       R = fixOverflow(*this, R, B.CreateAnd(B.CreateAnd(isFinite(*this, A), isFinite(*this, Bv)), isFinite(*this, C)),
                       Mode);
+      // The product is +0 when a or b is zero and their signs agree.
+      llvm::Value *ProdZero = B.CreateOr(B.CreateFCmpOEQ(A, Zero), B.CreateFCmpOEQ(Bv, Zero));
+      llvm::Value *SameSign = B.CreateICmpSGE(B.CreateXor(toBits(A), toBits(Bv)),
+                                              llvm::Constant::getNullValue(toBits(A)->getType()));
+      R = zeroSumSign(*this, R, ExactZero, B.CreateAnd(B.CreateAnd(ProdZero, SameSign), isPosZero(*this, C)), Mode);
     }
     return out(R);
   }
@@ -276,13 +383,17 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
     }
     llvm::Value *R = B.CreateFDiv(A, Bv);
     if (Directed) {
-      // a - q*b is exact; the residual of the quotient has its sign times the sign of b.
-      llvm::Value *Rem = intrinsic(llvm::Intrinsic::fma, {B.CreateFNeg(R), Bv, A});
+      // a - q*b is exact (widened or scaled against underflow); the quotient's residual has its sign times sign(b).
+      ResidualArgs RA = residualArgs(*this, A, Bv, R, ResidualOp::Div);
+      llvm::Value *Rem = intrinsic(llvm::Intrinsic::fma, {B.CreateFNeg(RA.R), RA.B, RA.A});
       llvm::Value *BNeg = B.CreateFCmpOLT(Bv, llvm::ConstantFP::get(Ty, 0.0));
       auto [Pos, Neg] = residualSign(B, Rem);
       llvm::Value *QPos = B.CreateSelect(BNeg, Neg, Pos), *QNeg = B.CreateSelect(BNeg, Pos, Neg);
       R = directedAdjust(R, QPos, QNeg, Mode);
-      R = fixOverflow(*this, R, B.CreateAnd(isFinite(*this, A), isFinite(*this, Bv)), Mode);
+      // Division by zero is an exact infinity, not an overflow.
+      llvm::Value *NonZeroDivisor = B.CreateFCmpONE(Bv, llvm::ConstantFP::get(Ty, 0.0));
+      R = fixOverflow(*this, R, B.CreateAnd(B.CreateAnd(isFinite(*this, A), isFinite(*this, Bv)), NonZeroDivisor),
+                      Mode);
     }
     return out(R);
   }
@@ -291,7 +402,8 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
     IN(A, 1);
     llvm::Value *R = intrinsic(llvm::Intrinsic::sqrt, {A});
     if (Directed) {
-      llvm::Value *Rem = intrinsic(llvm::Intrinsic::fma, {B.CreateFNeg(R), R, A});
+      ResidualArgs RA = residualArgs(*this, A, nullptr, R, ResidualOp::Sqrt);
+      llvm::Value *Rem = intrinsic(llvm::Intrinsic::fma, {B.CreateFNeg(RA.R), RA.R, RA.A});
       auto [Pos, Neg] = residualSign(B, Rem);
       R = directedAdjust(R, Pos, Neg, Mode);
     }
@@ -398,14 +510,23 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
   llvm::Type *Wide = B.getDoubleTy();
   if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Ty))
     Wide = llvm::FixedVectorType::get(B.getDoubleTy(), VT->getNumElements());
-  auto in = [&](size_t N) -> Expected<llvm::Value *> { return read(I, N, T); };
+  // .ftz (f16 only: bf16 has no .ftz) flushes subnormal inputs and results.
+  bool Ftz = I.hasMod("ftz") && (T == ScalarType::F16 || T == ScalarType::F16x2);
+  auto in = [&](size_t N) -> Expected<llvm::Value *> {
+    auto V = read(I, N, T);
+    if (V && Ftz)
+      return flushHalfDenormal(*this, *V);
+    return V;
+  };
   auto out = [&](llvm::Value *R) -> Error {
     if (I.hasMod("sat"))
       R = saturate01(R);
+    if (Ftz)
+      R = flushHalfDenormal(*this, R);
     return write(I, 0, R, T);
   };
   auto widen = [&](llvm::Value *V) { return B.CreateFPExt(V, Wide); };
-  auto narrow = [&](llvm::Value *V) { return B.CreateFPTrunc(V, Ty); };
+  auto narrow = [&](llvm::Value *V) { return truncFloat(B, V, Ty); };
 
   if (Op == "add" || Op == "sub" || Op == "mul" || Op == "fma" || Op == "mad") {
     auto A = in(1);
@@ -425,11 +546,36 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
       auto C = in(3);
       if (!C)
         return C.takeError();
-      R = intrinsic(llvm::Intrinsic::fma, {X, Y, widen(*C)});
+      // a*b is exact in double; the sum rounded to odd (TwoSum residual sets the sticky bit) then rounds once
+      // more to f16/bf16 correctly, since 53 >= 2*11 + 2.
+      llvm::Value *Z = widen(*C);
+      llvm::Value *P = B.CreateFMul(X, Y);
+      llvm::Value *S = B.CreateFAdd(P, Z);
+      llvm::Value *BB = B.CreateFSub(S, P);
+      llvm::Value *E = B.CreateFAdd(B.CreateFSub(P, B.CreateFSub(S, BB)), B.CreateFSub(Z, BB));
+      llvm::Value *Zero = llvm::ConstantFP::get(Wide, 0.0);
+      llvm::Type *IT = B.getInt64Ty(); // per element: <2 x i64> for packed halves
+      if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Wide))
+        IT = llvm::FixedVectorType::get(IT, VT->getNumElements());
+      llvm::Value *SBits = B.CreateBitCast(S, IT);
+      llvm::Value *Even = B.CreateICmpEQ(B.CreateAnd(SBits, llvm::ConstantInt::get(IT, 1)), llvm::Constant::getNullValue(IT));
+      llvm::Value *Inexact = B.CreateFCmpONE(E, Zero);
+      llvm::Value *Away = B.CreateICmpEQ(B.CreateFCmpOGT(E, Zero), B.CreateFCmpOGT(S, Zero));
+      llvm::Value *Step = B.CreateSelect(Away, llvm::ConstantInt::get(IT, 1), llvm::Constant::getAllOnesValue(IT));
+      llvm::Value *Odd = B.CreateAdd(SBits, Step);
+      R = B.CreateSelect(B.CreateAnd(Inexact, Even), B.CreateBitCast(Odd, Wide), S);
     }
     llvm::Value *N = narrow(R);
-    if (I.hasMod("relu"))
-      N = B.CreateSelect(B.CreateFCmpOLT(N, llvm::ConstantFP::get(Ty, 0.0)), llvm::ConstantFP::get(Ty, 0.0), N);
+    if (I.hasMod("relu")) {
+      // max(+0, r) (-0 gives +0); NaN results become the canonical NaN 0x7fff.
+      llvm::Type *HT = B.getInt16Ty();
+      if (auto *VT = llvm::dyn_cast<llvm::FixedVectorType>(Ty))
+        HT = llvm::FixedVectorType::get(HT, VT->getNumElements());
+      llvm::Value *Canon = B.CreateBitCast(llvm::ConstantInt::get(HT, 0x7fff), Ty);
+      llvm::Value *IsNan = B.CreateFCmpUNO(N, N);
+      N = B.CreateSelect(B.CreateFCmpOLE(N, llvm::ConstantFP::get(Ty, 0.0)), llvm::ConstantFP::get(Ty, 0.0), N);
+      N = B.CreateSelect(IsNan, Canon, N);
+    }
     return out(N);
   }
   if (Op == "neg" || Op == "abs") {
@@ -483,6 +629,7 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
                        B.CreateFAdd(E, llvm::ConstantFP::get(Wide, 1.0)));
       llvm::Value *Big = B.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, {X}), llvm::ConstantFP::get(Wide, 20.0));
       R = B.CreateSelect(Big, intrinsic(llvm::Intrinsic::copysign, {llvm::ConstantFP::get(Wide, 1.0), X}), R);
+      R = intrinsic(llvm::Intrinsic::copysign, {R, X}); // odd: tanh(-0) = -0
     }
     return write(I, 0, narrow(R), T);
   }

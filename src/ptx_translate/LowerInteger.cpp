@@ -654,12 +654,27 @@ Error FunctionLowering::lowerCompare(const Instruction &I) {
     return Res.takeError();
   llvm::Value *R = *Res, *NotR = B.CreateNot(R);
   if (ST == ScalarType::F16x2 || ST == ScalarType::BF16x2) {
-    if (Op != "setp" || !BoolOp.empty())
+    // Per half: lower half -> p (set: the lower half of d), upper half -> q; .and/.or/.xor combine each with c.
+    if (!BoolOp.empty()) {
+      auto C = read(I, 3, ScalarType::Pred);
+      if (!C)
+        return C.takeError();
+      llvm::Value *CV = B.CreateVectorSplat(2, *C);
+      R = BoolOp == "and" ? B.CreateAnd(R, CV) : BoolOp == "or" ? B.CreateOr(R, CV) : B.CreateXor(R, CV);
+    }
+    if (Op == "setp") {
+      CUSHIM_TRY(write(I, 0, B.CreateExtractElement(R, uint64_t(0)), ScalarType::Pred));
+      if (I.Operands[0].PairSecond)
+        CUSHIM_TRY(writeReg(I, *I.Operands[0].PairSecond, B.CreateExtractElement(R, uint64_t(1)), ScalarType::Pred));
+      return Error::success();
+    }
+    // set.CmpOp.{f16x2,bf16x2}.STYPE gives 1.0 per true half, set.CmpOp.{u32,s32,b32}.STYPE 0xffff per true half.
+    llvm::Type *V2 = llvm::FixedVectorType::get(B.getInt16Ty(), 2);
+    uint16_t One = DT == ScalarType::F16x2 ? 0x3c00 : DT == ScalarType::BF16x2 ? 0x3f80 : 0xffff;
+    if (DT != ScalarType::F16x2 && DT != ScalarType::BF16x2 && typeBits(DT) != 32)
       return unsupported(I);
-    CUSHIM_TRY(write(I, 0, B.CreateExtractElement(R, uint64_t(0)), ScalarType::Pred));
-    if (I.Operands[0].PairSecond)
-      CUSHIM_TRY(writeReg(I, *I.Operands[0].PairSecond, B.CreateExtractElement(R, uint64_t(1)), ScalarType::Pred));
-    return Error::success();
+    llvm::Value *Halves = B.CreateSelect(R, llvm::ConstantInt::get(V2, One), llvm::Constant::getNullValue(V2));
+    return write(I, 0, B.CreateBitCast(Halves, B.getInt32Ty()), ScalarType::B32);
   }
   if (!BoolOp.empty()) {
     auto C = read(I, 3, ScalarType::Pred);

@@ -27,6 +27,9 @@ std::optional<ScalarType> typeFromSuffix(std::string_view S);
 uint64_t declSize(const VariableDecl &D);
 uint32_t declAlign(const VariableDecl &D);
 std::string instrName(const Instruction &I); // "add.s32" for messages
+// fptrunc that rounds to bfloat in IR (LLVM would call __truncsfbf2/__truncdfbf2, which the JIT process lacks):
+// ties to even, a double rounded to odd in f32 first, NaN -> 0x7fff. Other types use CreateFPTrunc.
+llvm::Value *truncFloat(llvm::IRBuilder<> &B, llvm::Value *V, llvm::Type *To);
 
 // What a function body references, gathered before lowering (shared layout, kernel flags, call graph).
 struct FunctionSummary {
