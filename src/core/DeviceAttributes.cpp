@@ -132,6 +132,11 @@ Expected<int> Device::attribute(CUdevice_attribute Attribute) const {
   case CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN: return L.SharedPerBlockOptin;
   case CU_DEVICE_ATTRIBUTE_CAN_FLUSH_REMOTE_WRITES: return 0;
   case CU_DEVICE_ATTRIBUTE_HOST_REGISTER_SUPPORTED: return 1;
+  case CU_DEVICE_ATTRIBUTE_READ_ONLY_HOST_REGISTER_SUPPORTED: return 1;
+  // Stream-ordered allocation and the virtual memory API (docs/MEMORY.md); VMM handles export as POSIX fds.
+  case CU_DEVICE_ATTRIBUTE_MEMORY_POOLS_SUPPORTED: return 1;
+  case CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED: return 1;
+  case CU_DEVICE_ATTRIBUTE_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR_SUPPORTED: return 1;
   case CU_DEVICE_ATTRIBUTE_PAGEABLE_MEMORY_ACCESS_USES_HOST_PAGE_TABLES: return 1;
   case CU_DEVICE_ATTRIBUTE_DIRECT_MANAGED_MEM_ACCESS_FROM_HOST: return 1;
   case CU_DEVICE_ATTRIBUTE_MAX_BLOCKS_PER_MULTIPROCESSOR: return L.MaxBlocksPerSm;
@@ -149,7 +154,7 @@ Expected<int> Device::attribute(CUdevice_attribute Attribute) const {
   int Value = static_cast<int>(Attribute);
   if (Value <= 0 || Value >= static_cast<int>(CU_DEVICE_ATTRIBUTE_MAX))
     return makeError(CUDA_ERROR_INVALID_VALUE, "unknown device attribute " + std::to_string(Value));
-  // A valid attribute naming a feature this device does not offer (IPC, RDMA, VMM, memory pools, ...): 0, as a
+  // A valid attribute naming a feature this device does not offer (IPC, RDMA, exportable pools, ...): 0, as a
   // GPU without the feature reports.
   return 0;
 }

@@ -6,6 +6,7 @@
 #include "core/Event.h"
 #include "core/Graph.h"
 #include "core/Handles.h"
+#include "core/Memory.h"
 #include "core/MemoryMap.h"
 #include "hal/Hal.h"
 #include "support/Config.h"
@@ -351,8 +352,11 @@ Error Stream::copySync(void *Dst, const void *Src, size_t Bytes) {
   if (captureActive())
     CUSHIM_TRY(captureCheckSync(*this, "a synchronous copy"));
   CUSHIM_TRY(copy(Dst, Src, Bytes));
-  // CUDA: "for transfers from device memory to device memory, no host-side synchronization is performed".
-  if (classify(Dst) == Memory::Device && classify(Src) == Memory::Device)
+  // CUDA: "for transfers from device memory to device memory, no host-side synchronization is performed". A managed
+  // destination is host-readable as soon as the call returns, so that copy still waits.
+  std::optional<Allocation> To = memory_map::find(Dst);
+  bool ManagedDst = To && isManagedKind(To->Kind);
+  if (!ManagedDst && classify(Dst) == Memory::Device && classify(Src) == Memory::Device)
     return Error::success();
   return synchronize();
 }

@@ -61,8 +61,12 @@ static Error allocate(const char *Api, void **Ptr, size_t Size, int Kind) {
     return Error::success();
   }
   auto P = (*Ctx)->allocate(Size, Kind);
-  if (!P)
+  if (!P) {
+    // A sticky fault of the context is reported as itself; only a failed allocation is cudaErrorMemoryAllocation.
+    if (P.error().code() != CUDA_ERROR_OUT_OF_MEMORY)
+      return P.takeError();
     return runtimeError(cudaErrorMemoryAllocation, P.error().message());
+  }
   *Ptr = *P;
   return Error::success();
 }
@@ -97,9 +101,8 @@ CUSHIM_EXPORT cudaError_t cudaMemcpy(void *Dst, const void *Src, size_t Count, e
     CUSHIM_TRY(checkCopy("cudaMemcpy", Dst, Src, Count, Kind));
     if (Count == 0)
       return Error::success();
-    core::Stream &S = (*Ctx)->nullStream();
-    CUSHIM_TRY(S.copy(Dst, Src, Count));
-    return S.synchronize();
+    // copySync applies CUDA's rules: capture checks first, no host wait for device-to-device copies.
+    return (*Ctx)->nullStream().copySync(Dst, Src, Count);
   });
 }
 

@@ -198,6 +198,9 @@ static void streamOrderedAllocation() {
   cudaStream_t S1, S2;
   E2E_CHECK(cudaStreamCreateWithFlags(&S1, cudaStreamNonBlocking));
   E2E_CHECK(cudaStreamCreateWithFlags(&S2, cudaStreamNonBlocking));
+  int PoolsSupported = 0;
+  E2E_CHECK(cudaDeviceGetAttribute(&PoolsSupported, cudaDevAttrMemoryPoolsSupported, 0));
+  expect(PoolsSupported == 1, "the device reports memory pool support");
   cudaMemPool_t Default = nullptr, Current = nullptr;
   E2E_CHECK(cudaDeviceGetDefaultMemPool(&Default, 0));
   E2E_CHECK(cudaDeviceGetMemPool(&Current, 0));

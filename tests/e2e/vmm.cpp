@@ -247,6 +247,7 @@ int main(int Argc, char **Argv) {
   CU_CHECK(cuDeviceGet(&Dev, 0));
   int Vmm = 0;
   CU_CHECK(cuDeviceGetAttribute(&Vmm, CU_DEVICE_ATTRIBUTE_VIRTUAL_MEMORY_MANAGEMENT_SUPPORTED, Dev));
+  expect(Vmm == 1, "the device reports virtual memory management support");
   CUcontext Ctx;
   CU_CHECK(cuDevicePrimaryCtxRetain(&Ctx, Dev));
   CU_CHECK(cuCtxSetCurrent(Ctx));
