@@ -254,4 +254,36 @@ Expected<Context *> requireCurrentContext(const char *Api) {
                                                                   "cuDevicePrimaryCtxRetain first)");
 }
 
+// NVIDIA's defaults (sm_80+): the host backend has no per-context resources most of them would size.
+static bool defaultLimit(int Limit, size_t &Value) {
+  switch (Limit) {
+  case CU_LIMIT_STACK_SIZE: Value = 1024; return true;
+  case CU_LIMIT_PRINTF_FIFO_SIZE: Value = 1 << 20; return true;
+  case CU_LIMIT_MALLOC_HEAP_SIZE: Value = 8 << 20; return true;
+  case CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH: Value = 2; return true;
+  case CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT: Value = 2048; return true;
+  case CU_LIMIT_MAX_L2_FETCH_GRANULARITY: Value = 32; return true;
+  case CU_LIMIT_PERSISTING_L2_CACHE_SIZE: Value = 0; return true;
+  default: return false;
+  }
+}
+
+Expected<size_t> Context::limit(int Limit) const {
+  size_t Value = 0;
+  if (!defaultLimit(Limit, Value))
+    return makeError(CUDA_ERROR_UNSUPPORTED_LIMIT, fmt::format("unsupported limit {}", Limit));
+  std::lock_guard<std::mutex> G(Mutex);
+  auto It = Limits.find(Limit);
+  return It == Limits.end() ? Value : It->second;
+}
+
+Error Context::setLimit(int Limit, size_t Value) {
+  size_t Default = 0;
+  if (!defaultLimit(Limit, Default))
+    return makeError(CUDA_ERROR_UNSUPPORTED_LIMIT, fmt::format("unsupported limit {}", Limit));
+  std::lock_guard<std::mutex> G(Mutex);
+  Limits[Limit] = Value;
+  return Error::success();
+}
+
 } // namespace cushim::core

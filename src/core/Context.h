@@ -8,6 +8,7 @@
 #include <cuda.h>
 
 #include <memory>
+#include <map>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -54,6 +55,11 @@ public:
   Error stickyError() const;
   void setStickyError(const Error &E);
 
+  // cuCtxGetLimit / cudaDeviceGetLimit: the context's limits (NVIDIA's defaults until set). An unknown limit is
+  // CUDA_ERROR_UNSUPPORTED_LIMIT; values are validated by the API layer.
+  Expected<size_t> limit(int Limit) const;
+  Error setLimit(int Limit, size_t Value);
+
   void addModule(Module *M);
   void removeModule(Module *M);
   void addStream(Stream *S);
@@ -86,6 +92,7 @@ private:
   std::set<Stream *> Streams;
   CUresult Sticky = CUDA_SUCCESS;
   std::string StickyMessage;
+  std::map<int, size_t> Limits; // set limits only (guarded by Mutex); others read as the defaults
 };
 
 // Called for every context just before it is torn down, while its handle is still valid (the static cudart's

@@ -19,3 +19,7 @@ add_test(NAME e2e/runtime_exports_every_cudart_name
          COMMAND ${Python3_EXECUTABLE} ${CMAKE_SOURCE_DIR}/scripts/gen_runtime_surface.py --check
                  ${CUSHIM_RUNTIME_NAMES} $<TARGET_FILE:cushim_runtime>)
 set_tests_properties(e2e/runtime_exports_every_cudart_name PROPERTIES LABELS "e2e;memory")
+
+# Device limits and configuration: limits, cudaLaunchKernelEx attributes, cache config, flags, PCI ids, peers.
+e2e_build(device_limits SOURCE ${E2E_SRC}/device_limits.cu)
+e2e_run(device_limits BINARY device_limits LABELS memory)

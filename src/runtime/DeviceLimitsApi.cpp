@@ -1,0 +1,480 @@
+// Runtime device limits and configuration: cudaDeviceSet/GetLimit, cudaLaunchKernelExC and its launch attributes,
+// cache/shared-memory configuration hints, device flags, PCI bus ids, peer access and peer copies (one device).
+#include "runtime/RuntimeLaunch.h"
+#include "runtime/RuntimeState.h"
+
+#include "core/Device.h"
+#include "core/Launch.h"
+#include "core/Module.h"
+
+#include <atomic>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+
+using namespace cushim;
+using namespace cushim::runtime;
+
+namespace {
+
+Expected<core::Device *> deviceAt(int Ordinal) {
+  CUSHIM_TRY(core::initialize(0));
+  if (core::Device *D = core::device(Ordinal))
+    return D;
+  return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
+}
+
+// The values CUDA accepts for each limit (cudaDeviceSetLimit's documentation); the host backend stores them.
+Error checkLimitValue(cudaLimit Limit, size_t Value, core::Context &Ctx) {
+  switch (Limit) {
+  case cudaLimitDevRuntimeSyncDepth:
+    // Device-side synchronisation is gone since CUDA 12; the maximum nesting depth is 24.
+    if (Value > 24)
+      return runtimeError(cudaErrorInvalidValue, "cudaLimitDevRuntimeSyncDepth above 24");
+    return Error::success();
+  case cudaLimitMaxL2FetchGranularity:
+    if (Value > 128 || (Value & (Value - 1)))
+      return runtimeError(cudaErrorInvalidValue, "cudaLimitMaxL2FetchGranularity must be a power of two up to 128");
+    return Error::success();
+  case cudaLimitPersistingL2CacheSize: {
+    auto Max = Ctx.device().attribute(CU_DEVICE_ATTRIBUTE_MAX_PERSISTING_L2_CACHE_SIZE);
+    if (!Max)
+      return Max.takeError();
+    if (Value > static_cast<size_t>(*Max))
+      return runtimeError(cudaErrorInvalidValue, "cudaLimitPersistingL2CacheSize above persistingL2CacheMaxSize");
+    return Error::success();
+  }
+  default: return Error::success();
+  }
+}
+
+Error limitError(const Error &E, const char *Api, int Limit) {
+  if (E.code() == CUDA_ERROR_UNSUPPORTED_LIMIT)
+    return runtimeError(cudaErrorUnsupportedLimit, fmt::format("{}: unsupported limit {}", Api, Limit));
+  return E;
+}
+
+// What one launch attribute asks for; refuses what the host backend cannot honour (with the reason).
+Error applyAttribute(const cudaLaunchAttribute &A, bool &Cooperative) {
+  switch (A.id) {
+  case cudaLaunchAttributeIgnore: return Error::success();
+  case cudaLaunchAttributeCooperative: Cooperative = A.val.cooperative != 0; return Error::success();
+  // Scheduling and cache hints: every value is correct to ignore on a CPU (priorities only order ready work).
+  case cudaLaunchAttributePriority:
+  case cudaLaunchAttributeAccessPolicyWindow:
+  case cudaLaunchAttributeMemSyncDomain:
+  case cudaLaunchAttributeMemSyncDomainMap:
+  case cudaLaunchAttributeClusterSchedulingPolicyPreference:
+  case cudaLaunchAttributePreferredSharedMemoryCarveout:
+  // Programmatic serialisation only permits overlap with the previous kernel; full serialisation is a valid order.
+  case cudaLaunchAttributeProgrammaticStreamSerialization: return Error::success();
+  case cudaLaunchAttributeClusterDimension:
+  case cudaLaunchAttributePreferredClusterDimension:
+    if (A.val.clusterDim.x <= 1 && A.val.clusterDim.y <= 1 && A.val.clusterDim.z <= 1)
+      return Error::success();
+    return runtimeError(cudaErrorNotSupported,
+                        fmt::format("cudaLaunchKernelExC: thread block clusters ({},{},{}) are not supported by the "
+                                    "host backend",
+                                    A.val.clusterDim.x, A.val.clusterDim.y, A.val.clusterDim.z));
+  case cudaLaunchAttributeProgrammaticEvent:
+  case cudaLaunchAttributeLaunchCompletionEvent:
+    return runtimeError(cudaErrorNotSupported,
+                        fmt::format("cudaLaunchKernelExC: launch attribute {} (launch-triggered events) is not "
+                                    "supported by the host backend",
+                                    static_cast<int>(A.id)));
+  default:
+    return runtimeError(cudaErrorNotSupported, fmt::format("cudaLaunchKernelExC: launch attribute {} is not "
+                                                           "supported by the host backend",
+                                                           static_cast<int>(A.id)));
+  }
+}
+
+Error launchEx(const cudaLaunchConfig_t *Config, const void *Func, void **Args, bool PerThread) {
+  if (!Config)
+    return runtimeError(cudaErrorInvalidValue, "cudaLaunchKernelExC: config is NULL");
+  if (Config->numAttrs && !Config->attrs)
+    return runtimeError(cudaErrorInvalidValue, "cudaLaunchKernelExC: attrs is NULL with numAttrs > 0");
+  bool Cooperative = false;
+  for (unsigned I = 0; I < Config->numAttrs; ++I)
+    CUSHIM_TRY(applyAttribute(Config->attrs[I], Cooperative));
+  cudaStream_t Stream = Config->stream;
+  if (PerThread && !Stream)
+    Stream = cudaStreamPerThread;
+  if (Cooperative) {
+    auto F = functionFor(Func);
+    if (!F)
+      return F.takeError();
+    core::LaunchConfig C;
+    C.Grid[0] = Config->gridDim.x, C.Grid[1] = Config->gridDim.y, C.Grid[2] = Config->gridDim.z;
+    C.Block[0] = Config->blockDim.x, C.Block[1] = Config->blockDim.y, C.Block[2] = Config->blockDim.z;
+    if (Config->dynamicSmemBytes > UINT32_MAX)
+      return runtimeError(cudaErrorInvalidValue, "dynamic shared memory size out of range");
+    C.DynamicShared = static_cast<unsigned>(Config->dynamicSmemBytes);
+    if (Error E = core::checkLaunchDims(**F, C); E.isError())
+      return runtimeError(cudaErrorInvalidConfiguration, E.message());
+    if (Error E = core::checkCooperativeGrid(**F, C); E.isError()) {
+      if (E.code() == CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE)
+        return runtimeError(cudaErrorCooperativeLaunchTooLarge, E.message());
+      return E;
+    }
+  }
+  return launchHostFunction(Func, Config->gridDim, Config->blockDim, Args, Config->dynamicSmemBytes, Stream);
+}
+
+// Device flags and cache configuration are per device; the host backend has nothing they would change.
+constexpr int MaxDevices = 64;
+std::atomic<unsigned> DeviceFlags[MaxDevices];
+std::atomic<int> CacheConfig[MaxDevices];
+
+int runtimeOrdinal() {
+  core::Context *Current = core::currentContext();
+  return Current ? Current->device().ordinal() : currentDevice();
+}
+
+Error checkCacheConfig(int Config) {
+  if (Config < cudaFuncCachePreferNone || Config > cudaFuncCachePreferEqual)
+    return runtimeError(cudaErrorInvalidValue, fmt::format("invalid cache configuration {}", Config));
+  return Error::success();
+}
+
+Error pciBusId(char *Out, int Len, int Ordinal) {
+  if (!Out || Len <= 0)
+    return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetPCIBusId: pciBusId is NULL or len <= 0");
+  auto D = deviceAt(Ordinal);
+  if (!D)
+    return D.takeError();
+  const cushim_hal_device_info &I = (*D)->info();
+  std::snprintf(Out, static_cast<size_t>(Len), "%04X:%02X:%02X.0", static_cast<unsigned>(I.pci_domain),
+                static_cast<unsigned>(I.pci_bus), static_cast<unsigned>(I.pci_device));
+  return Error::success();
+}
+
+// Accepts CUDA's forms: [domain:]bus:device[.function], hexadecimal.
+Error deviceByPciBusId(int *Device, const char *Id) {
+  if (!Device || !Id)
+    return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetByPCIBusId: device or pciBusId is NULL");
+  CUSHIM_TRY(core::initialize(0));
+  unsigned Domain = 0, Bus = 0, Dev = 0, Fn = 0;
+  int N = 0;
+  bool Parsed = (std::sscanf(Id, "%x:%x:%x.%x%n", &Domain, &Bus, &Dev, &Fn, &N) == 4 && Id[N] == 0) ||
+                (std::sscanf(Id, "%x:%x:%x%n", &Domain, &Bus, &Dev, &N) == 3 && Id[N] == 0);
+  if (!Parsed) {
+    Domain = 0;
+    Parsed = (std::sscanf(Id, "%x:%x.%x%n", &Bus, &Dev, &Fn, &N) == 3 && Id[N] == 0) ||
+             (std::sscanf(Id, "%x:%x%n", &Bus, &Dev, &N) == 2 && Id[N] == 0);
+  }
+  if (!Parsed)
+    return runtimeError(cudaErrorInvalidValue, fmt::format("cudaDeviceGetByPCIBusId: malformed bus id '{}'", Id));
+  for (int O = 0; O < core::deviceCount(); ++O) {
+    const cushim_hal_device_info &I = core::device(O)->info();
+    if (static_cast<unsigned>(I.pci_domain) == Domain && static_cast<unsigned>(I.pci_bus) == Bus &&
+        static_cast<unsigned>(I.pci_device) == Dev) {
+      *Device = O;
+      return Error::success();
+    }
+  }
+  return runtimeError(cudaErrorInvalidDevice, fmt::format("cudaDeviceGetByPCIBusId: no device at '{}'", Id));
+}
+
+// Peer access between two ordinals: both must exist; a device is never its own peer.
+Error checkPeer(int Device, int Peer, const char *Api) {
+  auto D = deviceAt(Device);
+  if (!D)
+    return D.takeError();
+  auto P = deviceAt(Peer);
+  if (!P)
+    return P.takeError();
+  if (Device == Peer)
+    return runtimeError(cudaErrorInvalidDevice, fmt::format("{}: device {} cannot be its own peer", Api, Peer));
+  // Unreachable with one device; a second device would need real peer mappings.
+  return runtimeError(cudaErrorPeerAccessUnsupported, fmt::format("{}: peer access is not supported", Api));
+}
+
+} // namespace
+
+CUSHIM_EXPORT cudaError_t cudaDeviceSetLimit(enum cudaLimit Limit, size_t Value) {
+  ApiTrace T("cudaDeviceSetLimit");
+  T.args("limit={} value={}", static_cast<int>(Limit), Value);
+  CUSHIM_RUNTIME_BODY(T, {
+    auto Ctx = context();
+    if (!Ctx)
+      return Ctx.takeError();
+    if (auto Old = (*Ctx)->limit(Limit); !Old)
+      return limitError(Old.takeError(), "cudaDeviceSetLimit", Limit);
+    CUSHIM_TRY(checkLimitValue(Limit, Value, **Ctx));
+    // The stack limit is recorded only: fibers run on CUSHIM_STACK_SIZE stacks (256 KiB by default), far above
+    // any per-thread stack a GPU grants.
+    return (*Ctx)->setLimit(Limit, Value);
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetLimit(size_t *Value, enum cudaLimit Limit) {
+  ApiTrace T("cudaDeviceGetLimit");
+  T.args("pValue={} limit={}", static_cast<void *>(Value), static_cast<int>(Limit));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Value)
+      return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetLimit: pValue is NULL");
+    auto Ctx = context();
+    if (!Ctx)
+      return Ctx.takeError();
+    auto V = (*Ctx)->limit(Limit);
+    if (!V)
+      return limitError(V.takeError(), "cudaDeviceGetLimit", Limit);
+    *Value = *V;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaLaunchKernelExC(const cudaLaunchConfig_t *Config, const void *Func, void **Args) {
+  ApiTrace T("cudaLaunchKernelExC");
+  T.args("config={} func={}", static_cast<const void *>(Config), Func);
+  return finish(T, launchEx(Config, Func, Args, false));
+}
+
+CUSHIM_EXPORT cudaError_t cudaLaunchKernelExC_ptsz(const cudaLaunchConfig_t *Config, const void *Func, void **Args) {
+  ApiTrace T("cudaLaunchKernelExC_ptsz");
+  T.args("config={} func={}", static_cast<const void *>(Config), Func);
+  return finish(T, launchEx(Config, Func, Args, true));
+}
+
+CUSHIM_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t *Size, const void *Func, int NumBlocks,
+                                                                   int BlockSize) {
+  ApiTrace T("cudaOccupancyAvailableDynamicSMemPerBlock");
+  T.args("dynamicSmemSize={} func={} numBlocks={} blockSize={}", static_cast<void *>(Size), Func, NumBlocks,
+         BlockSize);
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Size)
+      return runtimeError(cudaErrorInvalidValue, "dynamicSmemSize is NULL");
+    auto F = functionFor(Func);
+    if (!F)
+      return F.takeError();
+    if (NumBlocks <= 0 || BlockSize <= 0)
+      return runtimeError(cudaErrorInvalidValue, "numBlocks and blockSize must be positive");
+    // The most dynamic shared memory per block that still lets NumBlocks blocks share one multiprocessor.
+    auto Fit = core::maxActiveBlocksPerMultiprocessor(**F, BlockSize, 0);
+    if (!Fit)
+      return Fit.takeError();
+    *Size = 0;
+    if (*Fit < NumBlocks)
+      return Error::success();
+    const core::Device &Dev = (*F)->module().context().device();
+    auto SharedPerSm = Dev.attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
+    auto Reserved = Dev.attribute(CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK);
+    auto Static = (*F)->attribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+    auto MaxDynamic = (*F)->attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
+    for (auto *V : {&SharedPerSm, &Reserved, &Static, &MaxDynamic})
+      if (!*V)
+        return V->takeError();
+    long long PerBlock = *SharedPerSm / NumBlocks - *Reserved - *Static;
+    *Size = static_cast<size_t>(std::max(0LL, std::min<long long>(PerBlock, *MaxDynamic)));
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaFuncSetCacheConfig(const void *Func, enum cudaFuncCache Config) {
+  ApiTrace T("cudaFuncSetCacheConfig");
+  T.args("func={} cacheConfig={}", Func, static_cast<int>(Config));
+  CUSHIM_RUNTIME_BODY(T, {
+    auto F = functionFor(Func);
+    if (!F)
+      return F.takeError();
+    return checkCacheConfig(Config); // a preference only: L1/shared splits do not exist on the host
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceSetCacheConfig(enum cudaFuncCache Config) {
+  ApiTrace T("cudaDeviceSetCacheConfig");
+  T.args("cacheConfig={}", static_cast<int>(Config));
+  CUSHIM_RUNTIME_BODY(T, {
+    CUSHIM_TRY(checkCacheConfig(Config));
+    auto Ctx = context();
+    if (!Ctx)
+      return Ctx.takeError();
+    int O = (*Ctx)->device().ordinal();
+    if (O >= 0 && O < MaxDevices)
+      CacheConfig[O] = Config;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetCacheConfig(enum cudaFuncCache *Config) {
+  ApiTrace T("cudaDeviceGetCacheConfig");
+  T.args("pCacheConfig={}", static_cast<void *>(Config));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Config)
+      return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetCacheConfig: pCacheConfig is NULL");
+    auto Ctx = context();
+    if (!Ctx)
+      return Ctx.takeError();
+    int O = (*Ctx)->device().ordinal();
+    *Config = static_cast<cudaFuncCache>(O >= 0 && O < MaxDevices ? CacheConfig[O].load() : 0);
+    return Error::success();
+  });
+}
+
+// Banked shared memory configuration stopped existing with Volta: CUDA reports four-byte banks and ignores the set.
+CUSHIM_EXPORT cudaError_t cudaDeviceSetSharedMemConfig(enum cudaSharedMemConfig Config) {
+  ApiTrace T("cudaDeviceSetSharedMemConfig");
+  T.args("config={}", static_cast<int>(Config));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (Config < cudaSharedMemBankSizeDefault || Config > cudaSharedMemBankSizeEightByte)
+      return runtimeError(cudaErrorInvalidValue, "invalid shared memory configuration");
+    auto Ctx = context();
+    return Ctx ? Error::success() : Ctx.takeError();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetSharedMemConfig(enum cudaSharedMemConfig *Config) {
+  ApiTrace T("cudaDeviceGetSharedMemConfig");
+  T.args("pConfig={}", static_cast<void *>(Config));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Config)
+      return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetSharedMemConfig: pConfig is NULL");
+    auto Ctx = context();
+    if (!Ctx)
+      return Ctx.takeError();
+    *Config = cudaSharedMemBankSizeFourByte;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int Flags) {
+  ApiTrace T("cudaSetDeviceFlags");
+  T.args("flags={:#x}", Flags);
+  CUSHIM_RUNTIME_BODY(T, {
+    constexpr unsigned Schedule = cudaDeviceScheduleMask;
+    if (Flags & ~static_cast<unsigned>(cudaDeviceMask))
+      return runtimeError(cudaErrorInvalidValue, fmt::format("cudaSetDeviceFlags: unknown flags {:#x}", Flags));
+    unsigned S = Flags & Schedule;
+    if (S != cudaDeviceScheduleAuto && S != cudaDeviceScheduleSpin && S != cudaDeviceScheduleYield &&
+        S != cudaDeviceScheduleBlockingSync)
+      return runtimeError(cudaErrorInvalidValue, "cudaSetDeviceFlags: more than one scheduling flag");
+    int O = runtimeOrdinal();
+    auto D = deviceAt(O);
+    if (!D)
+      return D.takeError();
+    if (O < MaxDevices)
+      DeviceFlags[O] = Flags;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *Flags) {
+  ApiTrace T("cudaGetDeviceFlags");
+  T.args("flags={}", static_cast<void *>(Flags));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Flags)
+      return runtimeError(cudaErrorInvalidValue, "cudaGetDeviceFlags: flags is NULL");
+    int O = runtimeOrdinal();
+    auto D = deviceAt(O);
+    if (!D)
+      return D.takeError();
+    // Host memory is always mapped (unified addressing), which CUDA reports as cudaDeviceMapHost.
+    *Flags = (O < MaxDevices ? DeviceFlags[O].load() : 0u) | cudaDeviceMapHost;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaChooseDevice(int *Device, const struct cudaDeviceProp *Prop) {
+  ApiTrace T("cudaChooseDevice");
+  T.args("device={} prop={}", static_cast<void *>(Device), static_cast<const void *>(Prop));
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!Device || !Prop)
+      return runtimeError(cudaErrorInvalidValue, "cudaChooseDevice: device or prop is NULL");
+    CUSHIM_TRY(core::initialize(0));
+    if (core::deviceCount() == 0)
+      return runtimeError(cudaErrorNoDevice, "cudaChooseDevice: no device");
+    // The closest match by compute capability (major, then minor), as CUDA's own choice.
+    int Best = 0;
+    long Distance = LONG_MAX;
+    for (int O = 0; O < core::deviceCount(); ++O) {
+      auto Major = core::device(O)->attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR);
+      auto Minor = core::device(O)->attribute(CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR);
+      if (!Major || !Minor)
+        continue;
+      long D = std::labs((*Major - Prop->major) * 100L + (*Minor - Prop->minor));
+      if (D < Distance)
+        Distance = D, Best = O;
+    }
+    *Device = Best;
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetPCIBusId(char *PciBusId, int Len, int Device) {
+  ApiTrace T("cudaDeviceGetPCIBusId");
+  T.args("pciBusId={} len={} device={}", static_cast<void *>(PciBusId), Len, Device);
+  CUSHIM_RUNTIME_BODY(T, { return pciBusId(PciBusId, Len, Device); });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *Device, const char *PciBusId) {
+  ApiTrace T("cudaDeviceGetByPCIBusId");
+  T.args("device={} pciBusId={}", static_cast<void *>(Device), PciBusId ? PciBusId : "(null)");
+  CUSHIM_RUNTIME_BODY(T, { return deviceByPciBusId(Device, PciBusId); });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *CanAccess, int Device, int PeerDevice) {
+  ApiTrace T("cudaDeviceCanAccessPeer");
+  T.args("canAccessPeer={} device={} peerDevice={}", static_cast<void *>(CanAccess), Device, PeerDevice);
+  CUSHIM_RUNTIME_BODY(T, {
+    if (!CanAccess)
+      return runtimeError(cudaErrorInvalidValue, "cudaDeviceCanAccessPeer: canAccessPeer is NULL");
+    auto D = deviceAt(Device);
+    if (!D)
+      return D.takeError();
+    auto P = deviceAt(PeerDevice);
+    if (!P)
+      return P.takeError();
+    *CanAccess = 0; // a device is not its own peer, and there is only one device
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int PeerDevice, unsigned int Flags) {
+  ApiTrace T("cudaDeviceEnablePeerAccess");
+  T.args("peerDevice={} flags={}", PeerDevice, Flags);
+  CUSHIM_RUNTIME_BODY(T, {
+    if (Flags)
+      return runtimeError(cudaErrorInvalidValue, "cudaDeviceEnablePeerAccess: flags must be 0");
+    return checkPeer(runtimeOrdinal(), PeerDevice, "cudaDeviceEnablePeerAccess");
+  });
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceDisablePeerAccess(int PeerDevice) {
+  ApiTrace T("cudaDeviceDisablePeerAccess");
+  T.args("peerDevice={}", PeerDevice);
+  CUSHIM_RUNTIME_BODY(T, { return checkPeer(runtimeOrdinal(), PeerDevice, "cudaDeviceDisablePeerAccess"); });
+}
+
+// Peer copies between a device and itself are plain device-to-device copies (CUDA allows them).
+CUSHIM_EXPORT cudaError_t cudaMemcpyPeer(void *Dst, int DstDevice, const void *Src, int SrcDevice, size_t Count) {
+  ApiTrace T("cudaMemcpyPeer");
+  T.args("dst={} dstDevice={} src={} srcDevice={} count={}", Dst, DstDevice, Src, SrcDevice, Count);
+  Error E = [&]() -> Error {
+    auto D = deviceAt(DstDevice);
+    if (!D)
+      return D.takeError();
+    auto S = deviceAt(SrcDevice);
+    return S ? Error::success() : S.takeError();
+  }();
+  if (E.isError())
+    return finish(T, E);
+  return finish(T, cudaMemcpy(Dst, Src, Count, cudaMemcpyDeviceToDevice));
+}
+
+CUSHIM_EXPORT cudaError_t cudaMemcpyPeerAsync(void *Dst, int DstDevice, const void *Src, int SrcDevice, size_t Count,
+                                              cudaStream_t Stream) {
+  ApiTrace T("cudaMemcpyPeerAsync");
+  T.args("dst={} dstDevice={} src={} srcDevice={} count={} stream={}", Dst, DstDevice, Src, SrcDevice, Count,
+         static_cast<void *>(Stream));
+  Error E = [&]() -> Error {
+    auto D = deviceAt(DstDevice);
+    if (!D)
+      return D.takeError();
+    auto S = deviceAt(SrcDevice);
+    return S ? Error::success() : S.takeError();
+  }();
+  if (E.isError())
+    return finish(T, E);
+  return finish(T, cudaMemcpyAsync(Dst, Src, Count, cudaMemcpyDeviceToDevice, Stream));
+}
