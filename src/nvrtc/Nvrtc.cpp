@@ -1,12 +1,12 @@
 // libnvrtc.so.13: forwards every NVRTC call to NVIDIA's NVRTC (it compiles on any CPU) and makes the CUBIN of a
 // program compiled for a real architecture (sm_XX) loadable by cuda_shim: a fatbinary holding NVIDIA's cubin and the
 // same program's PTX for compute_XX, which our loader translates (docs/EXPORT_TABLES.md, "NVRTC").
+#include "VendorForward.h"
+
 #include "support/Config.h"
 #include "support/Log.h"
 
 #include <nvrtc.h>
-
-#include <dlfcn.h>
 
 #include <cstdint>
 #include <cstring>
@@ -21,42 +21,15 @@
 namespace {
 
 // --- NVIDIA's library ------------------------------------------------------------------------------------------------
-// Ours carries the name libnvrtc.so.13 on the loader path, so NVIDIA's is opened by absolute path, with RTLD_DEEPBIND
-// so that its internal calls to nvrtc* bind to its own definitions rather than to these forwarders.
-struct RealNvrtc {
-  void *Handle = nullptr;
-  std::string Path;
-  std::string Why; // dlerror() when loading failed
-};
-
-const RealNvrtc &realNvrtc() {
-  static RealNvrtc R;
-  static std::once_flag Once;
-  std::call_once(Once, [] {
-    const std::string &Configured = cushim::config().NvidiaNvrtc;
-    R.Path = Configured.empty() ? CUSHIM_DEFAULT_NVIDIA_NVRTC : Configured;
-    R.Handle = dlopen(R.Path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
-    if (!R.Handle) {
-      const char *E = dlerror();
-      R.Why = E ? E : "unknown error";
-      CUSHIM_LOG_ERROR("NVRTC: cannot load NVIDIA's NVRTC from {} ({}); set CUSHIM_NVIDIA_NVRTC to its path", R.Path,
-                       R.Why);
-    } else {
-      CUSHIM_LOG_DEBUG("NVRTC: forwarding to {}", R.Path);
-    }
-  });
-  return R;
+const cushim::vendor::VendorLibrary &nvidiaNvrtc() {
+  static const cushim::vendor::VendorLibrary Lib("NVRTC",
+                                                 cushim::config().NvidiaNvrtc.empty() ? CUSHIM_DEFAULT_NVIDIA_NVRTC
+                                                                                      : cushim::config().NvidiaNvrtc,
+                                                 "CUSHIM_NVIDIA_NVRTC");
+  return Lib;
 }
 
-template <typename Fn> Fn real(const char *Name) {
-  const RealNvrtc &R = realNvrtc();
-  if (!R.Handle)
-    return nullptr;
-  void *P = dlsym(R.Handle, Name);
-  if (!P)
-    CUSHIM_LOG_ERROR("NVRTC: {} has no {}", R.Path, Name);
-  return reinterpret_cast<Fn>(P);
-}
+template <typename Fn> Fn real(const char *Name) { return reinterpret_cast<Fn>(nvidiaNvrtc().symbol(Name)); }
 
 // Calls NVIDIA's Name with Args, or answers NVRTC_ERROR_INTERNAL_ERROR when its library is missing.
 #define FORWARD(Name, ...)                                                                                             \
@@ -125,43 +98,6 @@ bool hasOption(int NumOptions, const char *const *Options, std::initializer_list
         return true;
   return false;
 }
-
-// A fatbin container (magic 0xba55ed50, docs/FATBIN.md) with one entry per (kind, arch, payload); kind 1 PTX, 2 ELF.
-struct FatbinEntry {
-  uint16_t Kind;
-  uint32_t Arch;
-  std::string Payload;
-};
-
-template <typename T> void put(std::string &Out, size_t At, T V) { std::memcpy(Out.data() + At, &V, sizeof(T)); }
-
-std::string makeFatbin(const std::vector<FatbinEntry> &Entries) {
-  constexpr size_t HeaderSize = 0x40;
-  std::string Body;
-  for (const FatbinEntry &E : Entries) {
-    std::string Payload = E.Payload;
-    if (E.Kind == 1)
-      Payload.push_back('\0');
-    Payload.resize((Payload.size() + 7) & ~size_t(7), '\0');
-    std::string Header(HeaderSize, '\0');
-    put<uint16_t>(Header, 0x00, E.Kind);
-    put<uint16_t>(Header, 0x02, 0x0101);
-    put<uint32_t>(Header, 0x04, HeaderSize);
-    put<uint64_t>(Header, 0x08, Payload.size());
-    put<uint32_t>(Header, 0x1c, E.Arch);
-    put<uint64_t>(Header, 0x28, 0x11); // 64-bit, Linux host
-    Body += Header;
-    Body += Payload;
-  }
-  std::string Out(16, '\0');
-  put<uint32_t>(Out, 0, 0xBA55ED50u);
-  put<uint16_t>(Out, 4, 1);
-  put<uint16_t>(Out, 6, 16);
-  put<uint64_t>(Out, 8, Body.size());
-  return Out + Body;
-}
-
-unsigned archNumber(const std::string &Arch) { return static_cast<unsigned>(std::atoi(Arch.c_str() + 3)); }
 
 // Compiles the recorded program again for compute_XX and returns its PTX (nullopt, logged, on failure).
 std::optional<std::string> ptxForVirtualArch(const ProgramRecord &Rec, int NumOptions, const char *const *Options,
@@ -297,19 +233,19 @@ CUSHIM_NVRTC_EXPORT nvrtcResult nvrtcCompileProgram(nvrtcProgram Prog, int NumOp
   std::optional<std::string> Ptx = ptxForVirtualArch(Rec, NumOptions, Options, Arch);
   if (!Ptx)
     return R;
-  std::vector<FatbinEntry> Entries;
+  std::vector<cushim::vendor::FatbinEntry> Entries;
   static const auto CubinSize = real<decltype(&nvrtcGetCUBINSize)>("nvrtcGetCUBINSize");
   static const auto GetCubin = real<decltype(&nvrtcGetCUBIN)>("nvrtcGetCUBIN");
   size_t Size = 0;
   if (CubinSize && GetCubin && CubinSize(Prog, &Size) == NVRTC_SUCCESS && Size > 0) {
     std::string Cubin(Size, '\0');
     if (GetCubin(Prog, Cubin.data()) == NVRTC_SUCCESS)
-      Entries.push_back({2, archNumber(Arch.Real), std::move(Cubin)});
+      Entries.push_back({cushim::vendor::FatbinElf, cushim::vendor::archNumber(Arch.Real), std::move(Cubin)});
   }
-  Entries.push_back({1, archNumber(Arch.Real), std::move(*Ptx)});
-  std::string Image = makeFatbin(Entries);
+  Entries.push_back({cushim::vendor::FatbinPtx, cushim::vendor::archNumber(Arch.Real), std::move(*Ptx)});
+  std::string Image = cushim::vendor::makeFatbin(Entries);
   CUSHIM_LOG_DEBUG("NVRTC: '{}' compiled for {}: CUBIN is a {}-byte fatbinary with the {} cubin and compute_{} PTX",
-                   Rec.Name, Arch.Real, Image.size(), Arch.Real, archNumber(Arch.Real));
+                   Rec.Name, Arch.Real, Image.size(), Arch.Real, cushim::vendor::archNumber(Arch.Real));
   std::lock_guard<std::mutex> G(ProgramMutex);
   auto It = programs().find(Prog);
   if (It != programs().end())

@@ -97,6 +97,8 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
   }
   if (const char *V = GetEnv("CUSHIM_NVIDIA_NVRTC"))
     C.NvidiaNvrtc = V;
+  if (const char *V = GetEnv("CUSHIM_NVIDIA_NVJITLINK"))
+    C.NvidiaNvJitLink = V;
   if (const char *V = GetEnv("CUDA_MODULE_LOADING")) {
     C.ModuleLoading = V;
     if (C.ModuleLoading != "LAZY" && C.ModuleLoading != "EAGER")

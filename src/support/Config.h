@@ -28,6 +28,7 @@ struct Config {
   std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
   std::string ModuleLoading;       // CUDA_MODULE_LOADING
   std::string NvidiaNvrtc;         // CUSHIM_NVIDIA_NVRTC: NVIDIA's libnvrtc.so.13 our libnvrtc forwards to
+  std::string NvidiaNvJitLink;     // CUSHIM_NVIDIA_NVJITLINK: NVIDIA's libnvJitLink.so.13 ours forwards to
 
   // Warnings produced while parsing, logged once the logger exists.
   std::vector<std::string> Problems;

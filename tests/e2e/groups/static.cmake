@@ -60,6 +60,15 @@ e2e_build(nvrtc_cubin SOURCE ${E2E_SRC}/nvrtc_cubin.cpp
 e2e_run(nvrtc_cubin BINARY nvrtc_cubin NEED libcuda.so.1 libnvrtc.so.13 CHECKS --expect-loaded libcuda.so.1
         LABELS static-cudart)
 
+# --- nvJitLink linking for a real architecture: our libnvJitLink.so.13 makes the linked cubin loadable -------------
+# An LTO link of two NVRTC -dlto programs and a plain link of one PTX input run; two PTX inputs (not loadable) are
+# refused by cuModuleLoadData. As with NVRTC, only the launches prove ours answered (NVIDIA's cubin is refused).
+e2e_build(nvjitlink_cubin SOURCE ${E2E_SRC}/nvjitlink_cubin.cpp
+          FLAGS -O2 -cudart none -L${CUDAToolkit_ROOT}/lib64/stubs -L${CUDAToolkit_ROOT}/lib64 -lcuda -lnvrtc
+                -lnvJitLink)
+e2e_run(nvjitlink_cubin BINARY nvjitlink_cubin NEED libcuda.so.1 libnvrtc.so.13 libnvJitLink.so.13
+        CHECKS --expect-loaded libcuda.so.1 LABELS static-cudart)
+
 # --- A CMake project with enable_language(CUDA), configured, built and run under cushim run --------------------------
 # No architecture is given, as in most projects: CMake takes nvcc's default (SASS plus PTX). With CMake 3.25 the
 # configure step only compiles its probes (newer versions may run one, hence cushim run there too); the program
