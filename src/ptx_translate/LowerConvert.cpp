@@ -122,6 +122,39 @@ static llvm::Value *floatToTf32(FunctionLowering &L, llvm::Value *X, const std::
   return B.CreateSelect(IsNan, B.getInt32(0x7fffffff), Res);
 }
 
+// f32 -> bf16 under .rz/.rm/.rp on the bits (bf16 is the upper half of an f32): dropping the lower half rounds
+// toward zero; rounding away from zero adds one to the magnitude when the dropped bits are not all zero (max finite
+// steps to inf). NaN -> 0x7fff. Integer-only, because the optimizer turns sign-bit arithmetic on a bfloat value into
+// fneg/fabs, which x86 lowers through __truncsfbf2 (absent in the JIT process).
+static llvm::Value *truncToBF16Directed(llvm::IRBuilder<> &B, llvm::Value *F, const std::string &Mode) {
+  llvm::Value *Bits = B.CreateBitCast(F, B.getInt32Ty());
+  llvm::Value *Inexact = B.CreateICmpNE(B.CreateAnd(Bits, 0xffff), B.getInt32(0));
+  llvm::Value *Neg = B.CreateICmpSLT(Bits, B.getInt32(0));
+  llvm::Value *Away = Mode == "rz" ? B.getFalse() : Mode == "rm" ? Neg : B.CreateNot(Neg);
+  llvm::Value *R = B.CreateAdd(B.CreateLShr(Bits, 16), B.CreateZExt(B.CreateAnd(Inexact, Away), B.getInt32Ty()));
+  R = B.CreateSelect(B.CreateFCmpUNO(F, F), B.getInt32(0x7fff), R);
+  return B.CreateBitCast(B.CreateTrunc(R, B.getInt16Ty()), B.getBFloatTy());
+}
+
+// Float narrowing with PTX rounding (.rn or empty: to nearest even; .rz/.rm/.rp directed, where overflow from a
+// finite source clamps to the largest finite value on the mode's side). Not for directed bf16 (truncToBF16Directed).
+static llvm::Value *narrowFloat(FunctionLowering &L, llvm::Value *A, llvm::Type *DTy, const std::string &Mode) {
+  auto &B = L.B;
+  llvm::Value *R = truncFloat(B, A, DTy);
+  if (Mode != "rz" && Mode != "rm" && Mode != "rp")
+    return R;
+  llvm::Value *Back = B.CreateFPExt(R, A->getType());
+  R = L.directedAdjust(R, B.CreateFCmpOGT(A, Back), B.CreateFCmpOLT(A, Back), Mode);
+  llvm::Value *Fin = B.CreateIntrinsic(llvm::Intrinsic::is_fpclass, {A->getType()}, {A, B.getInt32(llvm::fcFinite)});
+  llvm::Value *IsInf = B.CreateIntrinsic(llvm::Intrinsic::is_fpclass, {DTy}, {R, B.getInt32(llvm::fcInf)});
+  llvm::Value *Max = llvm::ConstantFP::get(DTy, llvm::APFloat::getLargest(DTy->getFltSemantics()));
+  llvm::Value *Neg = B.CreateFCmpOLT(R, llvm::ConstantFP::get(DTy, 0.0));
+  llvm::Value *Clamp = Mode == "rz"   ? B.CreateSelect(Neg, B.CreateFNeg(Max), Max)
+                       : Mode == "rm" ? B.CreateSelect(Neg, R, Max)
+                                      : B.CreateSelect(Neg, B.CreateFNeg(Max), R);
+  return B.CreateSelect(B.CreateAnd(Fin, IsInf), Clamp, R);
+}
+
 Error FunctionLowering::lowerCvt(const Instruction &I) {
   auto Ts = typeMods(I);
   if (Ts.size() != 2)
@@ -241,7 +274,14 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
   llvm::Value *R;
   bool Directed = Mode == "rz" || Mode == "rm" || Mode == "rp";
   if (!SrcFloat) {
-    if (DT == ScalarType::BF16) {
+    if (DT == ScalarType::BF16 && Directed) {
+      // Directed roundings compose: to f32 under the mode, then to bf16 under the mode.
+      llvm::Value *F = isSignedType(AT) ? B.CreateSIToFP(A, B.getFloatTy()) : B.CreateUIToFP(A, B.getFloatTy());
+      llvm::Value *X = resizeInt(A, 128, isSignedType(AT));
+      llvm::Value *Back = B.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {B.getIntNTy(128), B.getFloatTy()}, {F});
+      F = directedAdjust(F, B.CreateICmpSGT(X, Back), B.CreateICmpSLT(X, Back), Mode);
+      R = truncToBF16Directed(B, F, Mode);
+    } else if (DT == ScalarType::BF16) {
       // Through double rounded to odd (truncFloat rounds once more to odd in f32, then to bf16): LLVM's direct
       // conversion would call __truncsfbf2, which the JIT process lacks.
       llvm::Type *D = B.getDoubleTy();
@@ -258,7 +298,7 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
     } else {
       R = isSignedType(AT) ? B.CreateSIToFP(A, DTy) : B.CreateUIToFP(A, DTy);
     }
-    if (Directed) {
+    if (Directed && DT != ScalarType::BF16) {
       llvm::Value *X = resizeInt(A, 128, isSignedType(AT));
       llvm::Value *Back = B.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {B.getIntNTy(128), DTy}, {R});
       R = directedAdjust(R, B.CreateICmpSGT(X, Back), B.CreateICmpSLT(X, Back), Mode);
@@ -276,24 +316,14 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
       }
     } else if (DW > SW || (DT == ScalarType::F32 && AT == ScalarType::BF16)) {
       R = B.CreateFPExt(A, DTy);
-    } else if ((DT == ScalarType::BF16 && AT == ScalarType::F16) || (DT == ScalarType::F16 && AT == ScalarType::BF16)) {
-      R = truncFloat(B, B.CreateFPExt(A, B.getFloatTy()), DTy);
+    } else if (DT == ScalarType::BF16 && Directed) {
+      // Directed roundings compose: to f32 under the mode (f16 widens exactly), then to bf16 under the mode.
+      llvm::Value *F = AT == ScalarType::F64 ? narrowFloat(*this, A, B.getFloatTy(), Mode) : A;
+      R = truncToBF16Directed(B, AT == ScalarType::F16 ? B.CreateFPExt(F, B.getFloatTy()) : F, Mode);
+    } else if (AT == ScalarType::BF16 || (DT == ScalarType::BF16 && AT == ScalarType::F16)) {
+      R = narrowFloat(*this, B.CreateFPExt(A, B.getFloatTy()), DTy, Mode); // f16 <-> bf16 through f32 (exact)
     } else {
-      R = truncFloat(B, A, DTy);
-      if (Directed) {
-        llvm::Value *Back = B.CreateFPExt(R, A->getType());
-        R = directedAdjust(R, B.CreateFCmpOGT(A, Back), B.CreateFCmpOLT(A, Back), Mode);
-        // Overflow from a finite source clamps to the largest finite value on the mode's side.
-        llvm::Value *Fin =
-            B.CreateIntrinsic(llvm::Intrinsic::is_fpclass, {A->getType()}, {A, B.getInt32(llvm::fcFinite)});
-        llvm::Value *IsInf = B.CreateIntrinsic(llvm::Intrinsic::is_fpclass, {DTy}, {R, B.getInt32(llvm::fcInf)});
-        llvm::Value *Max = llvm::ConstantFP::get(DTy, llvm::APFloat::getLargest(DTy->getFltSemantics()));
-        llvm::Value *Neg = B.CreateFCmpOLT(R, llvm::ConstantFP::get(DTy, 0.0));
-        llvm::Value *Clamp = Mode == "rz"   ? B.CreateSelect(Neg, B.CreateFNeg(Max), Max)
-                             : Mode == "rm" ? B.CreateSelect(Neg, R, Max)
-                                            : B.CreateSelect(Neg, B.CreateFNeg(Max), R);
-        R = B.CreateSelect(B.CreateAnd(Fin, IsInf), Clamp, R);
-      }
+      R = narrowFloat(*this, A, DTy, Mode);
     }
   }
   if (I.hasMod("relu"))

@@ -152,7 +152,26 @@ llvm::Value *FunctionLowering::nextUp(llvm::Value *V) {
   return B.CreateSelect(Keep, V, fromBits(Up, T));
 }
 
-llvm::Value *FunctionLowering::nextDown(llvm::Value *V) { return B.CreateFNeg(nextUp(B.CreateFNeg(V))); }
+llvm::Value *FunctionLowering::nextDown(llvm::Value *V) { return negate(nextUp(negate(V))); }
+
+// V's bits as integers of the same shape (<2 x half> -> <2 x i16>).
+static llvm::Value *elementBits(llvm::IRBuilder<> &B, llvm::Value *V) {
+  return B.CreateBitCast(V, V->getType()->getWithNewType(B.getIntNTy(V->getType()->getScalarSizeInBits())));
+}
+
+llvm::Value *FunctionLowering::negate(llvm::Value *V) {
+  if (V->getType()->getScalarSizeInBits() > 16)
+    return B.CreateFNeg(V);
+  llvm::Value *Bits = elementBits(B, V);
+  return B.CreateBitCast(B.CreateXor(Bits, llvm::ConstantInt::get(Bits->getType(), 0x8000)), V->getType());
+}
+
+llvm::Value *FunctionLowering::absolute(llvm::Value *V) {
+  if (V->getType()->getScalarSizeInBits() > 16)
+    return intrinsic(llvm::Intrinsic::fabs, {V});
+  llvm::Value *Bits = elementBits(B, V);
+  return B.CreateBitCast(B.CreateAnd(Bits, llvm::ConstantInt::get(Bits->getType(), 0x7fff)), V->getType());
+}
 
 llvm::Value *FunctionLowering::directedAdjust(llvm::Value *R, llvm::Value *ResidualPos, llvm::Value *ResidualNeg,
                                               const std::string &Mode) {
@@ -167,6 +186,21 @@ llvm::Value *FunctionLowering::directedAdjust(llvm::Value *R, llvm::Value *Resid
     return B.CreateSelect(Down, nextDown(R), B.CreateSelect(Upw, nextUp(R), R));
   }
   return R;
+}
+
+// tanh of a double (scalar or vector) well within the error of every tanh.approx type: (e^2|x| - 1) / (e^2|x| + 1),
+// 1 beyond |x| > 20, and x itself below 2^-16 (within x^2/3, which avoids the cancellation of e^2x - 1); odd.
+static llvm::Value *tanhInDouble(FunctionLowering &L, llvm::Value *X) {
+  auto &B = L.B;
+  llvm::Type *D = X->getType();
+  llvm::Value *Ax = L.intrinsic(llvm::Intrinsic::fabs, {X});
+  llvm::Value *E = L.intrinsic(llvm::Intrinsic::exp, {B.CreateFMul(Ax, llvm::ConstantFP::get(D, 2.0))});
+  llvm::Value *Tv =
+      B.CreateFDiv(B.CreateFSub(E, llvm::ConstantFP::get(D, 1.0)), B.CreateFAdd(E, llvm::ConstantFP::get(D, 1.0)));
+  Tv = B.CreateSelect(B.CreateFCmpOGT(Ax, llvm::ConstantFP::get(D, 20.0)), llvm::ConstantFP::get(D, 1.0), Tv);
+  Tv = B.CreateSelect(B.CreateFCmpOLT(Ax, llvm::ConstantFP::get(D, 1.0 / 65536)), Ax, Tv);
+  Tv = L.intrinsic(llvm::Intrinsic::copysign, {Tv, X});
+  return B.CreateSelect(B.CreateFCmpUNO(X, X), X, Tv);
 }
 
 // Overflow to infinity from finite inputs: directed modes clamp to the largest finite value on their side.
@@ -432,18 +466,7 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
   }
   if (Op == "tanh") {
     IN(A, 1);
-    return out(viaDouble(A, [&](llvm::Value *X) {
-      llvm::Type *D = X->getType();
-      llvm::Value *Ax = intrinsic(llvm::Intrinsic::fabs, {X});
-      llvm::Value *E = intrinsic(llvm::Intrinsic::exp, {B.CreateFMul(Ax, llvm::ConstantFP::get(D, 2.0))});
-      llvm::Value *Tv =
-          B.CreateFDiv(B.CreateFSub(E, llvm::ConstantFP::get(D, 1.0)), B.CreateFAdd(E, llvm::ConstantFP::get(D, 1.0)));
-      Tv = B.CreateSelect(B.CreateFCmpOGT(Ax, llvm::ConstantFP::get(D, 20.0)), llvm::ConstantFP::get(D, 1.0), Tv);
-      // Near zero tanh(x) = x to within x^2/3, which avoids the cancellation of e^2x - 1.
-      Tv = B.CreateSelect(B.CreateFCmpOLT(Ax, llvm::ConstantFP::get(D, 1.0 / 65536)), Ax, Tv);
-      Tv = intrinsic(llvm::Intrinsic::copysign, {Tv, X});
-      return B.CreateSelect(B.CreateFCmpUNO(X, X), X, Tv);
-    }));
+    return out(viaDouble(A, [&](llvm::Value *X) { return tanhInDouble(*this, X); }));
   }
 
   if (Op == "abs" || Op == "neg") {
@@ -582,7 +605,7 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
     auto A = in(1);
     if (!A)
       return A.takeError();
-    return write(I, 0, Op == "neg" ? B.CreateFNeg(*A) : intrinsic(llvm::Intrinsic::fabs, {*A}), T);
+    return write(I, 0, Op == "neg" ? negate(*A) : absolute(*A), T);
   }
   if (Op == "min" || Op == "max") {
     bool XorSign = I.hasMod("xorsign") || I.hasMod("abs");
@@ -623,14 +646,8 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
       R = intrinsic(llvm::Intrinsic::sqrt, {X});
     else if (Op == "rsqrt")
       R = B.CreateFDiv(llvm::ConstantFP::get(Wide, 1.0), intrinsic(llvm::Intrinsic::sqrt, {X}));
-    else {
-      llvm::Value *E = intrinsic(llvm::Intrinsic::exp, {B.CreateFMul(X, llvm::ConstantFP::get(Wide, 2.0))});
-      R = B.CreateFDiv(B.CreateFSub(E, llvm::ConstantFP::get(Wide, 1.0)),
-                       B.CreateFAdd(E, llvm::ConstantFP::get(Wide, 1.0)));
-      llvm::Value *Big = B.CreateFCmpOGT(intrinsic(llvm::Intrinsic::fabs, {X}), llvm::ConstantFP::get(Wide, 20.0));
-      R = B.CreateSelect(Big, intrinsic(llvm::Intrinsic::copysign, {llvm::ConstantFP::get(Wide, 1.0), X}), R);
-      R = intrinsic(llvm::Intrinsic::copysign, {R, X}); // odd: tanh(-0) = -0
-    }
+    else
+      R = tanhInDouble(*this, X);
     return write(I, 0, narrow(R), T);
   }
   return unsupported(I);

@@ -146,6 +146,10 @@ public:
   llvm::Value *saturate01(llvm::Value *V);
   llvm::Value *nextUp(llvm::Value *V);
   llvm::Value *nextDown(llvm::Value *V);
+  // -V and |V| on the sign bit (per element). Half and bfloat stay integer: x86 promotes fneg/fabs of those types
+  // through float, which quiets NaNs and calls __truncsfbf2 (absent in the JIT process).
+  llvm::Value *negate(llvm::Value *V);
+  llvm::Value *absolute(llvm::Value *V);
   // Adjusts a round-to-nearest result R to mode ("rz","rm","rp") given the sign of the exact residual (exact - R).
   llvm::Value *directedAdjust(llvm::Value *R, llvm::Value *ResidualPos, llvm::Value *ResidualNeg,
                               const std::string &Mode);

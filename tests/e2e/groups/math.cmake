@@ -18,7 +18,9 @@ math_e2e_build(math_float ${E2E_SRC}/math_float.cu -gencode arch=compute_75,code
 e2e_run(math_float BINARY math_float LABELS math)
 math_e2e_build(math_double ${E2E_SRC}/math_double.cu -gencode arch=compute_90,code=compute_90)
 e2e_run(math_double BINARY math_double ENV CUSHIM_CC=9.0 LABELS math)
-# Half and bfloat16 (bf16 arithmetic is emulated in f32 on compute_75). The compute_90 build of math_half.cu
-# (-DMATH_HALF_SM80: native bf16 fma) is not registered yet: its bf16 conversions are being verified.
+# Half and bfloat16: bf16 arithmetic is emulated in f32 on compute_75; the compute_90 build (-DMATH_HALF_SM80) uses
+# the native bf16 instructions (fma.rn.bf16, cvt.rn.bf16.f32, min/max.bf16 ...).
 math_e2e_build(math_half_sm75 ${E2E_SRC}/math_half.cu -gencode arch=compute_75,code=compute_75)
 e2e_run(math_half_sm75 BINARY math_half_sm75 LABELS math)
+math_e2e_build(math_half_sm90 ${E2E_SRC}/math_half.cu -gencode arch=compute_90,code=compute_90 -DMATH_HALF_SM80)
+e2e_run(math_half_sm90 BINARY math_half_sm90 ENV CUSHIM_CC=9.0 LABELS math)
