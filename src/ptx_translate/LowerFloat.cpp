@@ -53,8 +53,8 @@ llvm::Value *FunctionLowering::intrinsic(llvm::Intrinsic::ID Id, llvm::ArrayRef<
 //   both NaN, or .NaN with either NaN: canonical NaN; one NaN: the other operand; else the smaller/larger with
 //   -0 < +0; .xorsign.abs then sets the sign of a non-NaN result to s.
 // CanonNan is the bit pattern of the type's canonical NaN (per element).
-static llvm::Value *ptxMinMax(FunctionLowering &L, llvm::Value *A, llvm::Value *Bv, bool IsMin, bool NanMode,
-                              bool XorSignAbs, uint64_t CanonNan) {
+llvm::Value *ptxMinMax(FunctionLowering &L, llvm::Value *A, llvm::Value *Bv, bool IsMin, bool NanMode, bool XorSignAbs,
+                       uint64_t CanonNan) {
   auto &B = L.B;
   llvm::Type *Ty = A->getType();
   llvm::Type *ETy = Ty->getScalarType();
@@ -475,16 +475,26 @@ Error FunctionLowering::lowerFloat(const Instruction &I) {
   }
 
   if (Op == "min" || Op == "max") {
-    bool XorSign = I.hasMod("xorsign") || I.hasMod("abs");
-    if (XorSign && (!I.hasMod("xorsign") || !I.hasMod("abs") || T != ScalarType::F32))
+    // Two inputs: min{.ftz}{.NaN}{.xorsign.abs}.f32, min.f64. Three inputs (PTX 8.8): min{.ftz}{.NaN}{.abs}.f32
+    // d, a, b, c = min(min(a, b), c), with .abs taking |a|, |b|, |c| first.
+    bool Three = I.Operands.size() == 4, XorSign = I.hasMod("xorsign"), Abs = I.hasMod("abs");
+    if ((!Three && I.Operands.size() != 3) || (Three && (XorSign || T != ScalarType::F32)) ||
+        (!Three && XorSign != Abs) || (XorSign && T != ScalarType::F32))
       return unsupported(I);
-    if (I.Operands.size() != 3)
-      return unsupported(I); // the three-input form min.f32 d, a, b, c
     IN(A, 1);
     IN(Bv, 2);
     // Canonical NaN: 0x7fffffff for f32; f64 gives the default quiet NaN.
     uint64_t Canon = T == ScalarType::F32 ? 0x7fffffffull : 0x7ff8000000000000ull;
-    return out(ptxMinMax(*this, A, Bv, Op == "min", I.hasMod("NaN"), XorSign, Canon));
+    if (!Three)
+      return out(ptxMinMax(*this, A, Bv, Op == "min", I.hasMod("NaN"), XorSign, Canon));
+    IN(C, 3);
+    if (Abs) {
+      A = absolute(A);
+      Bv = absolute(Bv);
+      C = absolute(C);
+    }
+    llvm::Value *AB = ptxMinMax(*this, A, Bv, Op == "min", I.hasMod("NaN"), false, Canon);
+    return out(ptxMinMax(*this, AB, C, Op == "min", I.hasMod("NaN"), false, Canon));
   }
 
   if (Op == "testp") {
@@ -609,8 +619,8 @@ Error FunctionLowering::lowerHalf(const Instruction &I) {
   }
   if (Op == "min" || Op == "max") {
     bool XorSign = I.hasMod("xorsign") || I.hasMod("abs");
-    if (XorSign && (!I.hasMod("xorsign") || !I.hasMod("abs")))
-      return unsupported(I);
+    if ((XorSign && (!I.hasMod("xorsign") || !I.hasMod("abs"))) || I.Operands.size() != 3)
+      return unsupported(I); // no three-input form for f16/bf16
     auto A = in(1);
     if (!A)
       return A.takeError();

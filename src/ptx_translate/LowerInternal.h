@@ -31,6 +31,11 @@ std::string instrName(const Instruction &I); // "add.s32" for messages
 // ties to even, a double rounded to odd in f32 first, NaN -> 0x7fff. Other types use CreateFPTrunc.
 llvm::Value *truncFloat(llvm::IRBuilder<> &B, llvm::Value *V, llvm::Type *To);
 
+class FunctionLowering;
+// PTX min/max of two float values of any type, scalar or packed (LowerFloat.cpp): NaN rules, -0 < +0, .xorsign.abs.
+llvm::Value *ptxMinMax(FunctionLowering &L, llvm::Value *A, llvm::Value *Bv, bool IsMin, bool NanMode, bool XorSignAbs,
+                       uint64_t CanonNan);
+
 // What a function body references, gathered before lowering (shared layout, kernel flags, call graph).
 struct FunctionSummary {
   std::set<std::string> SymbolRefs;

@@ -255,6 +255,50 @@ Error FunctionLowering::lowerMemory(const Instruction &I) {
   return unsupported(I);
 }
 
+// Atomic read-modify-write as a compare-exchange loop; returns the value replaced. For f16/bf16 (scalar and packed)
+// arithmetic, which atomicrmw would compute through float libcalls (double rounding for f16, __truncsfbf2 for bf16).
+static llvm::Value *atomicUpdateLoop(FunctionLowering &L, llvm::Value *P, llvm::Type *Ty, llvm::AtomicOrdering Order,
+                                     llvm::function_ref<llvm::Value *(llvm::Value *)> Update) {
+  auto &B = L.B;
+  llvm::Type *IT = B.getIntNTy(Ty->getPrimitiveSizeInBits().getFixedValue());
+  llvm::Align Al(IT->getIntegerBitWidth() / 8);
+  llvm::LoadInst *First = B.CreateAlignedLoad(IT, P, Al);
+  First->setAtomic(llvm::AtomicOrdering::Monotonic);
+  llvm::BasicBlock *Pre = B.GetInsertBlock();
+  auto *Loop = llvm::BasicBlock::Create(L.Ctx, "atom.retry", L.Fn);
+  auto *Done = llvm::BasicBlock::Create(L.Ctx, "atom.done", L.Fn);
+  B.CreateBr(Loop);
+  B.SetInsertPoint(Loop);
+  llvm::PHINode *Old = B.CreatePHI(IT, 2);
+  Old->addIncoming(First, Pre);
+  llvm::Value *New = B.CreateBitCast(Update(B.CreateBitCast(Old, Ty)), IT);
+  llvm::AtomicOrdering Fail = Order == llvm::AtomicOrdering::Release          ? llvm::AtomicOrdering::Monotonic
+                              : Order == llvm::AtomicOrdering::AcquireRelease ? llvm::AtomicOrdering::Acquire
+                                                                              : Order;
+  auto *X = B.CreateAtomicCmpXchg(P, Old, New, Al, Order, Fail);
+  Old->addIncoming(B.CreateExtractValue(X, 0), B.GetInsertBlock());
+  B.CreateCondBr(B.CreateExtractValue(X, 1), Done, Loop);
+  B.SetInsertPoint(Done);
+  return B.CreateBitCast(Old, Ty);
+}
+
+// f16/bf16 atom/red (.add.noftz, .min, .max; scalar or packed): per element, add rounds once to nearest even (the
+// sum is computed in double, which rounds to the narrow type correctly), min/max follow PTX's NaN rules.
+static Expected<llvm::Value *> halfAtomic(FunctionLowering &L, const Instruction &I, ScalarType T, llvm::Value *P,
+                                          llvm::Value *V, llvm::AtomicOrdering Order) {
+  auto &B = L.B;
+  llvm::Type *Ty = V->getType();
+  bool Add = I.hasMod("add"), Min = I.hasMod("min"), Max = I.hasMod("max");
+  if (!(Add || Min || Max) || (Add && !I.hasMod("noftz")))
+    return L.unsupported(I);
+  return atomicUpdateLoop(L, P, Ty, Order, [&](llvm::Value *Old) -> llvm::Value * {
+    if (!Add)
+      return ptxMinMax(L, Old, V, Min, false, false, 0x7fff);
+    llvm::Type *Wide = Ty->getWithNewType(B.getDoubleTy());
+    return truncFloat(B, B.CreateFAdd(B.CreateFPExt(Old, Wide), B.CreateFPExt(V, Wide)), Ty);
+  });
+}
+
 Error FunctionLowering::lowerAtomic(const Instruction &I) {
   bool IsRed = I.Opcode == "red";
   ScalarType T = lastType(I);
@@ -342,6 +386,12 @@ Error FunctionLowering::lowerAtomic(const Instruction &I) {
   auto V = read(I, AddrIdx + 1, T);
   if (!V)
     return V.takeError();
+  if (Float && Bits <= 32 && T != ScalarType::F32 && BinOp != llvm::AtomicRMWInst::Xchg) {
+    auto Old = halfAtomic(*this, I, T, *P, *V, Order);
+    if (!Old)
+      return Old.takeError();
+    return IsRed ? Error::success() : write(I, 0, *Old, T);
+  }
   llvm::Value *Val = Float && BinOp != llvm::AtomicRMWInst::Xchg ? *V : toBits(*V);
   auto *R = B.CreateAtomicRMW(BinOp, *P, Val, Al, Order);
   if (IsRed)

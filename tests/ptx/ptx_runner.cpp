@@ -7,7 +7,11 @@
 //   // @values NAME V...                 (appends initial values of a `values` buffer)
 //   // @scalar TYPE VALUE
 //   // @expect NAME [ulp=N] V...         (appends expected values; may repeat)
+//   // @reference NAME MODEL IN...       (expected values of NAME from a CPU model of reference_models.h applied to
+//                                        the initial values of the IN buffers, element by element)
 // @buffer and @scalar lines are the kernel's parameters, in order.
+#include "reference_models.h"
+
 #include <cuda.h>
 
 #include <cinttypes>
@@ -135,6 +139,7 @@ struct Buffer {
   std::vector<uint64_t> Expected;
   bool HasExpect = false;
   uint64_t Ulp = 0;
+  const ptxref::Model *Reference = nullptr; // results compared with ptxref::sameResult
   CUdeviceptr Dev = 0;
 };
 
@@ -263,6 +268,30 @@ std::string parseSpec(const std::string &Path, const std::string &Text, Spec &S)
           return Err("bad value " + Args[I]);
         Dst.push_back(*V);
       }
+    } else if (Directive == "reference") {
+      if (Args.size() < 3 || Args.size() > 5)
+        return Err("@reference NAME MODEL IN [IN [IN]]");
+      int Index = findBuffer(S, Args[0]);
+      const ptxref::Model *M = ptxref::findModel(Args[1]);
+      if (Index < 0 || !M)
+        return Err(Index < 0 ? "unknown buffer " + Args[0] : "unknown reference model " + Args[1]);
+      std::vector<const Buffer *> Ins;
+      for (size_t A = 2; A < Args.size(); ++A) {
+        int In = findBuffer(S, Args[A]);
+        if (In < 0 || S.Buffers[In].Init.size() != S.Buffers[Index].Count)
+          return Err("reference input " + Args[A] + " is not a buffer of " + std::to_string(S.Buffers[Index].Count) +
+                     " initialised elements (declare and fill it first)");
+        Ins.push_back(&S.Buffers[In]);
+      }
+      Buffer &Out = S.Buffers[Index];
+      for (size_t E = 0; E < Out.Count; ++E) {
+        uint64_t V[3] = {0, 0, 0};
+        for (size_t K = 0; K < Ins.size(); ++K)
+          V[K] = Ins[K]->Init[E];
+        Out.Expected.push_back(M->Fn(V[0], V[1], V[2]) & (Out.Type.Size < 8 ? (1ull << 8 * Out.Type.Size) - 1 : ~0ull));
+      }
+      Out.HasExpect = true;
+      Out.Reference = M;
     } else if (Directive == "scalar") {
       if (Args.size() != 2)
         return Err("@scalar TYPE VALUE");
@@ -388,7 +417,7 @@ int runCase(const char *Path) {
       uint64_t Got = 0;
       std::memcpy(&Got, Host[I].data() + E * B.Type.Size, B.Type.Size);
       uint64_t Want = B.Expected[E];
-      bool Ok = Got == Want;
+      bool Ok = B.Reference ? ptxref::sameResult(B.Reference->L, Got, Want, B.Type.Size) : Got == Want;
       if (!Ok && B.Type.K == Kind::Float && B.Ulp > 0)
         Ok = (isNaN(B.Type, Got) && isNaN(B.Type, Want)) ||
              (!isNaN(B.Type, Got) && !isNaN(B.Type, Want) && ulpDistance(B.Type, Got, Want) <= B.Ulp);
