@@ -183,6 +183,8 @@ Error FunctionLowering::lowerInteger(const Instruction &I) {
   }
 
   if (Op == "min" || Op == "max") {
+    if (I.Operands.size() != 3)
+      return invalid(I, "integer min/max take two inputs"); // as ptxas: the three-input form is f32 only
     READ(A, 1, T);
     READ(Bv, 2, T);
     llvm::Intrinsic::ID Id = Op == "min" ? (Signed ? llvm::Intrinsic::smin : llvm::Intrinsic::umin)

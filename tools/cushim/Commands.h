@@ -7,5 +7,7 @@ namespace cushim::tools {
 int runCommand(int Argc, char **Argv, const char *Self);
 // cushim info: prints every device and its main properties through the driver API.
 int infoCommand(int Argc, char **Argv);
+// cushim ptx --coverage FILE.ptx...: the instruction forms of PTX files and whether the translator supports them.
+int ptxCommand(int Argc, char **Argv);
 
 } // namespace cushim::tools

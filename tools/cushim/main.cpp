@@ -15,6 +15,8 @@ static void usage(FILE *Out) {
                     "  info           list the devices cuda_shim shows (like deviceQuery); alias: smi\n"
                     "  conform [options] CORPUS\n"
                     "                 run a corpus of CUDA programs and report what passes (conform --help)\n"
+                    "  ptx --coverage [--markdown] FILE.ptx...\n"
+                    "                 which instruction forms of the files cuda_shim translates (ptx --help)\n"
                     "  help           this text\n");
 }
 
@@ -28,6 +30,8 @@ int main(int Argc, char **Argv) {
     return cushim::tools::runCommand(Argc - 2, Argv + 2, Argv[0]);
   if (Command == "conform")
     return cushim::tools::conformCommand(Argc - 2, Argv + 2);
+  if (Command == "ptx")
+    return cushim::tools::ptxCommand(Argc - 2, Argv + 2);
   if (Command == "info" || Command == "smi")
     return cushim::tools::infoCommand(Argc - 2, Argv + 2);
   if (Command == "help" || Command == "--help" || Command == "-h") {
