@@ -3,6 +3,7 @@
 // capture the record current at the call, destruction while pending, and stale handles.
 // Pending states are made deterministic with a gate kernel that spins on a pinned host flag only this program opens.
 #include "e2e_common.h"
+#include "gate_kernels.h"
 
 #include <cuda.h>
 
@@ -24,43 +25,7 @@ static void expectDrv(CUresult Got, CUresult Want, const char *What) {
     ++Failures;
 }
 
-__device__ unsigned long long globalTimerNs() {
-  unsigned long long T;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(T));
-  return T;
-}
-
-// Spins until *Flag != 0 (at most 30 s, then writes -1 to *Out so that a broken build fails instead of hanging).
-__global__ void waitGate(const volatile int *Flag, int *Out, int Value) {
-  unsigned long long Start = globalTimerNs();
-  while (*Flag == 0) {
-    if (globalTimerNs() - Start > 30ull * 1000 * 1000 * 1000) {
-      if (Out)
-        *Out = -1;
-      return;
-    }
-    __nanosleep(1000);
-  }
-  if (Out)
-    *Out = Value;
-}
-
 __global__ void increment(int *P) { *P += 1; }
-
-struct Gate {
-  volatile int *Flag = nullptr;
-  Gate() {
-    // void **: the typed cudaMallocHost overload of cuda_runtime.h is cudaHostAlloc, keep to the plain entry point
-    E2E_CHECK(cudaMallocHost((void **)&Flag, sizeof(int)));
-    *Flag = 0;
-  }
-  ~Gate() { cudaFreeHost(const_cast<int *>(Flag)); }
-  void open() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    *Flag = 1;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
-};
 
 static void testFlags() {
   std::printf("creation flags\n");

@@ -2,6 +2,7 @@
 // replayed many times, an explicit graph with every node type checked for ordering, exec update and per-node
 // setters, clone, DOT output, and the documented errors of capture misuse and stale handles (docs/GRAPHS.md).
 #include "e2e_common.h"
+#include "gate_kernels.h"
 
 #include <cuda.h>
 
@@ -52,25 +53,6 @@ __global__ void times2(int *P, int Count) {
 }
 
 __global__ void setValue(int *P, int V) { *P = V; }
-
-__device__ unsigned long long globalTimerNs() {
-  unsigned long long T;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(T));
-  return T;
-}
-
-// Spins until *Flag != 0 (giving up after 30 s), then writes Value to *Out.
-__global__ void waitGate(const volatile int *Flag, int *Out, int Value) {
-  unsigned long long Start = globalTimerNs();
-  while (*Flag == 0) {
-    if (globalTimerNs() - Start > 30ull * 1000 * 1000 * 1000) {
-      *Out = -1;
-      return;
-    }
-    __nanosleep(1000);
-  }
-  *Out = Value;
-}
 
 static std::atomic<int> HostRuns{0};
 static void CUDART_CB countRun(void *) { HostRuns.fetch_add(1); }

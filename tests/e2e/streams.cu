@@ -8,6 +8,7 @@
 // that only this program opens, so NotReady is guaranteed; a gate gives up after 30 s (writing -1) so that a broken
 // implementation fails instead of hanging.
 #include "e2e_common.h"
+#include "gate_kernels.h"
 
 #include <cuda.h>
 
@@ -41,49 +42,6 @@ static void expectDrv(CUresult Got, CUresult Want, const char *What) {
   } while (0)
 
 // ---- Gates -------------------------------------------------------------------------------------------------------
-
-__device__ unsigned long long globalTimerNs() {
-  unsigned long long T;
-  asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(T));
-  return T;
-}
-
-// Spins until *Flag != 0, then writes Value to *Out (if given); after 30 s it gives up and writes -1.
-__global__ void waitGate(const volatile int *Flag, int *Out, int Value) {
-  unsigned long long Start = globalTimerNs();
-  while (*Flag == 0) {
-    if (globalTimerNs() - Start > 30ull * 1000 * 1000 * 1000) {
-      if (Out)
-        *Out = -1;
-      return;
-    }
-    __nanosleep(1000);
-  }
-  if (Out)
-    *Out = Value;
-}
-
-struct Gate {
-  volatile int *Flag = nullptr;
-  Gate() {
-    // void **: the typed cudaMallocHost overload of cuda_runtime.h is cudaHostAlloc, keep to the plain entry point
-    E2E_CHECK(cudaMallocHost((void **)&Flag, sizeof(int)));
-    *Flag = 0;
-  }
-  ~Gate() { cudaFreeHost(const_cast<int *>(Flag)); }
-  void open() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-    *Flag = 1;
-    std::atomic_thread_fence(std::memory_order_seq_cst);
-  }
-  // Opens the gate from another thread after a delay, for checks where the host itself blocks.
-  std::thread openLater(int Ms) {
-    return std::thread([this, Ms] {
-      std::this_thread::sleep_for(std::chrono::milliseconds(Ms));
-      open();
-    });
-  }
-};
 
 // Polls until the stream is idle (true) or the deadline passes (false): a wait that cannot hang the test.
 static bool idleWithin(cudaStream_t S, int Ms) {
