@@ -51,6 +51,46 @@ Error checkLaunchShared(const Function &F, const LaunchConfig &C) {
   return Error::success();
 }
 
+Expected<LaunchAttributes> readLaunchAttributes(const CUlaunchAttribute *Attrs, unsigned NumAttrs, const char *Api) {
+  if (NumAttrs && !Attrs)
+    return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("{}: attrs is NULL with numAttrs = {}", Api, NumAttrs));
+  LaunchAttributes Out;
+  for (unsigned I = 0; I < NumAttrs; ++I) {
+    const CUlaunchAttribute &A = Attrs[I];
+    switch (A.id) {
+    case CU_LAUNCH_ATTRIBUTE_IGNORE: break;
+    case CU_LAUNCH_ATTRIBUTE_COOPERATIVE: Out.Cooperative = A.value.cooperative != 0; break;
+    // Scheduling and cache hints: every value is correct to ignore on a CPU (priorities only order ready work).
+    case CU_LAUNCH_ATTRIBUTE_PRIORITY:
+    case CU_LAUNCH_ATTRIBUTE_ACCESS_POLICY_WINDOW:
+    case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN:
+    case CU_LAUNCH_ATTRIBUTE_MEM_SYNC_DOMAIN_MAP:
+    case CU_LAUNCH_ATTRIBUTE_CLUSTER_SCHEDULING_POLICY_PREFERENCE:
+    case CU_LAUNCH_ATTRIBUTE_PREFERRED_SHARED_MEMORY_CARVEOUT:
+    // Programmatic serialisation only permits overlap with the previous kernel; full serialisation is a valid order.
+    case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION: break;
+    case CU_LAUNCH_ATTRIBUTE_CLUSTER_DIMENSION:
+    case CU_LAUNCH_ATTRIBUTE_PREFERRED_CLUSTER_DIMENSION:
+      if (A.value.clusterDim.x <= 1 && A.value.clusterDim.y <= 1 && A.value.clusterDim.z <= 1)
+        break;
+      return makeError(CUDA_ERROR_NOT_SUPPORTED,
+                       fmt::format("{}: thread block clusters ({},{},{}) are not supported by the host backend", Api,
+                                   A.value.clusterDim.x, A.value.clusterDim.y, A.value.clusterDim.z));
+    case CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_EVENT:
+    case CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT:
+      return makeError(CUDA_ERROR_NOT_SUPPORTED,
+                       fmt::format("{}: launch attribute {} (launch-triggered events) is not supported by the host "
+                                   "backend",
+                                   Api, static_cast<int>(A.id)));
+    default:
+      return makeError(CUDA_ERROR_NOT_SUPPORTED, fmt::format("{}: launch attribute {} is not supported by the host "
+                                                             "backend",
+                                                             Api, static_cast<int>(A.id)));
+    }
+  }
+  return Out;
+}
+
 Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer) {
   const ptx::KernelInfo &K = F.info();
   Buffer.assign(K.ParamSize, 0);

@@ -30,6 +30,16 @@ CUSHIM_API Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int
 // A cooperative grid must fit in occupancy x multiprocessors (CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE otherwise).
 CUSHIM_API Error checkCooperativeGrid(const Function &F, const LaunchConfig &C);
 
+// What the attribute list of cuLaunchKernelEx / cudaLaunchKernelExC asks for (cudaLaunchAttribute has
+// CUlaunchAttribute's layout and ids, so both APIs read theirs here).
+struct LaunchAttributes {
+  bool Cooperative = false;
+};
+// Scheduling and cache hints are accepted (correct to ignore on a CPU); clusters of more than one block and
+// launch-triggered events are refused with CUDA_ERROR_NOT_SUPPORTED, saying which (Api names the entry point).
+CUSHIM_API Expected<LaunchAttributes> readLaunchAttributes(const CUlaunchAttribute *Attrs, unsigned NumAttrs,
+                                                           const char *Api);
+
 // Fills the packed parameter buffer from kernelParams (one pointer per parameter) or extra (a ready-made buffer);
 // graph kernel nodes keep such a buffer.
 CUSHIM_API Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer);

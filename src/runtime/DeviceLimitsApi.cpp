@@ -54,53 +54,22 @@ Error limitError(const Error &E, const char *Api, int Limit) {
   return E;
 }
 
-// What one launch attribute asks for; refuses what the host backend cannot honour (with the reason).
-Error applyAttribute(const cudaLaunchAttribute &A, bool &Cooperative) {
-  switch (A.id) {
-  case cudaLaunchAttributeIgnore: return Error::success();
-  case cudaLaunchAttributeCooperative: Cooperative = A.val.cooperative != 0; return Error::success();
-  // Scheduling and cache hints: every value is correct to ignore on a CPU (priorities only order ready work).
-  case cudaLaunchAttributePriority:
-  case cudaLaunchAttributeAccessPolicyWindow:
-  case cudaLaunchAttributeMemSyncDomain:
-  case cudaLaunchAttributeMemSyncDomainMap:
-  case cudaLaunchAttributeClusterSchedulingPolicyPreference:
-  case cudaLaunchAttributePreferredSharedMemoryCarveout:
-  // Programmatic serialisation only permits overlap with the previous kernel; full serialisation is a valid order.
-  case cudaLaunchAttributeProgrammaticStreamSerialization: return Error::success();
-  case cudaLaunchAttributeClusterDimension:
-  case cudaLaunchAttributePreferredClusterDimension:
-    if (A.val.clusterDim.x <= 1 && A.val.clusterDim.y <= 1 && A.val.clusterDim.z <= 1)
-      return Error::success();
-    return runtimeError(cudaErrorNotSupported,
-                        fmt::format("cudaLaunchKernelExC: thread block clusters ({},{},{}) are not supported by the "
-                                    "host backend",
-                                    A.val.clusterDim.x, A.val.clusterDim.y, A.val.clusterDim.z));
-  case cudaLaunchAttributeProgrammaticEvent:
-  case cudaLaunchAttributeLaunchCompletionEvent:
-    return runtimeError(cudaErrorNotSupported,
-                        fmt::format("cudaLaunchKernelExC: launch attribute {} (launch-triggered events) is not "
-                                    "supported by the host backend",
-                                    static_cast<int>(A.id)));
-  default:
-    return runtimeError(cudaErrorNotSupported, fmt::format("cudaLaunchKernelExC: launch attribute {} is not "
-                                                           "supported by the host backend",
-                                                           static_cast<int>(A.id)));
-  }
-}
+// cudaLaunchAttribute is CUlaunchAttribute under another name: core reads both APIs' attribute lists.
+static_assert(sizeof(cudaLaunchAttribute) == sizeof(CUlaunchAttribute) &&
+              static_cast<int>(cudaLaunchAttributeLaunchCompletionEvent) ==
+                  static_cast<int>(CU_LAUNCH_ATTRIBUTE_LAUNCH_COMPLETION_EVENT));
 
 Error launchEx(const cudaLaunchConfig_t *Config, const void *Func, void **Args, bool PerThread) {
   if (!Config)
     return runtimeError(cudaErrorInvalidValue, "cudaLaunchKernelExC: config is NULL");
-  if (Config->numAttrs && !Config->attrs)
-    return runtimeError(cudaErrorInvalidValue, "cudaLaunchKernelExC: attrs is NULL with numAttrs > 0");
-  bool Cooperative = false;
-  for (unsigned I = 0; I < Config->numAttrs; ++I)
-    CUSHIM_TRY(applyAttribute(Config->attrs[I], Cooperative));
+  auto Attrs = core::readLaunchAttributes(reinterpret_cast<const CUlaunchAttribute *>(Config->attrs),
+                                          Config->numAttrs, "cudaLaunchKernelExC");
+  if (!Attrs)
+    return Attrs.takeError();
   cudaStream_t Stream = Config->stream;
   if (PerThread && !Stream)
     Stream = cudaStreamPerThread;
-  if (Cooperative) {
+  if (Attrs->Cooperative) {
     auto F = functionFor(Func);
     if (!F)
       return F.takeError();
