@@ -330,6 +330,22 @@ template <typename T> struct Outputs {
   std::vector<long long> RI;
 };
 
+// Inputs of the order-n Bessel functions (jn, yn): orders 0 to 20, each over a sweep of [-40, 40].
+template <typename T> Inputs<T> besselInputs() {
+  Inputs<T> In;
+  for (int N : {0, 1, 2, 3, 5, 8, 13, 20})
+    for (T X : sweep<T>(-40, 40, 300))
+      In.add(X, 0, 0, N);
+  return In;
+}
+
+// remquo's quotient as far as it is specified: its sign and its last three bits (0 where the remainder is NaN).
+template <typename T> long long remquoQuotient(T x, T y) {
+  int Q = 0;
+  T R = std::remquo(x, y, &Q);
+  return R != R ? 0 : (Q < 0 ? -((-Q) & 7) : Q & 7);
+}
+
 // Op is a struct with `__device__ void operator()(T x, T y, T z, int k, T &r, T &r2, long long &ri) const`.
 template <class Op, typename T>
 __global__ void applyKernel(const T *X, const T *Y, const T *Z, const int *K, T *R, T *R2, long long *RI, int N) {

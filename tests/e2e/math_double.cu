@@ -232,19 +232,13 @@ int main() {
   checkApprox<Op_sincospi>("sincospi.sin", F64, unaryInputs<double>(-4, 4), 1, REF(sinpiL(x)), TOL(2, 0));
   checkApprox<Op_sincospi>("sincospi.cos", F64, unaryInputs<double>(-4, 4), 1, REF(cospiL(x)), TOL(2, 0), 1);
   checkInt<Op_frexp_e>("frexp.exp", unaryInputs<double>(-100, 100), 1, HOSTI((frexp(x, &k), k)));
-  checkInt<Op_remquo_q>("remquo.quo", binaryInputs<double>(-100, 100, -10, 10), 2, [](double x, double y, double, int) {
-    int Q = 0;
-    double R = remquo(x, y, &Q);
-    return (long long)(R != R ? 0 : (Q < 0 ? -((-Q) & 7) : Q & 7));
-  });
+  checkInt<Op_remquo_q>("remquo.quo", binaryInputs<double>(-100, 100, -10, 10), 2,
+                                 [](double x, double y, double, int) { return remquoQuotient(x, y); });
   checkExact<Op_hiloint2double>("hiloint2double", binaryInputs<double>(-10, 10, -10, 10), 2,
                                 HOST(hilo(x, y)));
 
   // jn: like j0/j1 for n < 2, else the absolute bound; yn: the absolute bound for |x| > 1.5 n.
-  Inputs<double> Bessel;
-  for (int N : {0, 1, 2, 3, 5, 8, 13, 20})
-    for (double X : sweep<double>(-40, 40, 300))
-      Bessel.add(X, 0, 0, N);
+  Inputs<double> Bessel = besselInputs<double>();
   // As jnf: for n >= 2 and tiny |x| CUDA's backward recurrence overflows to NaN (IEEE-exact instructions only);
   // the sign of a zero result at infinite x is not specified.
   checkApprox<Op_jn>("jn", F64, Bessel, 4, REF(jnl(k, x)), [](LD x, LD, LD, int k, LD) {

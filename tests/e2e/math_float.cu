@@ -243,18 +243,12 @@ int main() {
   checkApprox<Op_sincospif>("sincospif.cos", F32, unaryInputs<float>(-4, 4), 1, REF(cospiL(x)), TOL(1, 0), 1);
   checkInt<Op_frexpf_e>("frexpf.exp", unaryInputs<float>(-100, 100), 1, HOSTI((frexpf(x, &k), k)));
   // remquo: the quotient's sign and its last three bits are specified.
-  checkInt<Op_remquof_q>("remquof.quo", binaryInputs<float>(-100, 100, -10, 10), 2, [](float x, float y, float, int) {
-    int Q = 0;
-    float R = remquof(x, y, &Q);
-    return (long long)(R != R ? 0 : (Q < 0 ? -((-Q) & 7) : Q & 7));
-  });
+  checkInt<Op_remquof_q>("remquof.quo", binaryInputs<float>(-100, 100, -10, 10), 2,
+                                 [](float x, float y, float, int) { return remquoQuotient(x, y); });
 
   // Bessel functions of order n: jn like j0/j1 for n < 2, else an absolute bound; yn ceil(2 + 2.5n) ulp for
   // |x| < n, like y0/y1 below 8 for n < 2, else an absolute bound.
-  Inputs<float> Bessel;
-  for (int N : {0, 1, 2, 3, 5, 8, 13, 20})
-    for (float X : sweep<float>(-40, 40, 300))
-      Bessel.add(X, 0, 0, N);
+  Inputs<float> Bessel = besselInputs<float>();
   // For n >= 2 and tiny |x| (below 2^-47 for n = 20), CUDA's backward (Miller) recurrence overflows and jnf returns NaN: that
   // path uses only IEEE-exact instructions (cvt, add, div.rn, mul, fma.rn, selp), so a GPU computes the same NaN;
   // the documented bound is not claimed there. The sign of a zero result at infinite x is not specified.
