@@ -3,6 +3,7 @@
 
 #include "core/Device.h"
 #include "core/Event.h"
+#include "core/Graph.h"
 #include "core/Handles.h"
 #include "core/MemoryMap.h"
 #include "core/Module.h"
@@ -170,6 +171,28 @@ Error Context::synchronize() {
   return stickyError();
 }
 
+Error Context::captureCheckSynchronize(const char *What) {
+  if (!captureActive())
+    return Error::success();
+  std::vector<Stream *> All;
+  {
+    std::lock_guard<std::mutex> G(StreamMutex);
+    All.push_back(Null);
+    All.insert(All.end(), Streams.begin(), Streams.end());
+    for (Stream *S : All)
+      S->pin();
+  }
+  // Waiting for the whole context waits for its capturing streams too, which no capture mode permits.
+  Error First;
+  for (Stream *S : All) {
+    if (!First.isError())
+      First = captureCheckSync(*S, What, /*Unsafe=*/false);
+    S->unpin();
+  }
+  CUSHIM_TRY(std::move(First));
+  return captureCheckUnsafeCall(What);
+}
+
 CUresult Context::asyncStatus() {
   if (Error E = stickyError(); E.isError())
     return E.code();
@@ -281,6 +304,27 @@ Error Context::setLimit(int Limit, size_t Value) {
   size_t Default = 0;
   if (!defaultLimit(Limit, Default))
     return makeError(CUDA_ERROR_UNSUPPORTED_LIMIT, fmt::format("unsupported limit {}", Limit));
+  // The values CUDA accepts (cuCtxSetLimit's documentation); the host backend records them.
+  switch (Limit) {
+  case CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH:
+    // Device-side synchronisation is gone since CUDA 12; the maximum nesting depth is 24.
+    if (Value > 24)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH above 24");
+    break;
+  case CU_LIMIT_MAX_L2_FETCH_GRANULARITY:
+    if (Value > 128 || (Value & (Value - 1)))
+      return makeError(CUDA_ERROR_INVALID_VALUE, "CU_LIMIT_MAX_L2_FETCH_GRANULARITY must be a power of two up to 128");
+    break;
+  case CU_LIMIT_PERSISTING_L2_CACHE_SIZE: {
+    auto Max = Dev.attribute(CU_DEVICE_ATTRIBUTE_MAX_PERSISTING_L2_CACHE_SIZE);
+    if (!Max)
+      return Max.takeError();
+    if (Value > static_cast<size_t>(*Max))
+      return makeError(CUDA_ERROR_INVALID_VALUE, "CU_LIMIT_PERSISTING_L2_CACHE_SIZE above the device's maximum");
+    break;
+  }
+  default: break;
+  }
   std::lock_guard<std::mutex> G(Mutex);
   Limits[Limit] = Value;
   return Error::success();

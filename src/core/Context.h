@@ -47,6 +47,10 @@ public:
   // Other threads may keep submitting meanwhile: only the work queued when the call began is waited for.
   Error synchronize();
 
+  // cudaDeviceSynchronize / cuCtxSynchronize during stream capture: CUDA_ERROR_STREAM_CAPTURE_UNSUPPORTED (the
+  // capture invalidated) when a stream of this context captures, or when the thread's capture mode prohibits it.
+  Error captureCheckSynchronize(const char *What);
+
   // The status a stream callback reports: the sticky error of the context, including a kernel fault the backend
   // has seen but no synchronising call has returned yet.
   CUresult asyncStatus();
@@ -56,7 +60,7 @@ public:
   void setStickyError(const Error &E);
 
   // cuCtxGetLimit / cudaDeviceGetLimit: the context's limits (NVIDIA's defaults until set). An unknown limit is
-  // CUDA_ERROR_UNSUPPORTED_LIMIT; values are validated by the API layer.
+  // CUDA_ERROR_UNSUPPORTED_LIMIT; a value CUDA refuses is CUDA_ERROR_INVALID_VALUE.
   Expected<size_t> limit(int Limit) const;
   Error setLimit(int Limit, size_t Value);
 

@@ -30,6 +30,9 @@ public:
   // Compute capability as major*10+minor, the form fatbinary entries use.
   unsigned arch() const { return CcMajor * 10 + CcMinor; }
 
+  // cuDeviceGetPCIBusId's form: "dddd:bb:dd.0" (hexadecimal).
+  std::string pciBusId() const;
+
   // cuDeviceGetAttribute: CUDA_ERROR_INVALID_VALUE for an attribute that does not exist.
   Expected<int> attribute(CUdevice_attribute Attribute) const;
 
@@ -62,6 +65,12 @@ CUSHIM_API bool isInitialized();
 CUSHIM_API int deviceCount();
 // The device with this ordinal, or nullptr.
 CUSHIM_API Device *device(int Ordinal);
+
+// cuDeviceGetByPCIBusId: the device at [domain:]bus:device[.function] (hexadecimal); CUDA_ERROR_INVALID_VALUE for a
+// malformed id, CUDA_ERROR_INVALID_DEVICE when no device is there.
+CUSHIM_API Expected<Device *> deviceByPciBusId(const char *Id);
+// A device UUID as nvidia-smi prints it and CUDA_VISIBLE_DEVICES accepts it: "GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx".
+CUSHIM_API std::string uuidString(const uint8_t *Uuid);
 
 // The driver and runtime version we report (CUDA 13.0).
 constexpr int ReportedCudaVersion = 13000;

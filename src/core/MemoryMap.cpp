@@ -8,12 +8,14 @@
 #include <atomic>
 #include <map>
 #include <mutex>
+#include <shared_mutex>
 
 namespace cushim::core::memory_map {
 
 namespace {
-std::mutex &mutex() {
-  static auto *M = new std::mutex();
+// Every copy and launch check looks addresses up here from any host thread: lookups share the lock.
+std::shared_mutex &mutex() {
+  static auto *M = new std::shared_mutex();
   return *M;
 }
 std::map<uintptr_t, Allocation> &allocations() {
@@ -33,7 +35,7 @@ void count(const Allocation &A, int Sign) {
 } // namespace
 
 void insert(const Allocation &A) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::lock_guard<std::shared_mutex> G(mutex());
   auto &Map = allocations();
   if (auto It = Map.find(A.Base); It != Map.end())
     count(It->second, -1);
@@ -44,7 +46,7 @@ void insert(const Allocation &A) {
 }
 
 void erase(uintptr_t Base) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::lock_guard<std::shared_mutex> G(mutex());
   auto It = allocations().find(Base);
   if (It == allocations().end())
     return;
@@ -54,7 +56,7 @@ void erase(uintptr_t Base) {
 
 std::optional<Allocation> find(const void *Ptr) {
   uintptr_t P = reinterpret_cast<uintptr_t>(Ptr);
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   auto &Map = allocations();
   auto It = Map.upper_bound(P);
   if (It == Map.begin())
@@ -67,7 +69,7 @@ std::optional<Allocation> find(const void *Ptr) {
 }
 
 std::optional<Allocation> findBase(const void *Ptr) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   auto It = allocations().find(reinterpret_cast<uintptr_t>(Ptr));
   if (It == allocations().end())
     return std::nullopt;
@@ -75,7 +77,7 @@ std::optional<Allocation> findBase(const void *Ptr) {
 }
 
 std::optional<Allocation> findOwnedBy(const Context *Owner) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   for (const auto &[Base, A] : allocations())
     if (A.Owner == Owner)
       return A;
@@ -84,7 +86,7 @@ std::optional<Allocation> findOwnedBy(const Context *Owner) {
 
 std::vector<Allocation> allOwnedBy(const Context *Owner, int Kind) {
   std::vector<Allocation> Result;
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   for (const auto &[Base, A] : allocations())
     if (A.Owner == Owner && A.Kind == Kind)
       Result.push_back(A);
@@ -99,7 +101,7 @@ bool containsRange(const void *Ptr, size_t Bytes) {
   if (Bytes <= A->Size && P - A->Base <= A->Size - Bytes)
     return true;
   // Mappings placed side by side in a reserved range (cuMemMap) form one contiguous device range.
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   auto &Map = allocations();
   uintptr_t End = P + Bytes, Reached = A->Base + A->Size;
   auto It = Map.find(A->Base);
@@ -114,7 +116,7 @@ bool containsRange(const void *Ptr, size_t Bytes) {
 std::vector<Allocation> overlapping(const void *Ptr, size_t Bytes) {
   uintptr_t P = reinterpret_cast<uintptr_t>(Ptr);
   std::vector<Allocation> Result;
-  std::lock_guard<std::mutex> G(mutex());
+  std::shared_lock<std::shared_mutex> G(mutex());
   auto &Map = allocations();
   auto It = Map.lower_bound(P);
   if (It != Map.begin() && std::prev(It)->second.Base + std::prev(It)->second.Size > P)
@@ -125,7 +127,7 @@ std::vector<Allocation> overlapping(const void *Ptr, size_t Bytes) {
 }
 
 bool setFlags(uintptr_t Base, unsigned Flags) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::lock_guard<std::shared_mutex> G(mutex());
   auto It = allocations().find(Base);
   if (It == allocations().end())
     return false;
@@ -134,7 +136,7 @@ bool setFlags(uintptr_t Base, unsigned Flags) {
 }
 
 bool setSyncMemops(uintptr_t Base, bool Value) {
-  std::lock_guard<std::mutex> G(mutex());
+  std::lock_guard<std::shared_mutex> G(mutex());
   auto It = allocations().find(Base);
   if (It == allocations().end())
     return false;

@@ -155,6 +155,7 @@ CUSHIM_EXPORT CUresult cuCtxSynchronize(void) {
     auto Ctx = requireContext("cuCtxSynchronize");
     if (!Ctx)
       return Ctx.takeError();
+    CUSHIM_TRY((*Ctx)->captureCheckSynchronize("cuCtxSynchronize"));
     return (*Ctx)->synchronize();
   });
 }

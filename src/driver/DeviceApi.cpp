@@ -1,6 +1,7 @@
 // Devices and primary contexts (cuDevice*, cuDevicePrimaryCtx*).
 #include "driver/DriverApi.h"
 
+#include <cstdio>
 #include <cstring>
 
 using namespace cushim;
@@ -202,4 +203,33 @@ CUSHIM_EXPORT CUresult cuDevicePrimaryCtxSetFlags(CUdevice Dev, unsigned int Fla
   ApiTrace T("cuDevicePrimaryCtxSetFlags");
   T.args("dev={} flags={:#x}", Dev, Flags);
   return T.done(primarySetFlags(Dev, Flags));
+}
+
+CUSHIM_EXPORT CUresult cuDeviceGetPCIBusId(char *PciBusId, int Len, CUdevice Dev) {
+  ApiTrace T("cuDeviceGetPCIBusId");
+  T.args("pciBusId={} len={} dev={}", static_cast<void *>(PciBusId), Len, Dev);
+  CUSHIM_DRIVER_BODY(T, {
+    if (!PciBusId || Len <= 0)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetPCIBusId: pciBusId is NULL or len <= 0");
+    auto D = requireDevice(Dev);
+    if (!D)
+      return D.takeError();
+    std::snprintf(PciBusId, static_cast<size_t>(Len), "%s", (*D)->pciBusId().c_str());
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT CUresult cuDeviceGetByPCIBusId(CUdevice *Dev, const char *PciBusId) {
+  ApiTrace T("cuDeviceGetByPCIBusId");
+  T.args("dev={} pciBusId={}", static_cast<void *>(Dev), PciBusId ? PciBusId : "(null)");
+  CUSHIM_DRIVER_BODY(T, {
+    if (!Dev || !PciBusId)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetByPCIBusId: dev or pciBusId is NULL");
+    CUSHIM_TRY(requireInit());
+    auto D = core::deviceByPciBusId(PciBusId);
+    if (!D)
+      return D.takeError();
+    *Dev = (*D)->ordinal();
+    return Error::success();
+  });
 }

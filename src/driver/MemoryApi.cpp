@@ -3,6 +3,7 @@
 #include "driver/DriverApi.h"
 #include "driver/DriverStream.h"
 
+#include "core/Graph.h"
 #include "core/Memory.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
@@ -36,6 +37,7 @@ CUSHIM_EXPORT CUresult cuMemAlloc_v2(CUdeviceptr *Dptr, size_t Bytesize) {
     auto Ctx = requireContext("cuMemAlloc");
     if (!Ctx)
       return Ctx.takeError();
+    CUSHIM_TRY(core::captureCheckUnsafeCall("cuMemAlloc")); // a "potentially unsafe" call during capture
     auto P = (*Ctx)->allocate(Bytesize, CUSHIM_HAL_MEMORY_DEVICE);
     if (!P)
       return P.takeError();
@@ -53,6 +55,7 @@ CUSHIM_EXPORT CUresult cuMemFree_v2(CUdeviceptr Dptr) {
       return Ctx.takeError();
     if (Dptr == 0)
       return Error::success();
+    CUSHIM_TRY(core::captureCheckUnsafeCall("cuMemFree"));
     // Device, managed and stream-ordered allocations (the latter after synchronising, as CUDA does).
     return core::freeDeviceMemory("cuMemFree", ptr(Dptr));
   });

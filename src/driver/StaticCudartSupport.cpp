@@ -464,24 +464,12 @@ CUSHIM_EXPORT CUresult cuCtxSynchronize_v2(CUcontext Handle) {
     auto Ctx = explicitOrCurrent(Handle, "cuCtxSynchronize");
     if (!Ctx)
       return Ctx.takeError();
+    CUSHIM_TRY((*Ctx)->captureCheckSynchronize("cuCtxSynchronize"));
     return (*Ctx)->synchronize();
   });
 }
 
-// Limits are process-wide values here: the host backend has no per-context resources they would size. The defaults
-// are NVIDIA's.
-static std::mutex LimitMutex;
-static std::map<int, size_t> &limits() {
-  static auto *L = new std::map<int, size_t>{{CU_LIMIT_STACK_SIZE, 1024},
-                                             {CU_LIMIT_PRINTF_FIFO_SIZE, 1 << 20},
-                                             {CU_LIMIT_MALLOC_HEAP_SIZE, 8 << 20},
-                                             {CU_LIMIT_DEV_RUNTIME_SYNC_DEPTH, 2},
-                                             {CU_LIMIT_DEV_RUNTIME_PENDING_LAUNCH_COUNT, 2048},
-                                             {CU_LIMIT_MAX_L2_FETCH_GRANULARITY, 32},
-                                             {CU_LIMIT_PERSISTING_L2_CACHE_SIZE, 0}};
-  return *L;
-}
-
+// The context's limits (core::Context::limit), shared with cudaDeviceGetLimit / cudaDeviceSetLimit.
 CUSHIM_EXPORT CUresult cuCtxGetLimit(size_t *Value, CUlimit Limit) {
   ApiTrace T("cuCtxGetLimit");
   T.args("pvalue={} limit={}", static_cast<void *>(Value), static_cast<int>(Limit));
@@ -491,11 +479,10 @@ CUSHIM_EXPORT CUresult cuCtxGetLimit(size_t *Value, CUlimit Limit) {
     auto Ctx = requireContext("cuCtxGetLimit");
     if (!Ctx)
       return Ctx.takeError();
-    std::lock_guard<std::mutex> G(LimitMutex);
-    auto It = limits().find(Limit);
-    if (It == limits().end())
-      return makeError(CUDA_ERROR_UNSUPPORTED_LIMIT, fmt::format("cuCtxGetLimit: limit {}", static_cast<int>(Limit)));
-    *Value = It->second;
+    auto V = (*Ctx)->limit(Limit);
+    if (!V)
+      return V.takeError();
+    *Value = *V;
     return Error::success();
   });
 }
@@ -507,12 +494,7 @@ CUSHIM_EXPORT CUresult cuCtxSetLimit(CUlimit Limit, size_t Value) {
     auto Ctx = requireContext("cuCtxSetLimit");
     if (!Ctx)
       return Ctx.takeError();
-    std::lock_guard<std::mutex> G(LimitMutex);
-    auto It = limits().find(Limit);
-    if (It == limits().end())
-      return makeError(CUDA_ERROR_UNSUPPORTED_LIMIT, fmt::format("cuCtxSetLimit: limit {}", static_cast<int>(Limit)));
-    It->second = Value;
-    return Error::success();
+    return (*Ctx)->setLimit(Limit, Value);
   });
 }
 
@@ -550,43 +532,6 @@ CUSHIM_EXPORT CUresult cuCtxGetSharedMemConfig(CUsharedconfig *Config) {
     if (!Ctx)
       return Ctx.takeError();
     *Config = CU_SHARED_MEM_CONFIG_FOUR_BYTE_BANK_SIZE;
-    return Error::success();
-  });
-}
-
-// Devices of the host backend do not address each other's memory directly.
-CUSHIM_EXPORT CUresult cuDeviceCanAccessPeer(int *CanAccess, CUdevice Dev, CUdevice PeerDev) {
-  ApiTrace T("cuDeviceCanAccessPeer");
-  T.args("canAccessPeer={} dev={} peerDev={}", static_cast<void *>(CanAccess), Dev, PeerDev);
-  CUSHIM_DRIVER_BODY(T, {
-    if (!CanAccess)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuDeviceCanAccessPeer: canAccessPeer is NULL");
-    auto D = requireDevice(Dev);
-    if (!D)
-      return D.takeError();
-    auto P = requireDevice(PeerDev);
-    if (!P)
-      return P.takeError();
-    *CanAccess = 0;
-    return Error::success();
-  });
-}
-
-CUSHIM_EXPORT CUresult cuDeviceGetP2PAttribute(int *Value, CUdevice_P2PAttribute Attrib, CUdevice Src, CUdevice Dst) {
-  ApiTrace T("cuDeviceGetP2PAttribute");
-  T.args("value={} attrib={} src={} dst={}", static_cast<void *>(Value), static_cast<int>(Attrib), Src, Dst);
-  CUSHIM_DRIVER_BODY(T, {
-    if (!Value)
-      return makeError(CUDA_ERROR_INVALID_VALUE, "cuDeviceGetP2PAttribute: value is NULL");
-    auto S = requireDevice(Src);
-    if (!S)
-      return S.takeError();
-    auto D = requireDevice(Dst);
-    if (!D)
-      return D.takeError();
-    if (Src == Dst)
-      return makeError(CUDA_ERROR_INVALID_DEVICE, "cuDeviceGetP2PAttribute: source and destination are the same");
-    *Value = 0;
     return Error::success();
   });
 }

@@ -201,6 +201,7 @@ CUSHIM_EXPORT cudaError_t cudaDeviceSynchronize(void) {
     auto Ctx = context();
     if (!Ctx)
       return Ctx.takeError();
+    CUSHIM_TRY((*Ctx)->captureCheckSynchronize("cudaDeviceSynchronize"));
     return (*Ctx)->synchronize();
   });
 }

@@ -1,5 +1,5 @@
 // Runtime device limits and configuration: cudaDeviceSet/GetLimit, cudaLaunchKernelExC and its launch attributes,
-// cache/shared-memory configuration hints, device flags, PCI bus ids, peer access and peer copies (one device).
+// cache/shared-memory configuration hints, device flags and PCI bus ids (peer access: PeerApi.cpp).
 #include "runtime/RuntimeLaunch.h"
 #include "runtime/RuntimeState.h"
 
@@ -22,30 +22,6 @@ Expected<core::Device *> deviceAt(int Ordinal) {
   if (core::Device *D = core::device(Ordinal))
     return D;
   return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
-}
-
-// The values CUDA accepts for each limit (cudaDeviceSetLimit's documentation); the host backend stores them.
-Error checkLimitValue(cudaLimit Limit, size_t Value, core::Context &Ctx) {
-  switch (Limit) {
-  case cudaLimitDevRuntimeSyncDepth:
-    // Device-side synchronisation is gone since CUDA 12; the maximum nesting depth is 24.
-    if (Value > 24)
-      return runtimeError(cudaErrorInvalidValue, "cudaLimitDevRuntimeSyncDepth above 24");
-    return Error::success();
-  case cudaLimitMaxL2FetchGranularity:
-    if (Value > 128 || (Value & (Value - 1)))
-      return runtimeError(cudaErrorInvalidValue, "cudaLimitMaxL2FetchGranularity must be a power of two up to 128");
-    return Error::success();
-  case cudaLimitPersistingL2CacheSize: {
-    auto Max = Ctx.device().attribute(CU_DEVICE_ATTRIBUTE_MAX_PERSISTING_L2_CACHE_SIZE);
-    if (!Max)
-      return Max.takeError();
-    if (Value > static_cast<size_t>(*Max))
-      return runtimeError(cudaErrorInvalidValue, "cudaLimitPersistingL2CacheSize above persistingL2CacheMaxSize");
-    return Error::success();
-  }
-  default: return Error::success();
-  }
 }
 
 Error limitError(const Error &E, const char *Api, int Limit) {
@@ -112,51 +88,19 @@ Error pciBusId(char *Out, int Len, int Ordinal) {
   auto D = deviceAt(Ordinal);
   if (!D)
     return D.takeError();
-  const cushim_hal_device_info &I = (*D)->info();
-  std::snprintf(Out, static_cast<size_t>(Len), "%04X:%02X:%02X.0", static_cast<unsigned>(I.pci_domain),
-                static_cast<unsigned>(I.pci_bus), static_cast<unsigned>(I.pci_device));
+  std::snprintf(Out, static_cast<size_t>(Len), "%s", (*D)->pciBusId().c_str());
   return Error::success();
 }
 
-// Accepts CUDA's forms: [domain:]bus:device[.function], hexadecimal.
 Error deviceByPciBusId(int *Device, const char *Id) {
   if (!Device || !Id)
     return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetByPCIBusId: device or pciBusId is NULL");
   CUSHIM_TRY(core::initialize(0));
-  unsigned Domain = 0, Bus = 0, Dev = 0, Fn = 0;
-  int N = 0;
-  bool Parsed = (std::sscanf(Id, "%x:%x:%x.%x%n", &Domain, &Bus, &Dev, &Fn, &N) == 4 && Id[N] == 0) ||
-                (std::sscanf(Id, "%x:%x:%x%n", &Domain, &Bus, &Dev, &N) == 3 && Id[N] == 0);
-  if (!Parsed) {
-    Domain = 0;
-    Parsed = (std::sscanf(Id, "%x:%x.%x%n", &Bus, &Dev, &Fn, &N) == 3 && Id[N] == 0) ||
-             (std::sscanf(Id, "%x:%x%n", &Bus, &Dev, &N) == 2 && Id[N] == 0);
-  }
-  if (!Parsed)
-    return runtimeError(cudaErrorInvalidValue, fmt::format("cudaDeviceGetByPCIBusId: malformed bus id '{}'", Id));
-  for (int O = 0; O < core::deviceCount(); ++O) {
-    const cushim_hal_device_info &I = core::device(O)->info();
-    if (static_cast<unsigned>(I.pci_domain) == Domain && static_cast<unsigned>(I.pci_bus) == Bus &&
-        static_cast<unsigned>(I.pci_device) == Dev) {
-      *Device = O;
-      return Error::success();
-    }
-  }
-  return runtimeError(cudaErrorInvalidDevice, fmt::format("cudaDeviceGetByPCIBusId: no device at '{}'", Id));
-}
-
-// Peer access between two ordinals: both must exist; a device is never its own peer.
-Error checkPeer(int Device, int Peer, const char *Api) {
-  auto D = deviceAt(Device);
+  auto D = core::deviceByPciBusId(Id);
   if (!D)
     return D.takeError();
-  auto P = deviceAt(Peer);
-  if (!P)
-    return P.takeError();
-  if (Device == Peer)
-    return runtimeError(cudaErrorInvalidDevice, fmt::format("{}: device {} cannot be its own peer", Api, Peer));
-  // Unreachable with one device; a second device would need real peer mappings.
-  return runtimeError(cudaErrorPeerAccessUnsupported, fmt::format("{}: peer access is not supported", Api));
+  *Device = (*D)->ordinal();
+  return Error::success();
 }
 
 } // namespace
@@ -170,7 +114,6 @@ CUSHIM_EXPORT cudaError_t cudaDeviceSetLimit(enum cudaLimit Limit, size_t Value)
       return Ctx.takeError();
     if (auto Old = (*Ctx)->limit(Limit); !Old)
       return limitError(Old.takeError(), "cudaDeviceSetLimit", Limit);
-    CUSHIM_TRY(checkLimitValue(Limit, Value, **Ctx));
     // The stack limit is recorded only: fibers run on CUSHIM_STACK_SIZE stacks (256 KiB by default), far above
     // any per-thread stack a GPU grants.
     return (*Ctx)->setLimit(Limit, Value);
@@ -380,70 +323,4 @@ CUSHIM_EXPORT cudaError_t cudaDeviceGetByPCIBusId(int *Device, const char *PciBu
   ApiTrace T("cudaDeviceGetByPCIBusId");
   T.args("device={} pciBusId={}", static_cast<void *>(Device), PciBusId ? PciBusId : "(null)");
   CUSHIM_RUNTIME_BODY(T, { return deviceByPciBusId(Device, PciBusId); });
-}
-
-CUSHIM_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *CanAccess, int Device, int PeerDevice) {
-  ApiTrace T("cudaDeviceCanAccessPeer");
-  T.args("canAccessPeer={} device={} peerDevice={}", static_cast<void *>(CanAccess), Device, PeerDevice);
-  CUSHIM_RUNTIME_BODY(T, {
-    if (!CanAccess)
-      return runtimeError(cudaErrorInvalidValue, "cudaDeviceCanAccessPeer: canAccessPeer is NULL");
-    auto D = deviceAt(Device);
-    if (!D)
-      return D.takeError();
-    auto P = deviceAt(PeerDevice);
-    if (!P)
-      return P.takeError();
-    *CanAccess = 0; // a device is not its own peer, and there is only one device
-    return Error::success();
-  });
-}
-
-CUSHIM_EXPORT cudaError_t cudaDeviceEnablePeerAccess(int PeerDevice, unsigned int Flags) {
-  ApiTrace T("cudaDeviceEnablePeerAccess");
-  T.args("peerDevice={} flags={}", PeerDevice, Flags);
-  CUSHIM_RUNTIME_BODY(T, {
-    if (Flags)
-      return runtimeError(cudaErrorInvalidValue, "cudaDeviceEnablePeerAccess: flags must be 0");
-    return checkPeer(runtimeOrdinal(), PeerDevice, "cudaDeviceEnablePeerAccess");
-  });
-}
-
-CUSHIM_EXPORT cudaError_t cudaDeviceDisablePeerAccess(int PeerDevice) {
-  ApiTrace T("cudaDeviceDisablePeerAccess");
-  T.args("peerDevice={}", PeerDevice);
-  CUSHIM_RUNTIME_BODY(T, { return checkPeer(runtimeOrdinal(), PeerDevice, "cudaDeviceDisablePeerAccess"); });
-}
-
-// Peer copies between a device and itself are plain device-to-device copies (CUDA allows them).
-CUSHIM_EXPORT cudaError_t cudaMemcpyPeer(void *Dst, int DstDevice, const void *Src, int SrcDevice, size_t Count) {
-  ApiTrace T("cudaMemcpyPeer");
-  T.args("dst={} dstDevice={} src={} srcDevice={} count={}", Dst, DstDevice, Src, SrcDevice, Count);
-  Error E = [&]() -> Error {
-    auto D = deviceAt(DstDevice);
-    if (!D)
-      return D.takeError();
-    auto S = deviceAt(SrcDevice);
-    return S ? Error::success() : S.takeError();
-  }();
-  if (E.isError())
-    return finish(T, E);
-  return finish(T, cudaMemcpy(Dst, Src, Count, cudaMemcpyDeviceToDevice));
-}
-
-CUSHIM_EXPORT cudaError_t cudaMemcpyPeerAsync(void *Dst, int DstDevice, const void *Src, int SrcDevice, size_t Count,
-                                              cudaStream_t Stream) {
-  ApiTrace T("cudaMemcpyPeerAsync");
-  T.args("dst={} dstDevice={} src={} srcDevice={} count={} stream={}", Dst, DstDevice, Src, SrcDevice, Count,
-         static_cast<void *>(Stream));
-  Error E = [&]() -> Error {
-    auto D = deviceAt(DstDevice);
-    if (!D)
-      return D.takeError();
-    auto S = deviceAt(SrcDevice);
-    return S ? Error::success() : S.takeError();
-  }();
-  if (E.isError())
-    return finish(T, E);
-  return finish(T, cudaMemcpyAsync(Dst, Src, Count, cudaMemcpyDeviceToDevice, Stream));
 }

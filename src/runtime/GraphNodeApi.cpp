@@ -28,7 +28,7 @@ Expected<core::GraphNode> kernelProto(const cudaKernelNodeParams *P) {
 // The host stub that registered F's kernel (captured launches only know the function).
 const void *hostStubOf(const core::Function &F) {
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::shared_lock<std::shared_mutex> G(R.Mutex);
   for (auto &[HostFun, K] : R.Kernels) {
     if (K->DeviceName != F.name())
       continue;

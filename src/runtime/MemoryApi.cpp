@@ -4,6 +4,7 @@
 #include "runtime/RuntimeStream.h"
 
 #include "core/Device.h"
+#include "core/Graph.h"
 #include "core/Memory.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
@@ -56,6 +57,7 @@ static Error allocate(const char *Api, void **Ptr, size_t Size, int Kind) {
   auto Ctx = context();
   if (!Ctx)
     return Ctx.takeError();
+  CUSHIM_TRY(core::captureCheckUnsafeCall(Api)); // allocation is a "potentially unsafe" call during capture
   if (Size == 0) {
     *Ptr = nullptr;
     return Error::success();
@@ -86,6 +88,7 @@ CUSHIM_EXPORT cudaError_t cudaFree(void *DevPtr) {
       return Ctx.takeError();
     if (!DevPtr)
       return Error::success();
+    CUSHIM_TRY(core::captureCheckUnsafeCall("cudaFree"));
     // Device, managed and stream-ordered allocations (the latter after synchronising, as CUDA does).
     return core::freeDeviceMemory("cudaFree", DevPtr);
   });

@@ -25,7 +25,7 @@ CUSHIM_EXPORT void **__cudaRegisterFatBinary(void *FatCubin) {
   auto *F = new FatbinRecord();
   F->Wrapper = FatCubin;
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
   R.Fatbins.push_back(F);
   CUSHIM_LOG_DEBUG("registered fatbinary {}", FatCubin);
   // The handle nvcc keeps is opaque to it; ours is the record.
@@ -38,7 +38,7 @@ CUSHIM_EXPORT void __cudaUnregisterFatBinary(void **Handle) {
   // Runs from atexit: modules die with their contexts; only forget the registrations.
   auto *F = reinterpret_cast<FatbinRecord *>(Handle);
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
   for (auto It = R.Kernels.begin(); It != R.Kernels.end();) {
     if (It->second->Fatbin != F) {
       ++It;
@@ -62,7 +62,7 @@ CUSHIM_EXPORT void __cudaRegisterFunction(void **Handle, const char *HostFun, ch
   K->HostFun = HostFun;
   K->DeviceName = DeviceName ? DeviceName : (DeviceFun ? DeviceFun : "");
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
   if (auto It = R.Kernels.find(HostFun); It != R.Kernels.end()) {
     R.KernelHandles.erase(It->second);
     delete It->second;
@@ -81,7 +81,7 @@ static void registerVar(void **Handle, const void *HostVar, void **ManagedPointe
   V->Constant = Constant != 0;
   V->ManagedPointer = ManagedPointer;
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
   if (auto It = R.Vars.find(HostVar); It != R.Vars.end())
     delete It->second;
   R.Vars[HostVar] = V;
@@ -141,7 +141,7 @@ CUSHIM_EXPORT cudaError_t __cudaGetKernel(cudaKernel_t *Kernel, const void *Host
   if (!Kernel)
     return finish(T, cudaErrorInvalidValue, "__cudaGetKernel: kernel is NULL");
   Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex);
+  std::shared_lock<std::shared_mutex> G(R.Mutex);
   auto It = R.Kernels.find(HostFun);
   if (It == R.Kernels.end())
     return finish(T, cudaErrorInvalidDeviceFunction, "__cudaGetKernel: not a registered __global__ function");
@@ -157,7 +157,7 @@ static cudaError_t launchByHandle(const char *Api, cudaKernel_t Kernel, dim3 Gri
   const void *HostFun = nullptr;
   {
     Registry &R = registry();
-    std::lock_guard<std::mutex> G(R.Mutex);
+    std::shared_lock<std::shared_mutex> G(R.Mutex);
     auto *K = reinterpret_cast<const KernelRecord *>(Kernel);
     if (R.KernelHandles.count(K))
       HostFun = K->HostFun;

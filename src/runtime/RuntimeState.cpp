@@ -56,37 +56,36 @@ PrimaryRetains &primaryRetains() {
 }
 } // namespace
 
-Expected<core::Context *> context() {
-  if (core::Context *Ctx = core::currentContext())
-    return Ctx;
+Expected<core::Context *> primaryContext(int Ordinal) {
   CUSHIM_TRY(core::initialize(0));
-  int Ordinal = currentDevice();
   core::Device *Dev = core::device(Ordinal);
   if (!Dev)
     return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
-  core::Context *Ctx = nullptr;
-  {
-    PrimaryRetains &P = primaryRetains();
-    std::lock_guard<std::mutex> G(P.Mutex);
-    auto It = P.ByDevice.find(Ordinal);
-    if (It != P.ByDevice.end() && core::lookupContext(It->second->handle())) {
-      Ctx = It->second;
-    } else {
-      auto Retained = Dev->retainPrimary();
-      if (!Retained)
-        return Retained.takeError();
-      Ctx = *Retained;
-      P.ByDevice[Ordinal] = Ctx;
-    }
-  }
-  core::setCurrentContext(Ctx);
+  PrimaryRetains &P = primaryRetains();
+  std::lock_guard<std::mutex> G(P.Mutex);
+  auto It = P.ByDevice.find(Ordinal);
+  if (It != P.ByDevice.end() && core::lookupContext(It->second->handle()))
+    return It->second;
+  auto Retained = Dev->retainPrimary();
+  if (!Retained)
+    return Retained.takeError();
+  P.ByDevice[Ordinal] = *Retained;
+  return *Retained;
+}
+
+Expected<core::Context *> context() {
+  if (core::Context *Ctx = core::currentContext())
+    return Ctx;
+  auto Ctx = primaryContext(currentDevice());
+  if (Ctx)
+    core::setCurrentContext(*Ctx);
   return Ctx;
 }
 
 void forgetContext(core::Context *Ctx) {
   Registry &R = registry();
   {
-    std::lock_guard<std::mutex> G(R.Mutex);
+    std::lock_guard<std::shared_mutex> G(R.Mutex);
     for (FatbinRecord *F : R.Fatbins)
       F->Modules.erase(Ctx);
   }
@@ -96,15 +95,33 @@ void forgetContext(core::Context *Ctx) {
     It = It->second == Ctx ? P.ByDevice.erase(It) : std::next(It);
 }
 
-Expected<core::Module *> moduleFor(FatbinRecord &Fatbin, core::Context &Ctx) {
-  Registry &R = registry();
-  std::lock_guard<std::mutex> G(R.Mutex); // also serialises the (slow) first translation of a fatbinary
+// The module already loaded for Fatbin in Ctx, or nullptr; the registry lock must be held (shared suffices).
+static core::Module *loadedModuleLocked(FatbinRecord &Fatbin, core::Context &Ctx) {
   auto It = Fatbin.Modules.find(&Ctx);
   if (It != Fatbin.Modules.end() && core::lookupModule(It->second->handle()))
     return It->second;
+  return nullptr;
+}
+
+Expected<core::Module *> moduleFor(FatbinRecord &Fatbin, core::Context &Ctx) {
+  Registry &R = registry();
+  {
+    std::shared_lock<std::shared_mutex> G(R.Mutex);
+    if (core::Module *M = loadedModuleLocked(Fatbin, Ctx))
+      return M;
+  }
+  // The first use in this context translates the fatbinary (seconds for a large one) outside the registry lock, so
+  // launches of modules already loaded go on meanwhile; a second thread wanting the same module waits here for it.
+  std::lock_guard<std::mutex> Load(Fatbin.LoadMutex);
+  {
+    std::shared_lock<std::shared_mutex> G(R.Mutex);
+    if (core::Module *M = loadedModuleLocked(Fatbin, Ctx))
+      return M;
+  }
   auto M = core::Module::loadImage(Ctx, Fatbin.Wrapper, 0, "fatbinary@" + fmt::format("{}", Fatbin.Wrapper));
   if (!M)
     return M.takeError();
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
   Fatbin.Modules[&Ctx] = *M;
   // __managed__ variables: the host code reads their address through the pointer nvcc registered.
   for (auto &[HostVar, V] : R.Vars) {
@@ -121,7 +138,7 @@ Expected<core::Function *> functionFor(const void *HostFun) {
   KernelRecord *K = nullptr;
   {
     Registry &R = registry();
-    std::lock_guard<std::mutex> G(R.Mutex);
+    std::shared_lock<std::shared_mutex> G(R.Mutex);
     auto It = R.Kernels.find(HostFun);
     if (It != R.Kernels.end())
       K = It->second;
@@ -145,7 +162,7 @@ Expected<std::pair<void *, size_t>> variableFor(const void *HostVar) {
   VarRecord *V = nullptr;
   {
     Registry &R = registry();
-    std::lock_guard<std::mutex> G(R.Mutex);
+    std::shared_lock<std::shared_mutex> G(R.Mutex);
     auto It = R.Vars.find(HostVar);
     if (It != R.Vars.end())
       V = It->second;

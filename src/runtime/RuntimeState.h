@@ -12,6 +12,7 @@
 #include <map>
 #include <set>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -19,7 +20,8 @@ namespace cushim::runtime {
 
 struct FatbinRecord {
   const void *Wrapper = nullptr;        // the __fatBinC_Wrapper_t nvcc passed
-  std::map<core::Context *, core::Module *> Modules; // loaded lazily, per context
+  std::map<core::Context *, core::Module *> Modules; // loaded lazily, per context (guarded by Registry::Mutex)
+  std::mutex LoadMutex; // one translation of this fatbinary at a time; held without the registry lock
 };
 
 struct KernelRecord {
@@ -37,9 +39,10 @@ struct VarRecord {
   void **ManagedPointer = nullptr; // __managed__: where the host code reads the variable's address
 };
 
-// All registrations, guarded by one mutex (registration happens at start-up; lookups are short).
+// All registrations. Registration happens at start-up and takes the lock exclusively; the lookups every launch makes
+// share it, so host threads launching at once do not queue behind each other.
 struct Registry {
-  std::mutex Mutex;
+  std::shared_mutex Mutex;
   std::vector<FatbinRecord *> Fatbins;
   std::map<const void *, KernelRecord *> Kernels;
   std::set<const KernelRecord *> KernelHandles; // live records, for validating cudaKernel_t handles
@@ -50,6 +53,8 @@ Registry &registry();
 // The context runtime calls use: the thread's current driver context if there is one, else the primary context of
 // the thread's current device (retained on first use and made current).
 Expected<core::Context *> context();
+// The primary context of a device as the runtime uses it (retained on first use), without making it current.
+Expected<core::Context *> primaryContext(int Ordinal);
 // The runtime's current device ordinal for this thread (0 until cudaSetDevice).
 int &currentDevice();
 

@@ -94,6 +94,11 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
       Ids.push_back(static_cast<int>(Id));
     }
     C.VisibleDevices = Ids;
+    std::vector<std::string> Entries;
+    std::stringstream All(V);
+    while (std::getline(All, Item, ',') && !Item.empty())
+      Entries.push_back(Item);
+    C.VisibleDeviceEntries = Entries;
   }
   if (const char *V = GetEnv("CUSHIM_NVIDIA_NVRTC"))
     C.NvidiaNvrtc = V;

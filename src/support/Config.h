@@ -25,7 +25,10 @@ struct Config {
   size_t StackSize = 256 * 1024;   // CUSHIM_STACK_SIZE: bytes per GPU-thread fiber stack ("512K", "1M")
   unsigned WatchdogMs = 60000;     // CUSHIM_WATCHDOG_MS: a block that only spins this long fails its launch (0: off)
   bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
-  std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES
+  std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES: the leading decimal indices
+  // CUDA_VISIBLE_DEVICES as written: its entries up to the first empty one (indices, GPU-<uuid> or a unique prefix
+  // of one), resolved against the devices by core/Device.cpp.
+  std::optional<std::vector<std::string>> VisibleDeviceEntries;
   std::string ModuleLoading;       // CUDA_MODULE_LOADING
   std::string NvidiaNvrtc;         // CUSHIM_NVIDIA_NVRTC: NVIDIA's libnvrtc.so.13 our libnvrtc forwards to
   std::string NvidiaNvJitLink;     // CUSHIM_NVIDIA_NVJITLINK: NVIDIA's libnvJitLink.so.13 ours forwards to

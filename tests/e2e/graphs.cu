@@ -471,6 +471,22 @@ static void misuse() {
   expectCode(cudaMemcpy(Host, P, 4, cudaMemcpyDeviceToHost), cudaSuccess, "cudaMemcpy during a relaxed capture");
   E2E_CHECK(cudaStreamEndCapture(S, &G));
   E2E_CHECK(cudaGraphDestroy(G));
+  // Allocation and freeing are prohibited ("unsafe") calls as well; the refused free leaves the memory allocated.
+  int *Extra = nullptr;
+  E2E_CHECK(cudaStreamBeginCapture(S, cudaStreamCaptureModeGlobal));
+  expectCode(cudaMalloc(&Extra, 64), cudaErrorStreamCaptureUnsupported, "cudaMalloc during a global capture");
+  expectCode(cudaStreamEndCapture(S, &G), cudaErrorStreamCaptureInvalidated, "which invalidated the capture");
+  E2E_CHECK(cudaMalloc(&Extra, 64));
+  E2E_CHECK(cudaStreamBeginCapture(S, cudaStreamCaptureModeGlobal));
+  expectCode(cudaFree(Extra), cudaErrorStreamCaptureUnsupported, "cudaFree during a global capture");
+  expectCode(cudaStreamEndCapture(S, &G), cudaErrorStreamCaptureInvalidated, "which invalidated the capture");
+  E2E_CHECK(cudaMemset(Extra, 0, 64)); // still allocated
+  E2E_CHECK(cudaFree(Extra));
+  // Waiting for the whole device would wait for the capturing stream: refused in every mode, relaxed included.
+  E2E_CHECK(cudaStreamBeginCapture(S, cudaStreamCaptureModeRelaxed));
+  expectCode(cudaDeviceSynchronize(), cudaErrorStreamCaptureUnsupported, "cudaDeviceSynchronize during a capture");
+  expectCode(cudaStreamEndCapture(S, &G), cudaErrorStreamCaptureInvalidated, "which invalidated the capture");
+  (void)cudaGetLastError();
   // Another thread: prohibited while a global capture runs, not while a thread-local one does.
   for (cudaStreamCaptureMode Mode : {cudaStreamCaptureModeGlobal, cudaStreamCaptureModeThreadLocal}) {
     E2E_CHECK(cudaStreamBeginCapture(S, Mode));
