@@ -155,6 +155,16 @@ static llvm::Value *narrowFloat(FunctionLowering &L, llvm::Value *A, llvm::Type 
   return B.CreateSelect(B.CreateAnd(Fin, IsInf), Clamp, R);
 }
 
+// .satfinite on an f16/bf16 result: an infinity (from an overflow or an infinite input) becomes the largest finite
+// value of its sign; NaN stays NaN. On the bits, like truncToBF16Directed.
+static llvm::Value *satFinite(llvm::IRBuilder<> &B, llvm::Value *H) {
+  uint16_t Inf = H->getType()->isBFloatTy() ? 0x7f80 : 0x7c00;
+  llvm::Value *Bits = B.CreateBitCast(H, B.getInt16Ty());
+  llvm::Value *IsInf = B.CreateICmpEQ(B.CreateAnd(Bits, 0x7fff), B.getInt16(Inf));
+  llvm::Value *Max = B.CreateOr(B.CreateAnd(Bits, 0x8000), B.getInt16(Inf - 1));
+  return B.CreateBitCast(B.CreateSelect(IsInf, Max, Bits), H->getType());
+}
+
 Error FunctionLowering::lowerCvt(const Instruction &I) {
   auto Ts = typeMods(I);
   if (Ts.size() != 2)
@@ -166,7 +176,7 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
 
   // Packing conversions: cvt.rn.f16x2.f32 d, a, b puts a in the upper half.
   if ((DT == ScalarType::F16x2 || DT == ScalarType::BF16x2) && AT != ScalarType::E4M3x2 && AT != ScalarType::E5M2x2) {
-    if (AT != ScalarType::F32 || (Mode != "rn" && !Mode.empty()))
+    if (AT != ScalarType::F32 || (Mode != "rn" && Mode != "rz" && !Mode.empty()))
       return unsupported(I);
     llvm::Type *HT = DT == ScalarType::F16x2 ? B.getHalfTy() : B.getBFloatTy();
     auto A = read(I, 1, AT);
@@ -176,7 +186,10 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
     if (!Bv)
       return Bv.takeError();
     auto conv = [&](llvm::Value *V) {
-      llvm::Value *H = truncFloat(B, V, HT);
+      llvm::Value *H =
+          HT->isBFloatTy() && Mode == "rz" ? truncToBF16Directed(B, V, Mode) : narrowFloat(*this, V, HT, Mode);
+      if (I.hasMod("satfinite"))
+        H = satFinite(B, H);
       if (I.hasMod("relu"))
         H = B.CreateSelect(B.CreateFCmpOLT(H, llvm::ConstantFP::get(HT, 0.0)), llvm::ConstantFP::get(HT, 0.0), H);
       if (Sat)
@@ -325,6 +338,11 @@ Error FunctionLowering::lowerCvt(const Instruction &I) {
     } else {
       R = narrowFloat(*this, A, DTy, Mode);
     }
+  }
+  if (I.hasMod("satfinite")) {
+    if (DT != ScalarType::F16 && DT != ScalarType::BF16)
+      return unsupported(I);
+    R = satFinite(B, R);
   }
   if (I.hasMod("relu"))
     R = B.CreateSelect(B.CreateFCmpOLT(R, llvm::ConstantFP::get(DTy, 0.0)), llvm::ConstantFP::get(DTy, 0.0), R);

@@ -27,8 +27,8 @@ inline double decode(uint32_t Bits, Format F) {
   return Sign * std::ldexp(double(M | (1u << F.ManBits)), int(E) - Bias - F.ManBits);
 }
 
-// Round to nearest even into format F; NaN gives the canonical NaN (all ones but the sign).
-inline uint32_t encode(double X, Format F) {
+// Round to nearest even (or toward zero) into format F; NaN gives the canonical NaN (all ones but the sign).
+inline uint32_t encode(double X, Format F, bool TowardZero = false) {
   uint32_t SignBit = 1u << (F.ExpBits + F.ManBits), Inf = ((1u << F.ExpBits) - 1) << F.ManBits;
   if (std::isnan(X))
     return SignBit - 1;
@@ -41,7 +41,8 @@ inline uint32_t encode(double X, Format F) {
   int Bias = (1 << (F.ExpBits - 1)) - 1, MinExp = 1 - Bias, E;
   std::frexp(X, &E);
   int Q = std::max(E - 1, MinExp) - F.ManBits; // exponent of one unit in the last place
-  uint64_t M = uint64_t(std::nearbyint(std::ldexp(X, -Q)));
+  double Scaled = std::ldexp(X, -Q);
+  uint64_t M = uint64_t(TowardZero ? std::trunc(Scaled) : std::nearbyint(Scaled));
   if (M < (1ull << F.ManBits))
     return Sign | uint32_t(M); // subnormal (or zero)
   if (M >= (2ull << F.ManBits)) {
@@ -50,7 +51,7 @@ inline uint32_t encode(double X, Format F) {
   }
   int BiasedE = Q + F.ManBits + Bias;
   if (BiasedE >= (1 << F.ExpBits) - 1)
-    return Sign | Inf;
+    return TowardZero ? Sign | (Inf - 1) : Sign | Inf; // toward zero, overflow stops at the largest finite value
   return Sign | uint32_t(BiasedE) << F.ManBits | uint32_t(M - (1ull << F.ManBits));
 }
 
@@ -65,6 +66,8 @@ inline uint32_t flush(uint32_t Bits, Format F) {
   return (Bits & ExpMask) == 0 ? Bits & (1u << (F.ExpBits + F.ManBits)) : Bits;
 }
 
+inline float asFloat(uint64_t Bits);
+inline double asFloatForCvt(uint64_t Bits) { return double(asFloat(Bits)); }
 inline float asFloat(uint64_t Bits) {
   uint32_t B = uint32_t(Bits);
   float F;
@@ -96,6 +99,18 @@ inline uint64_t minMaxF32(uint64_t A, uint64_t B, bool IsMin, bool NanMode) {
 // f16/bf16 add rounded once to nearest even (the sum of two narrow values is exact in double for f16; for bf16 the
 // double sum is rounded once more, which is innocuous since 53 >= 2 * 8 + 2).
 inline uint32_t addNarrow(uint32_t A, uint32_t B, Format F) { return encode(decode(A, F) + decode(B, F), F); }
+
+// cvt{.rn,.rz}{.satfinite}.{f16,bf16}.f32: .satfinite turns an infinite result into the largest finite value.
+inline uint32_t cvtNarrow(uint64_t A, Format F, bool TowardZero, bool SatFinite) {
+  uint32_t R = encode(asFloatForCvt(A), F, TowardZero), Inf = ((1u << F.ExpBits) - 1) << F.ManBits;
+  if (SatFinite && (R & ~(1u << (F.ExpBits + F.ManBits))) == Inf)
+    R -= 1;
+  return R;
+}
+// The packed forms put a in the upper half, b in the lower.
+inline uint64_t cvtPack(uint64_t A, uint64_t B, Format F, bool TowardZero, bool SatFinite) {
+  return uint64_t(cvtNarrow(A, F, TowardZero, SatFinite)) << 16 | cvtNarrow(B, F, TowardZero, SatFinite);
+}
 
 // Applies Fn to both 16-bit lanes of packed operands.
 template <typename Fn> uint64_t perLane(uint64_t A, uint64_t B, Fn F) {
@@ -131,6 +146,18 @@ inline const Model *findModel(const std::string &Name) {
        [](uint64_t A, uint64_t B, uint64_t) {
          return perLane(A, B, [](uint32_t X, uint32_t Y) { return addNarrow(X, Y, BF16); });
        }},
+      {"cvt.rn.f16x2.f32", Lane::F16,
+       [](uint64_t A, uint64_t B, uint64_t) { return cvtPack(A, B, F16, false, false); }},
+      {"cvt.rz.f16x2.f32", Lane::F16,
+       [](uint64_t A, uint64_t B, uint64_t) { return cvtPack(A, B, F16, true, false); }},
+      {"cvt.rz.bf16x2.f32", Lane::BF16,
+       [](uint64_t A, uint64_t B, uint64_t) { return cvtPack(A, B, BF16, true, false); }},
+      {"cvt.rn.satfinite.f16x2.f32", Lane::F16,
+       [](uint64_t A, uint64_t B, uint64_t) { return cvtPack(A, B, F16, false, true); }},
+      {"cvt.rz.satfinite.bf16x2.f32", Lane::BF16,
+       [](uint64_t A, uint64_t B, uint64_t) { return cvtPack(A, B, BF16, true, true); }},
+      {"cvt.rn.satfinite.bf16.f32", Lane::BF16,
+       [](uint64_t A, uint64_t, uint64_t) -> uint64_t { return cvtNarrow(A, BF16, false, true); }},
       {"min.f32.3", Lane::F32,
        [](uint64_t A, uint64_t B, uint64_t C) { return minMaxF32(minMaxF32(A, B, true, false), C, true, false); }},
       {"max.f32.3", Lane::F32,
