@@ -10,6 +10,17 @@
  *                          void __cushim_func_NAME(cushim_thread_ctx *ctx, void *ret0, ..., void *param0, ...)
  *                          every .param is passed as a pointer to caller-owned memory of its size
  *                          (returns first, then parameters).
+ *   flat entry (kernels flagged CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY, engine tier T0):
+ *                          void __cushim_flat_NAME(const void *params, cushim_thread_ctx *ctx)
+ *                          runs every thread of one block in a loop; ctx carries the block's fields (tid,
+ *                          laneid and warpid are ignored). Such kernels never call __cushim_exit or
+ *                          __cushim_yield, and never execute barriers or warp collectives.
+ *   coroutine entry (kernels flagged CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, engine tier T1):
+ *                          void *__cushim_coro_NAME(const void *params, cushim_thread_ctx *ctx)
+ *                          one GPU thread as a stackless coroutine (LLVM switch-resumed ABI: the frame starts
+ *                          with its resume function pointer). Returns its frame at the first wait; every wait
+ *                          is a __cushim_coro_bar/__cushim_coro_coll call that returned nonzero. A call of the
+ *                          ramp or of a resume that returns without such a request means the thread finished.
  *   extern device function (.extern .func NAME, e.g. vprintf, malloc, free, __assertfail):
  *                          same convention, symbol __cushim_extern_NAME, provided by the backend.
  *
@@ -75,6 +86,28 @@ uint32_t __cushim_match_sync(cushim_thread_ctx *ctx, uint32_t mode, uint64_t val
 uint32_t __cushim_redux_sync(cushim_thread_ctx *ctx, uint32_t op, uint32_t value, uint32_t mask);
 uint32_t __cushim_activemask(cushim_thread_ctx *ctx);
 void __cushim_warp_sync(cushim_thread_ctx *ctx, uint32_t mask);
+
+/* Tier T1 (coroutine entries): the waits above split into a post, a suspension when the post returns nonzero,
+ * and the result. Kinds and operations: */
+enum cushim_collective_kind {
+  CUSHIM_COLLECTIVE_SHFL = 0,
+  CUSHIM_COLLECTIVE_VOTE = 1,
+  CUSHIM_COLLECTIVE_MATCH = 2,
+  CUSHIM_COLLECTIVE_REDUX = 3,
+  CUSHIM_COLLECTIVE_ACTIVEMASK = 4,
+  CUSHIM_COLLECTIVE_WARPSYNC = 5
+};
+enum cushim_coro_bar_op { CUSHIM_CORO_BAR_SYNC = 0, CUSHIM_CORO_BAR_ARRIVE = 1, CUSHIM_CORO_BAR_RED = 2 };
+/* The calling thread's coroutine frame (size bytes, 16-byte aligned), valid until its block finishes. */
+void *__cushim_coro_frame(cushim_thread_ctx *ctx, uint64_t size);
+/* bar.sync/arrive/red as __cushim_bar_*; returns 1 when the thread must suspend until the barrier completes. */
+uint32_t __cushim_coro_bar(cushim_thread_ctx *ctx, uint32_t op, uint32_t id, uint32_t count, uint32_t red_op,
+                           uint32_t pred);
+/* A warp collective (kind, mode or op, value zero-extended, shfl's b and c, member mask); 1: suspend. */
+uint32_t __cushim_coro_coll(cushim_thread_ctx *ctx, uint32_t kind, uint32_t mode, uint64_t value, uint32_t b,
+                            uint32_t c, uint32_t mask);
+/* The result of the last wait (collective value or bar.red result); *pred (if not null) gets the predicate. */
+uint32_t __cushim_coro_result(cushim_thread_ctx *ctx, uint32_t *pred);
 
 /* Timers */
 uint64_t __cushim_clock64(cushim_thread_ctx *ctx);

@@ -122,15 +122,19 @@ static Expected<CompiledModule> translate(std::string_view Ptx, const std::strin
   Expected<ptx::LoweredModule> Lowered = ptx::lowerModule(*Ast, LC, Options);
   if (!Lowered)
     return Lowered.takeError();
-  if (!config().DumpDir.empty()) {
+  auto dumpIr = [&](const char *Suffix) {
+    if (config().DumpDir.empty())
+      return;
     std::string IR;
     llvm::raw_string_ostream OS(IR);
     Lowered->IR->print(OS, nullptr);
-    dumpArtefact(Name, ".ll", OS.str());
-  }
+    dumpArtefact(Name, Suffix, OS.str());
+  };
+  dumpIr(".ll");
   Expected<std::string> Object = ptx::compileToObject(*Lowered->IR, Target);
   if (!Object)
     return Object.takeError();
+  dumpIr(".opt.ll"); // compileToObject optimised the module in place
   dumpArtefact(Name, ".o", *Object);
   return CompiledModule{std::move(*Object), std::move(Lowered->Kernels), std::move(Lowered->Globals)};
 }

@@ -2,6 +2,8 @@
 // emitted by a TargetMachine built from a HAL target description.
 #include "ptx_translate/Codegen.h"
 
+#include "ptx_translate/AddressFolding.h"
+
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
 #include <llvm/Analysis/TargetLibraryInfo.h>
@@ -170,6 +172,9 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     llvm::ModuleAnalysisManager MAM;
     llvm::PipelineTuningOptions PTO;
     llvm::PassBuilder PB(TM.get(), PTO);
+    // Before the loop vectoriser: make the integer addresses of lowered PTX analysable.
+    PB.registerVectorizerStartEPCallback(
+        [](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) { FPM.addPass(AddressFoldingPass()); });
     PB.registerModuleAnalyses(MAM);
     PB.registerCGSCCAnalyses(CGAM);
     PB.registerFunctionAnalyses(FAM);

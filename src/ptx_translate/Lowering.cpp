@@ -1,6 +1,9 @@
 // PTX module lowering: function signatures, module variables, the shared-memory layout, kernel descriptions
 // and the final verification. Instruction lowering lives in the Lower*.cpp family files.
 #include "ptx_translate/Lowering.h"
+
+#include "ptx_translate/CoroutineEntry.h"
+#include "ptx_translate/FlatEntry.h"
 #include "ptx_translate/LowerInternal.h"
 #include "ptx_translate/LowerYield.h"
 
@@ -541,6 +544,8 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
       KI.Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
     Out.Kernels.push_back(std::move(KI));
   }
+  addFlatEntries(*MS.M, Out.Kernels);
+  addCoroutineEntries(*MS.M, Out.Kernels);
 
   std::string Msg;
   llvm::raw_string_ostream OS(Msg);

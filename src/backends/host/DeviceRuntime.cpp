@@ -282,6 +282,56 @@ void __cushim_warp_sync(cushim_thread_ctx *ctx, uint32_t mask) {
   engineCollective(threadOf(ctx), In);
 }
 
+// Tier T1: the same waits, split so that the coroutine suspends itself (suspend() only records the request).
+static_assert(static_cast<int>(CollectiveKind::Shfl) == CUSHIM_COLLECTIVE_SHFL &&
+              static_cast<int>(CollectiveKind::Vote) == CUSHIM_COLLECTIVE_VOTE &&
+              static_cast<int>(CollectiveKind::Match) == CUSHIM_COLLECTIVE_MATCH &&
+              static_cast<int>(CollectiveKind::Redux) == CUSHIM_COLLECTIVE_REDUX &&
+              static_cast<int>(CollectiveKind::ActiveMask) == CUSHIM_COLLECTIVE_ACTIVEMASK &&
+              static_cast<int>(CollectiveKind::WarpSync) == CUSHIM_COLLECTIVE_WARPSYNC);
+
+void *__cushim_coro_frame(cushim_thread_ctx *ctx, uint64_t size) {
+  ThreadRec *T = threadOf(ctx);
+  void *Frame = engineCoroutineFrame(T, size);
+  if (!Frame)
+    engineAbort(ctx, CUDA_ERROR_OUT_OF_MEMORY, fmt::format("cannot allocate coroutine frames of {} bytes", size));
+  return Frame;
+}
+
+uint32_t __cushim_coro_bar(cushim_thread_ctx *ctx, uint32_t op, uint32_t id, uint32_t count, uint32_t red_op,
+                           uint32_t pred) {
+  ThreadRec *T = threadOf(ctx);
+  T->MustSuspend = false;
+  T->WaitedOnBarrier = true;
+  BarrierOp Op = op == CUSHIM_CORO_BAR_ARRIVE ? BarrierOp::Arrive
+                 : op == CUSHIM_CORO_BAR_RED  ? BarrierOp::Red
+                                              : BarrierOp::Sync;
+  engineBarrier(T, Op, id, count, red_op, pred);
+  return T->MustSuspend;
+}
+
+uint32_t __cushim_coro_coll(cushim_thread_ctx *ctx, uint32_t kind, uint32_t mode, uint64_t value, uint32_t b,
+                            uint32_t c, uint32_t mask) {
+  ThreadRec *T = threadOf(ctx);
+  T->MustSuspend = false;
+  T->WaitedOnBarrier = false;
+  auto Kind = static_cast<CollectiveKind>(kind);
+  CollectiveInput In{Kind, mode, mask, Kind == CollectiveKind::Vote ? uint64_t(value != 0) : value, b, c};
+  if (Kind == CollectiveKind::ActiveMask)
+    In.Mask = ~0u;
+  T->CollOut = engineCollective(T, In);
+  return T->MustSuspend;
+}
+
+uint32_t __cushim_coro_result(cushim_thread_ctx *ctx, uint32_t *pred) {
+  ThreadRec *T = threadOf(ctx);
+  if (T->WaitedOnBarrier)
+    return T->BarrierResult;
+  if (pred)
+    *pred = T->CollOut.Pred;
+  return T->CollOut.Value;
+}
+
 uint64_t __cushim_clock64(cushim_thread_ctx *ctx) {
 #if defined(__x86_64__) || defined(__i386__)
   return __rdtsc();
@@ -323,11 +373,11 @@ uint32_t __cushim_envreg(cushim_thread_ctx *ctx, uint32_t index) {
 void __cushim_exit(cushim_thread_ctx *ctx) { engineExit(threadOf(ctx)); }
 
 void __cushim_trap(cushim_thread_ctx *ctx) {
-  engineAbort(threadOf(ctx), CUDA_ERROR_LAUNCH_FAILED, "trap instruction executed");
+  engineAbort(ctx, CUDA_ERROR_LAUNCH_FAILED, "trap instruction executed");
 }
 
 void __cushim_unsupported(cushim_thread_ctx *ctx, const char *what) {
-  engineAbort(threadOf(ctx), CUDA_ERROR_LAUNCH_FAILED,
+  engineAbort(ctx, CUDA_ERROR_LAUNCH_FAILED,
               fmt::format("unsupported instruction '{}' executed", what ? what : "?"));
 }
 
@@ -383,7 +433,7 @@ void __cushim_extern___assertfail(cushim_thread_ctx *ctx, void *message_param, v
     std::fwrite(Text.data(), 1, Text.size(), stderr);
     std::fflush(stderr);
   }
-  engineAbort(threadOf(ctx), CUDA_ERROR_ASSERT, "device-side assertion failed");
+  engineAbort(ctx, CUDA_ERROR_ASSERT, "device-side assertion failed");
 }
 
 } // extern "C"
@@ -401,6 +451,10 @@ const RuntimeSymbol *runtimeSymbols(size_t &Count) {
       {"__cushim_redux_sync", reinterpret_cast<void *>(&__cushim_redux_sync)},
       {"__cushim_activemask", reinterpret_cast<void *>(&__cushim_activemask)},
       {"__cushim_warp_sync", reinterpret_cast<void *>(&__cushim_warp_sync)},
+      {"__cushim_coro_frame", reinterpret_cast<void *>(&__cushim_coro_frame)},
+      {"__cushim_coro_bar", reinterpret_cast<void *>(&__cushim_coro_bar)},
+      {"__cushim_coro_coll", reinterpret_cast<void *>(&__cushim_coro_coll)},
+      {"__cushim_coro_result", reinterpret_cast<void *>(&__cushim_coro_result)},
       {"__cushim_clock64", reinterpret_cast<void *>(&__cushim_clock64)},
       {"__cushim_globaltimer", reinterpret_cast<void *>(&__cushim_globaltimer)},
       {"__cushim_nanosleep", reinterpret_cast<void *>(&__cushim_nanosleep)},

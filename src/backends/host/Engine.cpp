@@ -34,6 +34,16 @@ unsigned engineWorkerCount() {
 
 size_t engineDefaultStackSize() { return config().StackSize; }
 
+bool engineUsesFlatEntries() {
+  static const bool Uses = config().Engine.empty() || config().Engine == "t0";
+  return Uses;
+}
+
+bool engineUsesCoroutineEntries() {
+  static const bool Uses = config().Engine.empty() || config().Engine == "t1";
+  return Uses;
+}
+
 uint64_t nextGridId() {
   static std::atomic<uint64_t> Counter{0};
   return ++Counter;
@@ -103,7 +113,31 @@ void StackPool::deallocate(boost::context::stack_context &Stack) noexcept {
 
 // ---- Worker resources ----------------------------------------------------------------------------------------
 
-BlockRun::~BlockRun() { std::free(SharedArena); }
+BlockRun::~BlockRun() {
+  std::free(SharedArena);
+  std::free(FrameArena);
+}
+
+void *engineCoroutineFrame(ThreadRec *T, uint64_t Bytes) { return T->Block->coroutineFrame(T->Linear, Bytes); }
+
+void *BlockRun::coroutineFrame(uint32_t Linear, uint64_t Bytes) {
+  size_t Stride = (static_cast<size_t>(Bytes) + 63) / 64 * 64;
+  // Every thread of a launch asks for the same size, so the arena only changes before any frame of the block is
+  // handed out (a new block, or a new kernel in this slot).
+  if (Stride != FrameStride || Stride * NumThreads > FrameArenaSize) {
+    if (Stride * NumThreads > FrameArenaSize) {
+      std::free(FrameArena);
+      FrameArena = nullptr;
+      FrameArenaSize = 0;
+      size_t Rounded = (Stride * NumThreads + 4095) / 4096 * 4096;
+      if (posix_memalign(reinterpret_cast<void **>(&FrameArena), 64, Rounded) != 0)
+        return nullptr;
+      FrameArenaSize = Rounded;
+    }
+    FrameStride = Stride;
+  }
+  return FrameArena + Stride * Linear;
+}
 
 char *BlockRun::sharedArena(size_t Bytes) {
   Bytes = std::max<size_t>(Bytes, 128);
@@ -231,6 +265,7 @@ void prepareBlock(BlockRun &B, LaunchState &L, WorkerResources &W) {
   B.NumWarps = (L.ThreadsPerBlock + 31) / 32;
   B.ExitedThreads = 0;
   B.UsesFibers = launchUsesFibers(L);
+  B.Coroutines = B.UsesFibers && L.CoroFn;
 }
 
 void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
@@ -246,6 +281,15 @@ void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
   initThreadCtx(W.FastThread.Ctx, L, CtaId, Shared, W);
   W.FastThread.Ctx.engine = &W.FastThread;
   B.Threads = &W.FastThread;
+  if (L.FlatFn) {
+    // Tier T0: one call runs the block's threads (a trap unwinds to here, ending the block as in runFastBlock).
+    W.FastThread.Block = &B;
+    W.FastThread.Status = ThreadStatus::Ready;
+    W.FastThread.Linear = 0;
+    setThreadIndex(W.FastThread.Ctx, 0, 0, 0, 0);
+    runThreadInline(&W.FastThread, L.FlatFn, L.params());
+    return;
+  }
   runFastBlock(B, W);
 }
 
@@ -276,6 +320,8 @@ BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, 
         T.ArrivedBarriers = 0;
         T.SpinBudget = 0;
         T.SpinYielded = false;
+        T.Frame = nullptr;
+        T.MustSuspend = false;
       }
   return runFiberBlock(B);
 }

@@ -22,10 +22,14 @@
 namespace cushim::host {
 
 using KernelFn = void (*)(const void *Params, cushim_thread_ctx *Ctx);
+// A coroutine entry (tier T1): runs a thread to its first wait and returns its frame (kernel_abi.h).
+using CoroutineFn = void *(*)(const void *Params, cushim_thread_ctx *Ctx);
 
 // One enqueued launch: everything the engine needs, owned by the launch (the parameter buffer is a copy).
 struct LaunchState {
   KernelFn Fn = nullptr;
+  KernelFn FlatFn = nullptr; // tier T0: runs a whole block per call (kernel_abi.h); null to run thread by thread
+  CoroutineFn CoroFn = nullptr; // tier T1: threads as stackless coroutines; null for fibers (or no waits)
   std::string KernelName;
   uint32_t Flags = 0; // cushim_hal_kernel_flags
   uint32_t Grid[3] = {1, 1, 1};
@@ -58,6 +62,10 @@ CUresult runLaunch(std::shared_ptr<LaunchState> Launch);
 unsigned engineWorkerCount();
 // The fiber stack size in bytes (CUSHIM_STACK_SIZE, default 256 KiB); larger when a kernel's local size needs it.
 size_t engineDefaultStackSize();
+// Whether kernels with a flat entry run on tier T0 (CUSHIM_ENGINE unset or t0; t2 forces the per-thread oracle).
+bool engineUsesFlatEntries();
+// Whether kernels with a coroutine entry run on tier T1 (CUSHIM_ENGINE unset or t1; t2 forces fibers).
+bool engineUsesCoroutineEntries();
 uint64_t nextGridId();
 
 // ---- State shared between the engine and the device runtime functions (DeviceRuntime.cpp). -------------------
@@ -94,6 +102,9 @@ struct ThreadRec {
   bool SpinYielded = false;     // the last switch to the scheduler was a yield from a spin loop or nanosleep
   CollectiveInput Coll;         // this lane's part of the pending collective
   CollectiveOutput CollOut;     // its result, written by whichever lane completed the rendezvous
+  void *Frame = nullptr;        // tier T1: the thread's coroutine frame once started
+  bool MustSuspend = false;     // tier T1: the last wait did not complete at once (the coroutine suspends)
+  bool WaitedOnBarrier = false; // tier T1: the last wait was a barrier (its result is BarrierResult)
   jmp_buf ExitJump;             // where exit/trap unwind to (the thread's entry, same stack)
   boost::context::fiber Fiber;  // the suspended GPU thread (scheduler side)
   boost::context::fiber Sched;  // the suspended scheduler (thread side)
@@ -110,8 +121,13 @@ bool engineYield(ThreadRec *T);
 // __cushim_yield: a back-edge of a loop that may wait for another thread; yields every few calls.
 void engineSpinYield(ThreadRec *T);
 [[noreturn]] void engineExit(ThreadRec *T);
+// Tier T1: the coroutine frame of thread T (null when out of memory).
+void *engineCoroutineFrame(ThreadRec *T, uint64_t Bytes);
 // Aborts the launch with Code (logged with Message) and terminates the calling GPU thread.
 [[noreturn]] void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message);
+// The same, naming the thread whose context the lowered code passed (under tier T0 that is the thread loop's
+// private copy, the only one holding the current coordinates).
+[[noreturn]] void engineAbort(cushim_thread_ctx *Ctx, CUresult Code, const std::string &Message);
 
 // Computes a warp collective for the lanes in Arrived (bit i: lane i took part) from their inputs.
 void computeCollective(const CollectiveInput *In, uint32_t Arrived, CollectiveOutput *Out);

@@ -20,8 +20,13 @@ namespace cushim::host {
 
 namespace {
 
-// Switches from a GPU thread back to its block's scheduler; returns when the scheduler resumes the thread.
+// Switches from a GPU thread back to its block's scheduler; returns when the scheduler resumes the thread. A tier-T1
+// coroutine cannot switch from inside a runtime call: it is told to suspend itself when the call returns.
 void suspend(ThreadRec *T) {
+  if (T->Block->Coroutines) {
+    T->MustSuspend = true;
+    return;
+  }
   T->Sched = std::move(T->Sched).resume();
   if (T->Block->Aborting)
     _longjmp(T->ExitJump, 1);
@@ -234,6 +239,32 @@ boost::context::fiber makeFiber(ThreadRec *T) {
                                });
 }
 
+// Runs a tier-T1 thread until it waits or finishes (exit and trap unwind to here, like runThreadInline).
+__attribute__((noinline)) void stepCoroutine(ThreadRec *T) {
+  if (_setjmp(T->ExitJump) != 0)
+    return;
+  if (!T->Frame) {
+    LaunchState &L = *T->Block->Launch;
+    T->Frame = L.CoroFn(L.params(), &T->Ctx);
+    return;
+  }
+  // Switch-resumed coroutine frames start with their resume function.
+  (*static_cast<void (**)(void *)>(T->Frame))(T->Frame);
+}
+
+// Resumes thread T of the block: a fiber switch, or a coroutine step after which a thread that did not ask to wait
+// has finished.
+void resumeThread(BlockRun &B, ThreadRec &T) {
+  if (!B.Coroutines) {
+    T.Fiber = std::move(T.Fiber).resume();
+    return;
+  }
+  T.MustSuspend = false;
+  stepCoroutine(&T);
+  if (!T.MustSuspend && !B.Aborting)
+    onThreadExit(&T);
+}
+
 } // namespace
 
 namespace {
@@ -302,7 +333,7 @@ BlockOutcome runFiberBlock(BlockRun &B) {
       B.ReadyQueue.pop_front();
       if (T.Status == ThreadStatus::Exited)
         continue;
-      if (T.Status == ThreadStatus::NotStarted) {
+      if (T.Status == ThreadStatus::NotStarted && !B.Coroutines) {
         try {
           T.Fiber = makeFiber(&T);
         } catch (const std::bad_alloc &) {
@@ -313,7 +344,7 @@ BlockOutcome runFiberBlock(BlockRun &B) {
       }
       T.Status = ThreadStatus::Ready;
       T.SpinYielded = false;
-      T.Fiber = std::move(T.Fiber).resume();
+      resumeThread(B, T);
       if (B.Aborting) {
         unwindAll(B);
         return BlockOutcome::Finished;
@@ -433,8 +464,8 @@ CollectiveOutput engineCollective(ThreadRec *T, const CollectiveInput &In) {
 
 bool engineYield(ThreadRec *T) {
   BlockRun &B = *T->Block;
-  if (!B.UsesFibers)
-    return false;
+  if (!B.UsesFibers || B.Coroutines)
+    return false; // nothing else of the block can run while this thread holds the stack
   T->SpinYielded = true;
   makeReady(B, *T);
   suspend(T);
@@ -456,9 +487,12 @@ void engineSpinYield(ThreadRec *T) {
 
 void engineExit(ThreadRec *T) { _longjmp(T->ExitJump, 1); }
 
-void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message) {
+void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message) { engineAbort(&T->Ctx, Code, Message); }
+
+void engineAbort(cushim_thread_ctx *Ctx, CUresult Code, const std::string &Message) {
+  auto *T = static_cast<ThreadRec *>(Ctx->engine);
   BlockRun &B = *T->Block;
-  const cushim_thread_ctx &C = T->Ctx;
+  const cushim_thread_ctx &C = *Ctx;
   B.Launch->fail(Code, fmt::format("{} (block [{},{},{}], thread [{},{},{}])", Message, C.ctaid[0], C.ctaid[1],
                                    C.ctaid[2], C.tid[0], C.tid[1], C.tid[2]));
   B.Aborting = true;

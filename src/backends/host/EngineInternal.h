@@ -89,6 +89,7 @@ struct BlockRun {
   LaunchState *Launch = nullptr;
   WorkerResources *Worker = nullptr;
   bool UsesFibers = false;
+  bool Coroutines = false; // waiting threads are tier-T1 coroutines, not fibers
   bool Aborting = false; // a thread trapped: the remaining threads are unwound
   bool Started = false;  // fiber mode: the scheduler state below is initialised
   uint32_t NumThreads = 0;
@@ -113,6 +114,10 @@ struct BlockRun {
   char *SharedArena = nullptr;        // 128-byte aligned, grown on demand, never shrunk
   size_t SharedArenaSize = 0;
   char *sharedArena(size_t Bytes);
+  // Tier T1: one coroutine frame per thread, all of one size (the kernel's), in an arena reused across blocks.
+  char *FrameArena = nullptr;
+  size_t FrameArenaSize = 0, FrameStride = 0;
+  void *coroutineFrame(uint32_t Linear, uint64_t Bytes);
 };
 
 enum class BlockOutcome : uint8_t { Finished, Parked };

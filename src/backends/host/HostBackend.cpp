@@ -5,6 +5,8 @@
 #include "support/Config.h"
 #include "support/Log.h"
 
+#include <fmt/format.h>
+
 #include <sys/sysinfo.h>
 #include <unistd.h>
 
@@ -345,6 +347,21 @@ std::shared_ptr<HostKernel> makeKernel(HostModule *Module, const std::string &Na
   return K;
 }
 
+// The entry of a faster engine tier the descriptor announces (kernel_abi.h: __cushim_<Tier>_<name>), or null.
+void *tierEntry(HostJit &Jit, JitModule &Module, HostKernel &K, uint32_t Flag, const char *Tier) {
+  if (!(K.Flags & Flag))
+    return nullptr;
+  auto Address = Jit.lookup(Module, fmt::format("__cushim_{}_{}", Tier, K.Name));
+  if (!Address) {
+    // The descriptor promised it: a translator bug, but the per-thread entry still runs the kernel correctly.
+    CUSHIM_LOG_WARN("host backend: kernel '{}': {} entry missing ({}); running it on tier t2", K.Name, Tier,
+                    Address.error().message());
+    K.Flags &= ~Flag;
+    return nullptr;
+  }
+  return *Address;
+}
+
 cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, size_t ObjectSize,
                                 const cushim_hal_kernel_desc *Kernels, size_t KernelCount, cushim_hal_module *Module) {
   auto Ctx = contexts().find(Context);
@@ -382,6 +399,9 @@ cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, 
     }
     auto K = makeKernel(M.get(), D.name, *Address);
     K->Flags = D.flags;
+    K->FlatFn = reinterpret_cast<KernelFn>(tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY, "flat"));
+    K->CoroFn = reinterpret_cast<CoroutineFn>(
+        tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, "coro"));
     K->ParamSize = D.param_size;
     K->StaticSharedSize = D.static_shared_size;
     K->LocalSize = D.local_size;

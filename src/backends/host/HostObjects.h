@@ -130,6 +130,8 @@ struct HostKernel {
   HostModule *Module = nullptr;
   std::string Name;
   KernelFn Fn = nullptr;
+  KernelFn FlatFn = nullptr;    // tier T0 entry (one call per block), when the kernel has one
+  CoroutineFn CoroFn = nullptr; // tier T1 entry (a thread as a coroutine), when the kernel has one
   uint32_t Flags = 0;
   uint32_t ParamSize = 0;
   uint32_t StaticSharedSize = 0;

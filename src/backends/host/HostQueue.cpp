@@ -298,6 +298,8 @@ cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Ker
 
   auto L = std::make_shared<LaunchState>();
   L->Fn = K->Fn;
+  L->FlatFn = engineUsesFlatEntries() ? K->FlatFn : nullptr;
+  L->CoroFn = engineUsesCoroutineEntries() ? K->CoroFn : nullptr;
   L->KernelName = K->Name;
   L->Flags = K->Flags;
   for (int I = 0; I < 3; ++I) {
