@@ -145,18 +145,21 @@ Error Context::memoryInfo(size_t *Free, size_t *Total) const {
   return Error::success();
 }
 
+std::vector<Stream *> Context::pinAllStreams() {
+  std::vector<Stream *> All;
+  std::lock_guard<std::mutex> G(StreamMutex);
+  if (Null)
+    All.push_back(Null);
+  All.insert(All.end(), Streams.begin(), Streams.end());
+  for (Stream *S : All)
+    S->pin();
+  return All;
+}
+
 Error Context::synchronize() {
   // Waits on every queue without the stream lock: holding it across the wait would stall other threads'
   // submissions (which their own progress, and so ours, may depend on). Pins keep the streams alive meanwhile.
-  std::vector<Stream *> All;
-  {
-    std::lock_guard<std::mutex> G(StreamMutex);
-    if (Null)
-      All.push_back(Null);
-    All.insert(All.end(), Streams.begin(), Streams.end());
-    for (Stream *S : All)
-      S->pin();
-  }
+  std::vector<Stream *> All = pinAllStreams();
   Error First;
   for (Stream *S : All) {
     Error R = hal::check(hal::ops().queue_synchronize(S->hal()), "queue_synchronize");
@@ -174,14 +177,7 @@ Error Context::synchronize() {
 Error Context::captureCheckSynchronize(const char *What) {
   if (!captureActive())
     return Error::success();
-  std::vector<Stream *> All;
-  {
-    std::lock_guard<std::mutex> G(StreamMutex);
-    All.push_back(Null);
-    All.insert(All.end(), Streams.begin(), Streams.end());
-    for (Stream *S : All)
-      S->pin();
-  }
+  std::vector<Stream *> All = pinAllStreams();
   // Waiting for the whole context waits for its capturing streams too, which no capture mode permits.
   Error First;
   for (Stream *S : All) {

@@ -80,6 +80,8 @@ private:
   Context(Device &Dev, unsigned Flags, bool IsPrimary) : Dev(Dev), Flags(Flags), IsPrimary(IsPrimary) {}
   ~Context() = default;
   Error teardown();
+  // Every stream of the context (the legacy one first), pinned: the caller unpins each when done with it.
+  std::vector<Stream *> pinAllStreams();
 
   Device &Dev;
   unsigned Flags;

@@ -8,13 +8,6 @@
 using namespace cushim;
 using namespace cushim::runtime;
 
-static Expected<core::Device *> runtimeDevice(int Ordinal) {
-  CUSHIM_TRY(core::initialize(0));
-  if (core::Device *D = core::device(Ordinal))
-    return D;
-  return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
-}
-
 CUSHIM_EXPORT cudaError_t cudaGetDeviceCount(int *Count) {
   ApiTrace T("cudaGetDeviceCount");
   T.args("count={}", static_cast<void *>(Count));

@@ -17,13 +17,6 @@ using namespace cushim::runtime;
 
 namespace {
 
-Expected<core::Device *> deviceAt(int Ordinal) {
-  CUSHIM_TRY(core::initialize(0));
-  if (core::Device *D = core::device(Ordinal))
-    return D;
-  return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
-}
-
 Error limitError(const Error &E, const char *Api, int Limit) {
   if (E.code() == CUDA_ERROR_UNSUPPORTED_LIMIT)
     return runtimeError(cudaErrorUnsupportedLimit, fmt::format("{}: unsupported limit {}", Api, Limit));
@@ -85,7 +78,7 @@ Error checkCacheConfig(int Config) {
 Error pciBusId(char *Out, int Len, int Ordinal) {
   if (!Out || Len <= 0)
     return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetPCIBusId: pciBusId is NULL or len <= 0");
-  auto D = deviceAt(Ordinal);
+  auto D = runtimeDevice(Ordinal);
   if (!D)
     return D.takeError();
   std::snprintf(Out, static_cast<size_t>(Len), "%s", (*D)->pciBusId().c_str());
@@ -262,7 +255,7 @@ CUSHIM_EXPORT cudaError_t cudaSetDeviceFlags(unsigned int Flags) {
         S != cudaDeviceScheduleBlockingSync)
       return runtimeError(cudaErrorInvalidValue, "cudaSetDeviceFlags: more than one scheduling flag");
     int O = runtimeOrdinal();
-    auto D = deviceAt(O);
+    auto D = runtimeDevice(O);
     if (!D)
       return D.takeError();
     if (O < MaxDevices)
@@ -278,7 +271,7 @@ CUSHIM_EXPORT cudaError_t cudaGetDeviceFlags(unsigned int *Flags) {
     if (!Flags)
       return runtimeError(cudaErrorInvalidValue, "cudaGetDeviceFlags: flags is NULL");
     int O = runtimeOrdinal();
-    auto D = deviceAt(O);
+    auto D = runtimeDevice(O);
     if (!D)
       return D.takeError();
     // Host memory is always mapped (unified addressing), which CUDA reports as cudaDeviceMapHost.

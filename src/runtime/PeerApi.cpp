@@ -10,16 +10,9 @@ using namespace cushim::runtime;
 
 namespace {
 
-Expected<core::Device *> deviceAt(int Ordinal) {
-  CUSHIM_TRY(core::initialize(0));
-  if (core::Device *D = core::device(Ordinal))
-    return D;
-  return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
-}
-
 // The current context and the peer device's primary context; a device is never its own peer.
 Expected<std::pair<core::Context *, core::Context *>> peerPair(int PeerDevice, const char *Api) {
-  auto P = deviceAt(PeerDevice);
+  auto P = runtimeDevice(PeerDevice);
   if (!P)
     return P.takeError();
   auto Ctx = context();
@@ -41,10 +34,10 @@ CUSHIM_EXPORT cudaError_t cudaDeviceCanAccessPeer(int *CanAccess, int Device, in
   CUSHIM_RUNTIME_BODY(T, {
     if (!CanAccess)
       return runtimeError(cudaErrorInvalidValue, "cudaDeviceCanAccessPeer: canAccessPeer is NULL");
-    auto D = deviceAt(Device);
+    auto D = runtimeDevice(Device);
     if (!D)
       return D.takeError();
-    auto P = deviceAt(PeerDevice);
+    auto P = runtimeDevice(PeerDevice);
     if (!P)
       return P.takeError();
     *CanAccess = core::canAccessPeer(**D, **P) ? 1 : 0;
@@ -84,10 +77,10 @@ CUSHIM_EXPORT cudaError_t cudaDeviceGetP2PAttribute(int *Value, enum cudaDeviceP
   CUSHIM_RUNTIME_BODY(T, {
     if (!Value)
       return runtimeError(cudaErrorInvalidValue, "cudaDeviceGetP2PAttribute: value is NULL");
-    auto S = deviceAt(SrcDevice);
+    auto S = runtimeDevice(SrcDevice);
     if (!S)
       return S.takeError();
-    auto D = deviceAt(DstDevice);
+    auto D = runtimeDevice(DstDevice);
     if (!D)
       return D.takeError();
     // cudaDeviceP2PAttr and CUdevice_P2PAttribute share their numbering.
@@ -125,10 +118,10 @@ CUSHIM_EXPORT cudaError_t cudaMemcpyPeerAsync(void *Dst, int DstDevice, const vo
   T.args("dst={} dstDevice={} src={} srcDevice={} count={} stream={}", Dst, DstDevice, Src, SrcDevice, Count,
          static_cast<void *>(Stream));
   Error E = [&]() -> Error {
-    auto D = deviceAt(DstDevice);
+    auto D = runtimeDevice(DstDevice);
     if (!D)
       return D.takeError();
-    auto S = deviceAt(SrcDevice);
+    auto S = runtimeDevice(SrcDevice);
     return S ? Error::success() : S.takeError();
   }();
   if (E.isError())

@@ -56,6 +56,13 @@ PrimaryRetains &primaryRetains() {
 }
 } // namespace
 
+Expected<core::Device *> runtimeDevice(int Ordinal) {
+  CUSHIM_TRY(core::initialize(0));
+  if (core::Device *D = core::device(Ordinal))
+    return D;
+  return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
+}
+
 Expected<core::Context *> primaryContext(int Ordinal) {
   CUSHIM_TRY(core::initialize(0));
   core::Device *Dev = core::device(Ordinal);

@@ -53,6 +53,8 @@ Registry &registry();
 // The context runtime calls use: the thread's current driver context if there is one, else the primary context of
 // the thread's current device (retained on first use and made current).
 Expected<core::Context *> context();
+// A device by ordinal (initialising the driver first); cudaErrorInvalidDevice when there is none.
+Expected<core::Device *> runtimeDevice(int Ordinal);
 // The primary context of a device as the runtime uses it (retained on first use), without making it current.
 Expected<core::Context *> primaryContext(int Ordinal);
 // The runtime's current device ordinal for this thread (0 until cudaSetDevice).

@@ -6,6 +6,7 @@
 //   threads --measure ROUNDS     only the measurement, ROUNDS per thread (docs/PERFORMANCE.md, "Host threads")
 #include "e2e_common.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -124,13 +125,17 @@ static void measure(int PerThread) {
     int D;
     cudaGetDevice(&D);
   };
-  std::printf("measurement (%u hardware threads): operations per second, all host threads together\n",
+  std::printf("measurement (%u hardware threads): operations per second, all host threads together, best of 3\n",
               std::thread::hardware_concurrency());
   std::printf("  %-8s %16s %9s %16s %9s\n", "threads", "launch+sync/s", "vs 1", "query rounds/s", "vs 1");
   double Base1 = 0, Base2 = 0;
   for (int T : {1, 2, 4, 8, 16}) {
-    double L = throughput(T, PerThread, LaunchSync);
-    double Q = throughput(T, PerThread * 10, Queries);
+    // The best of three runs: on a shared machine other load only ever slows a run down.
+    double L = 0, Q = 0;
+    for (int Run = 0; Run < 3; ++Run) {
+      L = std::max(L, throughput(T, PerThread, LaunchSync));
+      Q = std::max(Q, throughput(T, PerThread * 10, Queries));
+    }
     if (T == 1)
       Base1 = L, Base2 = Q;
     std::printf("  %-8d %16.0f %8.2fx %16.0f %8.2fx\n", T, L, L / Base1, Q, Q / Base2);
@@ -144,6 +149,6 @@ int main(int Argc, char **Argv) {
     return 0;
   }
   check();
-  measure(200);
+  measure(100);
   return e2e::finish("threads", e2e::Failures);
 }

@@ -48,6 +48,16 @@ TEST_CASE("CUDA_VISIBLE_DEVICES stops at the first invalid entry") {
   CHECK(parseConfig(fakeGetEnv).VisibleDevices->empty());
 }
 
+TEST_CASE("CUDA_VISIBLE_DEVICES entries are kept as written for UUID matching") {
+  Env = {{"CUDA_VISIBLE_DEVICES", "GPU-ab12,1,,2"}};
+  Config C = parseConfig(fakeGetEnv);
+  REQUIRE(C.VisibleDeviceEntries.has_value());
+  CHECK(*C.VisibleDeviceEntries == std::vector<std::string>{"GPU-ab12", "1"});
+  CHECK(C.VisibleDevices->empty());
+  Env = {};
+  CHECK_FALSE(parseConfig(fakeGetEnv).VisibleDeviceEntries.has_value());
+}
+
 TEST_CASE("bad engine and device counts are reported, not taken") {
   Env = {{"CUSHIM_ENGINE", "t9"}, {"CUSHIM_DEVICES", "0"}, {"CUSHIM_TRACE", "1"}};
   Config C = parseConfig(fakeGetEnv);
