@@ -10,6 +10,9 @@ e2e_run(simt_warps BINARY simt_warps LABELS simt)
 # launch is refused there with cudaErrorCooperativeLaunchTooLarge, which the program checks).
 e2e_run(simt_blocks/one_worker BINARY simt_blocks ENV CUSHIM_WORKERS=1 LABELS simt)
 e2e_run(simt_warps/one_worker BINARY simt_warps ENV CUSHIM_WORKERS=1 LABELS simt)
+# The same kernels on fibers (tier T2, the oracle); the runs above take tier T1 (coroutines) wherever it applies.
+e2e_run(simt_blocks/engine_t2 BINARY simt_blocks ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")
+e2e_run(simt_warps/engine_t2 BINARY simt_warps ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")
 
 # elect.sync as nvcc emits it for cooperative_groups::invoke_one on sm_90: compute_90 PTX on a device reporting 9.0.
 e2e_build(simt_elect SOURCE ${E2E_SRC}/simt_elect.cu
