@@ -3,6 +3,7 @@
 // context queries. Streams, events and asynchronous copies live in StreamApi.cpp / EventApi.cpp.
 #include "driver/DriverApi.h"
 
+#include "core/MemoryMap.h"
 #include "core/Module.h"
 #include "fatbin/Fatbin.h"
 #include "support/Config.h"
@@ -235,16 +236,30 @@ CUSHIM_EXPORT CUresult cuLibraryGetGlobal(CUdeviceptr *Dptr, size_t *Bytes, CUli
   return T.done(libraryGlobal(Dptr, Bytes, Library, Name, "cuLibraryGetGlobal"));
 }
 
-// Managed variables are not supported by the core yet: none is ever found.
+// A module's __managed__ variable (.attribute(.managed)): NVIDIA's static cudart asks for each one it registered
+// right after loading the library and needs its address. Plain module variables are not managed: not found.
 CUSHIM_EXPORT CUresult cuLibraryGetManaged(CUdeviceptr *Dptr, size_t *Bytes, CUlibrary Library, const char *Name) {
   ApiTrace T("cuLibraryGetManaged");
   T.args("dptr={} bytes={} library={} name={}", static_cast<void *>(Dptr), static_cast<void *>(Bytes),
          static_cast<void *>(Library), Name ? Name : "(null)");
   CUSHIM_DRIVER_BODY(T, {
+    if (!Name)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "cuLibraryGetManaged: name is NULL");
     auto M = requireLibrary(Library, "cuLibraryGetManaged");
     if (!M)
       return M.takeError();
-    return makeError(CUDA_ERROR_NOT_FOUND, "");
+    auto G = (*M)->global(Name);
+    if (!G)
+      return G.takeError();
+    auto A = core::memory_map::findBase(G->first);
+    if (!A || A->Kind != core::ManagedVariableKind)
+      return makeError(CUDA_ERROR_NOT_FOUND, fmt::format("cuLibraryGetManaged: '{}' is not a __managed__ variable",
+                                                         Name));
+    if (Dptr)
+      *Dptr = reinterpret_cast<CUdeviceptr>(G->first);
+    if (Bytes)
+      *Bytes = G->second;
+    return Error::success();
   });
 }
 

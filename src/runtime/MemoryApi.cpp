@@ -151,11 +151,15 @@ static Error memcpyOnStream(const char *Api, void *Dst, const void *Src, size_t 
 
 static Error memsetOnStream(const char *Api, void *DevPtr, int Value, size_t Count, cudaStream_t Stream,
                             bool PerThread) {
+  // NVIDIA's runtime answers a 0-byte memset before it looks at the stream: its static cudart makes no driver call
+  // for one, whatever the stream (a destroyed one included), after making the context current.
+  if (Count == 0) {
+    auto Ctx = context();
+    return Ctx ? Error::success() : Ctx.takeError();
+  }
   auto S = runtimeStream(Api, Stream, PerThread);
   if (!S)
     return S.takeError();
-  if (Count == 0)
-    return Error::success();
   if (!isDeviceAccessible(DevPtr, Count))
     return runtimeError(cudaErrorInvalidValue,
                         fmt::format("{}: {} (+{} bytes) is not device memory", Api, DevPtr, Count));

@@ -44,9 +44,10 @@ static void runtimeLaunches() {
   int *D = nullptr, *Out = nullptr;
   E2E_CHECK(cudaMalloc(&D, N * sizeof(int)));
   E2E_CHECK(cudaMalloc(&Out, N * sizeof(int)));
-  E2E_CHECK(cudaMemset(D, 0, N * sizeof(int)));
   cudaStream_t S;
   E2E_CHECK(cudaStreamCreate(&S));
+  // On S: under --default-stream per-thread a blocking stream does not wait for the thread's default stream.
+  E2E_CHECK(cudaMemsetAsync(D, 0, N * sizeof(int), S));
 
   cudaLaunchAttribute Attrs[3] = {};
   Attrs[0].id = cudaLaunchAttributePriority;

@@ -136,7 +136,8 @@ static void testStreamProperties() {
   expectCode(cudaStreamQuery(A), cudaErrorInvalidResourceHandle, "cudaStreamQuery(destroyed stream)");
   expectCode(cudaStreamSynchronize(B), cudaErrorInvalidResourceHandle, "cudaStreamSynchronize(destroyed stream)");
   expectCode(cudaStreamDestroy(C), cudaErrorInvalidResourceHandle, "cudaStreamDestroy twice");
-  expectCode(cudaMemsetAsync(nullptr, 0, 0, D), cudaErrorInvalidResourceHandle, "cudaMemsetAsync on destroyed stream");
+  // A 0-byte memset succeeds before the stream is looked at (NVIDIA's runtime makes no driver call for it).
+  expectCode(cudaMemsetAsync(nullptr, 0, 0, D), cudaSuccess, "0-byte cudaMemsetAsync on a destroyed stream");
   (void)cudaGetLastError();
 }
 

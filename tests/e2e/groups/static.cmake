@@ -9,9 +9,10 @@
 set(E2E_FLAGS_NVCC_DEFAULT -cudart static "-gencode=arch=compute_80,code=[sm_80,compute_80]" -O3 -I${E2E_SRC})
 set(E2E_STUB_LIBCUDA -L${CUDAToolkit_ROOT}/lib64/stubs -lcuda)
 
-# e2e_static(<program> [SOURCE <file>] [EXTRA <nvcc flags...>] [CHECKS ...] [ARGS ...]): <program>_nvcc_default.
+# e2e_static(<program> [SOURCE <file>] [NAME <test name>] [ARCH <XX>] [EXTRA <nvcc flags...>] [ENV K=V...]
+#            [CHECKS ...] [ARGS ...] [LABELS ...]): <name>_nvcc_default, SASS plus PTX for sm_<XX> (default 80).
 function(e2e_static Prog)
-  cmake_parse_arguments(ARG "" "SOURCE;NAME" "EXTRA;CHECKS;ARGS" ${ARGN})
+  cmake_parse_arguments(ARG "" "SOURCE;NAME;ARCH" "EXTRA;ENV;CHECKS;ARGS;LABELS" ${ARGN})
   if(NOT ARG_SOURCE)
     set(ARG_SOURCE ${E2E_SRC}/${Prog}.cu)
   endif()
@@ -21,9 +22,14 @@ function(e2e_static Prog)
   if(NOT EXISTS ${ARG_SOURCE})
     return() # a program another area renamed or removed
   endif()
-  e2e_build(${ARG_NAME}_nvcc_default SOURCE ${ARG_SOURCE} FLAGS ${E2E_FLAGS_NVCC_DEFAULT} ${ARG_EXTRA})
-  e2e_run(${ARG_NAME}/static_cudart BINARY ${ARG_NAME}_nvcc_default NEED libcuda.so.1 ARGS ${ARG_ARGS}
-          CHECKS --expect-loaded libcuda.so.1 ${ARG_CHECKS} LABELS static-cudart)
+  set(Flags ${E2E_FLAGS_NVCC_DEFAULT})
+  if(ARG_ARCH)
+    list(REMOVE_ITEM Flags "-gencode=arch=compute_80,code=[sm_80,compute_80]")
+    list(APPEND Flags "-gencode=arch=compute_${ARG_ARCH},code=[sm_${ARG_ARCH},compute_${ARG_ARCH}]")
+  endif()
+  e2e_build(${ARG_NAME}_nvcc_default SOURCE ${ARG_SOURCE} FLAGS ${Flags} ${ARG_EXTRA})
+  e2e_run(${ARG_NAME}/static_cudart BINARY ${ARG_NAME}_nvcc_default NEED libcuda.so.1 ENV ${ARG_ENV} ARGS ${ARG_ARGS}
+          CHECKS --expect-loaded libcuda.so.1 ${ARG_CHECKS} LABELS static-cudart ${ARG_LABELS})
   set_property(TEST e2e/build/${ARG_NAME}_nvcc_default APPEND PROPERTY LABELS static-cudart)
 endfunction()
 
@@ -32,9 +38,6 @@ foreach(Prog matmul errors device_query warp_ops barriers its atomics cooperativ
 endforeach()
 e2e_static(printf CHECKS --expect-sorted ${E2E_SRC}/printf.expected)
 # Programs that also call the driver API link the toolkit's libcuda stub (SONAME libcuda.so.1, ours at run time).
-# Not streams.cu: it expects cudaMemsetAsync(NULL, 0, 0, <destroyed stream>) to fail, but NVIDIA's runtime returns
-# cudaSuccess for a 0-byte memset without calling the driver (observed with the static cudart 13.0), so that check
-# holds for our libcudart.so.13 only.
 foreach(Prog events stream_callbacks)
   e2e_static(${Prog} EXTRA ${E2E_STUB_LIBCUDA})
 endforeach()
@@ -92,3 +95,26 @@ if(EXISTS ${E2E_NVCC_DIR}/__nvcc_device_query)
   set_tests_properties(e2e/nvcc_device_query PROPERTIES LABELS "e2e;static-cudart" ENVIRONMENT "CUSHIM_CC=8.6"
                        PASS_REGULAR_EXPRESSION "^86[^0-9]*$")
 endif()
+
+# --- The areas' programs with nvcc's defaults, each at the architecture of its -cudart shared build ----------------
+foreach(Prog simt_blocks simt_warps)
+  e2e_static(${Prog} LABELS simt)
+endforeach()
+e2e_static(memory_kinds LABELS memory)
+e2e_static(streams EXTRA ${E2E_STUB_LIBCUDA} LABELS streams)
+# One build per math program (the half/bf16 one with the native bf16 instructions); the host references need
+# -frounding-math as in tests/e2e/groups/math.cmake.
+e2e_static(math_float ARCH 75 EXTRA -Xcompiler -frounding-math LABELS math)
+e2e_static(math_double ARCH 90 EXTRA -Xcompiler -frounding-math ENV CUSHIM_CC=9.0 LABELS math)
+e2e_static(math_half ARCH 90 EXTRA -Xcompiler -frounding-math -DMATH_HALF_SM80 ENV CUSHIM_CC=9.0 LABELS math)
+
+# --- Launches with attributes: cudaLaunchKernelEx (NVIDIA's static runtime calls cuLaunchKernelEx, its
+# --default-stream per-thread build cuLaunchKernelEx_ptsz), cooperative configuration errors, and cuLaunchKernelEx on
+# a module of driver_kernels.ptx. Built for our libcudart.so.13 too.
+e2e_build(launch_ex SOURCE ${E2E_SRC}/launch_ex.cu FLAGS ${E2E_FLAGS_DEFAULT} ${E2E_STUB_LIBCUDA})
+e2e_run(launch_ex BINARY launch_ex ARGS ${E2E_BIN}/driver_kernels.ptx)
+e2e_static(launch_ex EXTRA ${E2E_STUB_LIBCUDA} ARGS ${E2E_BIN}/driver_kernels.ptx)
+e2e_static(launch_ex NAME launch_ex_per_thread EXTRA ${E2E_STUB_LIBCUDA} --default-stream per-thread
+           ARGS ${E2E_BIN}/driver_kernels.ptx)
+set_property(TEST e2e/launch_ex e2e/launch_ex/static_cudart e2e/launch_ex_per_thread/static_cudart APPEND
+             PROPERTY FIXTURES_REQUIRED e2e_bin_driver_kernels.ptx)
