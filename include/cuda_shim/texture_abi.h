@@ -37,6 +37,12 @@ typedef struct cushim_tex_level {
   uint32_t reserved;
 } cushim_tex_level;
 
+/* Module-scope .texref / .surfref (the legacy reference API): the lowering gives each one a 64-bit slot, a module
+ * global named prefix + reference name, holding the address of the descriptor the reference is bound to (0 while
+ * unbound). cuTexRefSet* / cuSurfRefSetArray rewrite it; every fetch reads it. */
+#define CUSHIM_TEXREF_SLOT_PREFIX "__cushim_texref."
+#define CUSHIM_SURFREF_SLOT_PREFIX "__cushim_surfref."
+
 typedef struct cushim_tex_desc {
   uint32_t magic;            /* CUSHIM_TEX_MAGIC or CUSHIM_SURF_MAGIC */
   uint32_t shape;            /* cushim_tex_shape */

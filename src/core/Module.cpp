@@ -6,6 +6,7 @@
 #include "core/Handles.h"
 #include "core/JitCache.h"
 #include "core/MemoryMap.h"
+#include "core/Texture.h"
 #include "fatbin/Fatbin.h"
 #include "hal/Hal.h"
 #include "ptx_translate/Codegen.h"
@@ -192,6 +193,8 @@ Error Module::unload(Module *M) {
 }
 
 Module::~Module() {
+  for (auto &[Symbol, R] : References)
+    delete R;
   for (auto &[N, F] : Functions)
     functions().remove(F.get());
   for (const ptx::GlobalInfo &G : Globals) {
@@ -233,6 +236,23 @@ Expected<std::pair<void *, size_t>> Module::global(std::string_view VarName) {
   }
   return makeError(CUDA_ERROR_NOT_FOUND,
                    "module '" + Name + "' has no .global or .const variable named '" + std::string(VarName) + "'");
+}
+
+Expected<TextureReference *> Module::textureReference(std::string_view RefName, bool Surface) {
+  std::string Symbol = (Surface ? CUSHIM_SURFREF_SLOT_PREFIX : CUSHIM_TEXREF_SLOT_PREFIX) + std::string(RefName);
+  std::lock_guard<std::mutex> G(Mutex);
+  if (auto It = References.find(Symbol); It != References.end())
+    return It->second;
+  void *Slot = nullptr;
+  size_t Size = 0;
+  if (hal::ops().global_get(Hal, Symbol.c_str(), &Slot, &Size) != CUDA_SUCCESS || !Slot)
+    return makeError(CUDA_ERROR_NOT_FOUND,
+                     fmt::format("module '{}' has no {} named '{}' (or no instruction of the module uses one)", Name,
+                                 Surface ? ".surfref" : ".texref", RefName));
+  auto *R = new TextureReference(Ctx, Surface ? TextureReference::Kind::Surface : TextureReference::Kind::Texture,
+                                 Slot);
+  References.emplace(std::move(Symbol), R);
+  return R;
 }
 
 // --- Function attributes ------------------------------------------------------------------------------------------

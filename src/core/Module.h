@@ -19,6 +19,7 @@ namespace cushim::core {
 
 class Context;
 class Module;
+class TextureReference;
 
 class CUSHIM_API Function {
 public:
@@ -63,6 +64,9 @@ public:
   // Address and size of a .global/.const variable; CUDA_ERROR_NOT_FOUND when absent.
   Expected<std::pair<void *, size_t>> global(std::string_view VarName);
   const std::vector<ptx::KernelInfo> &kernels() const { return Kernels; }
+  // cuModuleGetTexRef / cuModuleGetSurfRef: the module-scope .texref/.surfref of that name (one object per name,
+  // living as long as the module); CUDA_ERROR_NOT_FOUND when absent.
+  Expected<TextureReference *> textureReference(std::string_view RefName, bool Surface);
 
   ~Module();
 
@@ -77,6 +81,7 @@ private:
   std::vector<ptx::GlobalInfo> Globals;
   std::mutex Mutex;
   std::map<std::string, std::unique_ptr<Function>, std::less<>> Functions;
+  std::map<std::string, TextureReference *, std::less<>> References; // key: slot symbol; owned, freed with the module
 };
 
 CUSHIM_API Module *lookupModule(CUmodule Handle);

@@ -6,6 +6,7 @@
 #include "core/Context.h"
 #include "core/MemoryMap.h"
 #include "core/Stream.h"
+#include "support/Log.h"
 
 #include <fmt/format.h>
 
@@ -200,14 +201,9 @@ Expected<void *> upload(Context &Ctx, const cushim_tex_desc &T) {
   return *P;
 }
 
-} // namespace
 
-Expected<TextureObject *> TextureObject::create(Context &Ctx, const CUDA_RESOURCE_DESC &Res,
-                                                const CUDA_TEXTURE_DESC &Tex, const CUDA_RESOURCE_VIEW_DESC *View,
-                                                const char *Api) {
-  cushim_tex_desc T{};
-  T.magic = CUSHIM_TEX_MAGIC;
-  CUSHIM_TRY(describeResource(Api, Res, T, false));
+// Fills the sampler part of a texture descriptor from a CUDA_TEXTURE_DESC, after describeResource.
+Error describeSampler(const char *Api, const CUDA_TEXTURE_DESC &Tex, cushim_tex_desc &T) {
   for (int I = 0; I < 3; ++I) {
     if (Tex.addressMode[I] < CU_TR_ADDRESS_MODE_WRAP || Tex.addressMode[I] > CU_TR_ADDRESS_MODE_BORDER)
       return invalid(Api, fmt::format("address mode {} is not valid", static_cast<int>(Tex.addressMode[I])));
@@ -240,6 +236,18 @@ Expected<TextureObject *> TextureObject::create(Context &Ctx, const CUDA_RESOURC
   T.mipmap_level_bias = Tex.mipmapLevelBias;
   T.min_mipmap_level_clamp = Tex.minMipmapLevelClamp;
   T.max_mipmap_level_clamp = Tex.maxMipmapLevelClamp;
+  return Error::success();
+}
+
+} // namespace
+
+Expected<TextureObject *> TextureObject::create(Context &Ctx, const CUDA_RESOURCE_DESC &Res,
+                                                const CUDA_TEXTURE_DESC &Tex, const CUDA_RESOURCE_VIEW_DESC *View,
+                                                const char *Api) {
+  cushim_tex_desc T{};
+  T.magic = CUSHIM_TEX_MAGIC;
+  CUSHIM_TRY(describeResource(Api, Res, T, false));
+  CUSHIM_TRY(describeSampler(Api, Tex, T));
   if (View) {
     // Views that reinterpret the data are not implemented; the identity view (and level/layer ranges covering the
     // whole resource) is.
@@ -302,6 +310,77 @@ Error SurfaceObject::destroy(SurfaceObject *S) {
   (void)S->Ctx->free(S->Device);
   delete S;
   return Error::success();
+}
+
+namespace {
+std::mutex ReferenceMutex;
+std::map<const void *, TextureReference *> &references() {
+  static auto *M = new std::map<const void *, TextureReference *>();
+  return *M;
+}
+} // namespace
+
+TextureReference::TextureReference(Context &Ctx, Kind K, void *Slot) : Ctx(Ctx), K(K), Slot(Slot) {
+  // cuTexRefCreate's defaults: clamp, point filtering, flags 0 (normalized-float reads, unnormalized coordinates).
+  for (CUaddress_mode &M : Tex.addressMode)
+    M = CU_TR_ADDRESS_MODE_CLAMP;
+  std::lock_guard<std::mutex> G(ReferenceMutex);
+  references()[this] = this;
+}
+
+TextureReference::~TextureReference() {
+  {
+    std::lock_guard<std::mutex> G(ReferenceMutex);
+    references().erase(this);
+  }
+  if (Device)
+    (void)Ctx.free(Device);
+}
+
+Error TextureReference::apply(const char *Api, bool Rebind) {
+  if (Rebind && Bound) {
+    cushim_tex_desc R{};
+    CUSHIM_TRY(describeResource(Api, Res, R, K == Kind::Surface));
+    Resource = R;
+  }
+  if (!Slot)
+    return Error::success(); // cuTexRefCreate's references are state only
+  cushim_tex_desc T = Resource;
+  T.magic = K == Kind::Surface ? CUSHIM_SURF_MAGIC : CUSHIM_TEX_MAGIC;
+  uint64_t Handle = 0;
+  if (Bound) {
+    if (K == Kind::Surface) {
+      Handle = 1;
+    } else if (Error E = describeSampler(Api, Tex, T); E.isError()) {
+      // Sampler state is set one call at a time, so intermediate states may be invalid: not an error of this call.
+      CUSHIM_LOG_DEBUG("{}: texture reference {} unusable until its state is valid: {}", Api,
+                       static_cast<void *>(this), E.message());
+    } else {
+      Handle = 1;
+    }
+  }
+  // Launches already queued keep the binding they were launched with.
+  CUSHIM_TRY(Ctx.synchronize());
+  if (Handle) {
+    if (!Device) {
+      auto P = Ctx.allocate(sizeof(T), CUSHIM_HAL_MEMORY_DEVICE);
+      if (!P)
+        return P.takeError();
+      Device = *P;
+    }
+    Handle = reinterpret_cast<uintptr_t>(Device);
+  }
+  Stream &S = Ctx.nullStream();
+  if (Handle)
+    CUSHIM_TRY(S.copy(Device, &T, sizeof(T)));
+  CUSHIM_TRY(S.copy(Slot, &Handle, sizeof(Handle)));
+  return S.synchronize();
+}
+
+TextureReference *lookupTextureReference(const void *Handle, TextureReference::Kind K) {
+  std::lock_guard<std::mutex> G(ReferenceMutex);
+  auto It = references().find(Handle);
+  return It == references().end() || It->second->kind() != K ? nullptr : It->second;
 }
 
 TextureObject *lookupTexture(unsigned long long Handle) { return textures().lookup(Handle); }

@@ -59,6 +59,45 @@ private:
   CUDA_RESOURCE_DESC Res{};
 };
 
+// A legacy texture or surface reference (cuTexRef*, cuSurfRef*): sampler state and a binding, mirrored into a
+// descriptor whose address the module's slot (texture_abi.h: CUSHIM_TEXREF_SLOT_PREFIX) holds, so that a launch sees
+// the binding of its launch time. References of cuTexRefCreate have no slot (no kernel can read them).
+class CUSHIM_API TextureReference {
+public:
+  enum class Kind { Texture, Surface };
+  TextureReference(Context &Ctx, Kind K, void *Slot);
+  ~TextureReference();
+  TextureReference(const TextureReference &) = delete;
+  TextureReference &operator=(const TextureReference &) = delete;
+
+  Kind kind() const { return K; }
+  bool ownedByModule() const { return Slot != nullptr; }
+  CUtexref texHandle() { return reinterpret_cast<CUtexref>(this); }
+  CUsurfref surfHandle() { return reinterpret_cast<CUsurfref>(this); }
+
+  // The state cuTexRefSet* change and cuTexRefGet* report. Res.resType is meaningful only while Bound.
+  CUDA_RESOURCE_DESC Res{};
+  bool Bound = false;
+  CUDA_TEXTURE_DESC Tex{};
+  CUarray_format Format = CU_AD_FORMAT_FLOAT;
+  int Channels = 1;
+
+  // Rewrites the descriptor and the slot after a change (waiting for the context's queued work first); Rebind after
+  // a change of Res or of the format of a linear binding (the resource is described once, at binding time, so a
+  // later destroyed array only faults the fetches). A binding the sampler state does not allow (linear filtering of
+  // integers ...) leaves the slot empty: fetches then fault.
+  Error apply(const char *Api, bool Rebind);
+
+private:
+  Context &Ctx;
+  Kind K;
+  void *Slot = nullptr;   // the module's 64-bit slot, or null
+  void *Device = nullptr; // the descriptor in device memory, allocated on first use
+  cushim_tex_desc Resource{}; // the resource part of the descriptor, from the last binding
+};
+
+CUSHIM_API TextureReference *lookupTextureReference(const void *Handle, TextureReference::Kind K);
+
 CUSHIM_API TextureObject *lookupTexture(unsigned long long Handle);
 CUSHIM_API SurfaceObject *lookupSurface(unsigned long long Handle);
 

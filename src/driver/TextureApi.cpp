@@ -1,6 +1,5 @@
 // Texture and surface objects of the driver API (cuTexObject*, cuSurfObject*) over core/Texture. The legacy texture
-// and surface references (cuTexRef*, cuModuleGetTexRef, .texref) are not implemented: the generated stubs log the
-// name and return CUDA_ERROR_NOT_SUPPORTED (docs/TEXTURES.md).
+// and surface references are in TextureReferenceApi.cpp (docs/TEXTURES.md).
 #include "driver/DriverApi.h"
 
 #include "core/Texture.h"

@@ -864,6 +864,7 @@ Error FunctionLowering::lowerInstruction(const Instruction &I) {
       {"txq", Texture},
       {"suld", Texture},
       {"sust", Texture},
+      {"sured", Texture},
       {"suq", Texture},
       {"istypep", Texture},
   };

@@ -1,7 +1,10 @@
-// Texture and surface instructions: tex (1d 2d 3d a1d a2d cube acube, .level, .grad), tld4, txq, suld.b, sust.b,
-// suq and istypep through texture/surface object handles, lowered to calls of the backend's sampling functions
-// (__cushim_tex & co., backends/host/TextureSampling.h has their contract; docs/TEXTURES.md the semantics).
+// Texture and surface instructions: tex (1d 2d 3d a1d a2d cube acube, .level, .grad, texel offsets), tld4, txq,
+// suld.b, sust.b, sust.p, sured, suq and istypep through texture/surface object handles or module-scope
+// .texref/.surfref, lowered to calls of the backend's sampling functions (__cushim_tex & co.,
+// backends/host/TextureSampling.h has their contract; docs/TEXTURES.md the semantics).
 #include "ptx_translate/LowerInternal.h"
+
+#include "cuda_shim/texture_abi.h"
 
 #include <fmt/format.h>
 
@@ -41,18 +44,43 @@ static llvm::FunctionCallee textureRuntime(ModuleState &MS, const std::string &N
   return F;
 }
 
-// The object handle of "[a, ...]": a 64-bit register. Module-scope .texref/.surfref (the legacy reference API) are
-// not implemented and fail here with their name.
+// The slot of module-scope reference D (texture_abi.h): a 64-bit global the driver fills with the descriptor address.
+// Every reference of the module gets its slot with the first use of any, so that cuModuleGetTexRef finds them all.
+static llvm::GlobalVariable *referenceSlot(ModuleState &MS, const VariableDecl &D) {
+  llvm::Type *I64 = llvm::Type::getInt64Ty(MS.Ctx);
+  llvm::GlobalVariable *Wanted = nullptr;
+  for (const VariableDecl &R : MS.Ast.Globals) {
+    if (R.Space != StateSpace::Tex && R.Space != StateSpace::Surf)
+      continue;
+    std::string Name = (R.Space == StateSpace::Surf ? CUSHIM_SURFREF_SLOT_PREFIX : CUSHIM_TEXREF_SLOT_PREFIX) + R.Name;
+    auto *GV = MS.M->getNamedGlobal(Name);
+    if (!GV) {
+      GV = new llvm::GlobalVariable(*MS.M, I64, false, llvm::GlobalValue::ExternalLinkage,
+                                    llvm::ConstantInt::get(I64, 0), Name);
+      GV->setAlignment(llvm::Align(8));
+    }
+    if (&R == &D)
+      Wanted = GV;
+  }
+  return Wanted;
+}
+
+// The object handle of "[a, ...]": a 64-bit register holding a texture/surface object, or the name of a module-scope
+// .texref/.surfref, whose slot is read here, at the fetch (a launch sees the binding of its launch time).
 static Expected<llvm::Value *> handleOf(FunctionLowering &L, const Instruction &I, const Operand &Op) {
   if (Op.is<AddressOperand>()) {
     const auto &A = Op.as<AddressOperand>();
     if (A.BaseReg && A.Offset == 0)
       return L.readReg(I, *A.BaseReg, ScalarType::B64);
-    if (A.BaseSymbol)
+    if (A.BaseSymbol && A.Offset == 0) {
+      for (const VariableDecl &D : L.MS.Ast.Globals)
+        if (D.Name == *A.BaseSymbol && (D.Space == StateSpace::Tex || D.Space == StateSpace::Surf))
+          return L.B.CreateLoad(L.intType(64), referenceSlot(L.MS, D), *A.BaseSymbol + ".handle");
       return makeError(CUDA_ERROR_INVALID_PTX,
-                       fmt::format("{}:{}: texture/surface reference '{}' in '{}': the legacy .texref/.surfref API is "
-                                   "not supported (use texture/surface objects)",
+                       fmt::format("{}:{}: '{}' in '{}' is not a module-scope .texref/.surfref (module-scope "
+                                   ".samplerref, the independent texturing mode, is not supported)",
                                    L.MS.Source, I.Loc.Line, *A.BaseSymbol, instrName(I)));
+    }
   }
   if (Op.is<RegOperand>())
     return L.readReg(I, Op.as<RegOperand>(), ScalarType::B64);
@@ -112,10 +140,30 @@ Error FunctionLowering::lowerTexture(const Instruction &I) {
       if (Comp == 4 || (Geo != 1 && Geo != 4))
         return unsupported(I);
     }
-    // Operands: d[|p], [a, c] {, lod | dPdx, dPdy}. A separate sampler ([a, b, c], independent mode) is not handled.
-    size_t Expect = 3 + (LodMode == 1 ? 1 : LodMode == 2 ? 2 : 0);
-    if (I.Operands.size() != Expect || !I.Operands[1].is<AddressOperand>())
+    // Operands: d[|p], [a, c] {, lod | dPdx, dPdy} {, e} {, f}: e the texel offsets (a vector), f the depth-compare
+    // value (a scalar). A separate sampler ("[a, b, c]", the independent texturing mode) is not implemented: its b is
+    // a symbol, or a register followed by the coordinate vector.
+    if (I.Operands.size() < 3 || !I.Operands[1].is<AddressOperand>())
       return unsupported(I);
+    if (I.Operands[2].is<SymbolOperand>() ||
+        (I.Operands[2].is<RegOperand>() && I.Operands.size() > 3 && I.Operands[3].is<VectorOperand>() &&
+         geometryOf(I) != 0))
+      return makeError(CUDA_ERROR_INVALID_PTX,
+                       fmt::format("{}:{}: unsupported PTX instruction '{}': a separate sampler operand (the independent "
+                                   "texturing mode) is not supported",
+                                   MS.Source, I.Loc.Line, instrName(I)));
+    size_t Fixed = 3 + (LodMode == 1 ? 1 : LodMode == 2 ? 2 : 0);
+    if (I.Operands.size() < Fixed)
+      return invalid(I, "missing operands");
+    size_t Next = Fixed;
+    const Operand *Offsets = nullptr;
+    if (Next < I.Operands.size() && I.Operands[Next].is<VectorOperand>())
+      Offsets = &I.Operands[Next++];
+    if (Next < I.Operands.size())
+      return makeError(CUDA_ERROR_INVALID_PTX,
+                       fmt::format("{}:{}: unsupported PTX instruction '{}': depth compare (shadow textures) is not "
+                                   "supported",
+                                   MS.Source, I.Loc.Line, instrName(I)));
     auto H = handleOf(*this, I, I.Operands[1]);
     if (!H)
       return H.takeError();
@@ -140,8 +188,10 @@ Error FunctionLowering::lowerTexture(const Instruction &I) {
       CUSHIM_TRY(storeWords(*this, I, I.Operands[3], Args, 5, 4, ScalarType::F32));
       CUSHIM_TRY(storeWords(*this, I, I.Operands[4], Args, 9, 4, ScalarType::F32));
     }
+    if (Offsets)
+      CUSHIM_TRY(storeWords(*this, I, *Offsets, Args, 13, 3, ScalarType::S32));
     uint32_t Code = static_cast<uint32_t>(Geo) | (CType == ScalarType::S32 ? 1u << 4 : 0) | (Kind << 5) |
-                    (LodMode << 8) | (Gather ? 1u << 12 : 0) | (Comp << 13);
+                    (LodMode << 8) | (Gather ? 1u << 12 : 0) | (Comp << 13) | (Offsets ? 1u << 15 : 0);
     B.CreateCall(textureRuntime(MS, "__cushim_tex"), {ctxArg(), *H, llvm::ConstantInt::get(I32, Code), Args, Res});
     const Operand &D = I.Operands[0];
     if (!D.is<VectorOperand>() || D.as<VectorOperand>().Elements.size() != 4)
@@ -161,15 +211,18 @@ Error FunctionLowering::lowerTexture(const Instruction &I) {
   if (Op == "suld" || Op == "sust") {
     bool Load = Op == "suld";
     int Geo = geometryOf(I);
-    if (!I.hasMod("b") || Geo < 0 || Geo == 5 || Geo == 6)
-      return unsupported(I); // .p (formatted) and cube geometries are not implemented
+    // sust.p is a formatted store of .b32 words; suld.p left the ISA (PTX 9 has suld.b only); cube geometries are
+    // not implemented.
+    bool Formatted = !Load && I.hasMod("p");
+    if ((!I.hasMod("b") && !Formatted) || Geo < 0 || Geo == 5 || Geo == 6)
+      return unsupported(I);
     unsigned Clamp = I.hasMod("trap") ? 0 : I.hasMod("clamp") ? 1 : I.hasMod("zero") ? 2 : 3;
     if (Clamp == 3)
       return invalid(I, "missing .trap/.clamp/.zero");
     unsigned Vec = I.hasMod("v4") ? 4 : I.hasMod("v2") ? 2 : 1;
     ScalarType T = lastType(I);
     unsigned Bits = typeBits(T);
-    if (Bits != 8 && Bits != 16 && Bits != 32 && Bits != 64)
+    if ((Bits != 8 && Bits != 16 && Bits != 32 && Bits != 64) || (Formatted && Bits != 32))
       return unsupported(I);
     unsigned Bytes = Vec * Bits / 8;
     size_t AddrIdx = Load ? 1 : 0;
@@ -183,7 +236,7 @@ Error FunctionLowering::lowerTexture(const Instruction &I) {
     llvm::Type *ET = intType(Bits);
     llvm::Type *Buf = llvm::ArrayType::get(ET, Vec);
     llvm::AllocaInst *Data = entryAlloca(Buf, 8, "surf.data");
-    uint32_t Code = static_cast<uint32_t>(Geo) | (Clamp << 4) | (Bytes << 8);
+    uint32_t Code = static_cast<uint32_t>(Geo) | (Clamp << 4) | (Bytes << 8) | (Formatted ? 1u << 16 : 0);
     const Operand &V = I.Operands[Load ? 0 : 2];
     std::vector<const Operand *> Elems;
     if (V.is<VectorOperand>())
@@ -209,6 +262,42 @@ Error FunctionLowering::lowerTexture(const Instruction &I) {
         return X.takeError();
       B.CreateStore(resizeInt(toBits(*X), Bits, false), B.CreateConstInBoundsGEP2_32(Buf, Data, 0, N));
     }
+    B.CreateCall(textureRuntime(MS, "__cushim_sust"), {ctxArg(), *H, llvm::ConstantInt::get(I32, Code), Coords, Data});
+    return Error::success();
+  }
+
+  if (Op == "sured") {
+    // sured.{b,p}.op.geom.ctype.mode [a, b], c: an atomic reduction into a surface element (x in bytes for .b, in
+    // samples for .p), run by __cushim_sust.
+    static const char *const Ops[] = {"add", "min", "max", "and", "or"};
+    unsigned Red = 0;
+    for (unsigned K = 0; K < 5; ++K)
+      if (I.hasMod(Ops[K]))
+        Red = K + 1;
+    int Geo = geometryOf(I);
+    bool Sample = I.hasMod("p");
+    unsigned Clamp = I.hasMod("trap") ? 0 : I.hasMod("clamp") ? 1 : I.hasMod("zero") ? 2 : 3;
+    ScalarType T = lastType(I);
+    unsigned Bits = typeBits(T);
+    if (Red == 0 || (Geo != 0 && Geo != 1 && Geo != 2) || (!Sample && !I.hasMod("b")) || (Bits != 32 && Bits != 64))
+      return unsupported(I);
+    if (Clamp == 3)
+      return invalid(I, "missing .trap/.clamp/.zero");
+    if (I.Operands.size() != 3 || !I.Operands[0].is<AddressOperand>())
+      return invalid(I, "expected [surface, coordinates], value");
+    auto H = handleOf(*this, I, I.Operands[0]);
+    if (!H)
+      return H.takeError();
+    llvm::AllocaInst *Coords = entryAlloca(Words, 4, "sured.coords");
+    CUSHIM_TRY(storeWords(*this, I, I.Operands[1], Coords, 0, 4, ScalarType::B32));
+    ScalarType RT = Bits == 32 ? ScalarType::B32 : ScalarType::B64;
+    auto X = read(I, 2, RT);
+    if (!X)
+      return X.takeError();
+    llvm::AllocaInst *Data = entryAlloca(intType(Bits), 8, "sured.data");
+    B.CreateStore(toBits(*X), Data);
+    uint32_t Code = static_cast<uint32_t>(Geo) | (Clamp << 4) | ((Bits / 8) << 8) | (Sample ? 1u << 16 : 0) |
+                    (Red << 24) | (isSignedType(T) ? 1u << 28 : 0);
     B.CreateCall(textureRuntime(MS, "__cushim_sust"), {ctxArg(), *H, llvm::ConstantInt::get(I32, Code), Coords, Data});
     return Error::success();
   }

@@ -469,6 +469,14 @@ private:
       if (D.Space == StateSpace::Reg || D.Space == StateSpace::Param)
         return errorAt(Start, std::string("a ") + (D.Space == StateSpace::Reg ? ".reg" : ".param") +
                                   " variable cannot be declared at module scope");
+      // ".global .texref t" names a texture/surface/sampler reference, not memory: file it under the reference's own
+      // space, as the older ".tex .u32 t" form is (LowerTexture.cpp gives references their slots).
+      if (D.Space == StateSpace::Global && D.Type == ScalarType::TexRef)
+        D.Space = StateSpace::Tex;
+      else if (D.Space == StateSpace::Global && D.Type == ScalarType::SurfRef)
+        D.Space = StateSpace::Surf;
+      else if (D.Space == StateSpace::Global && D.Type == ScalarType::SamplerRef)
+        D.Space = StateSpace::Sampler;
       M.Order.emplace_back(false, M.Globals.size());
       M.Globals.push_back(std::move(D));
     }

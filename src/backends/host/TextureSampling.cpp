@@ -8,6 +8,7 @@
 #include "cuda_shim/texture_abi.h"
 
 #include <fmt/format.h>
+#include <llvm/ADT/APFloat.h>
 
 #include <algorithm>
 #include <cmath>
@@ -173,6 +174,7 @@ struct Sampler {
   int Layer = 0;
   int Dims = 1;
   bool Normalized;
+  const int32_t *Offset = nullptr; // texel offsets of "tex ..., e", added after scaling (null: none)
 
   Texel fetch(int64_t X, int64_t Y, int64_t Z) const {
     int64_t Size[3] = {L.width, L.height, L.depth}, Pos[3] = {X, Y, Z};
@@ -189,7 +191,7 @@ struct Sampler {
     float C[3] = {0, 0, 0};
     uint32_t Size[3] = {L.width, L.height, L.depth};
     for (int D = 0; D < Dims; ++D)
-      C[D] = texelCoord(Coord[D], Size[D], T.address_mode[D], Normalized);
+      C[D] = texelCoord(Coord[D], Size[D], T.address_mode[D], Normalized) + (Offset ? Offset[D] : 0);
     if (T.filter_mode == 0) {
       int64_t I[3];
       for (int D = 0; D < 3; ++D)
@@ -332,12 +334,13 @@ extern "C" void __cushim_tex(cushim_thread_ctx *ctx, uint64_t handle, uint32_t o
         LevelWeight = weight(Lod - std::floor(Lod));
       }
     }
-    Sampler S{T, T.levels[Level], Layer, Dims, T.normalized_coords != 0 || Cube};
+    const int32_t *Offsets = (op >> 15) & 1 ? reinterpret_cast<const int32_t *>(args + 13) : nullptr;
+    Sampler S{T, T.levels[Level], Layer, Dims, T.normalized_coords != 0 || Cube, Offsets};
     if (Gather) {
       // tld4: component GatherComp of the four bilinear texels, counter-clockwise from the lower left:
       // (i, j+1), (i+1, j+1), (i+1, j), (i, j).
-      float X = texelCoord(C[0], S.L.width, T.address_mode[0], S.Normalized) - 0.5f;
-      float Y = texelCoord(C[1], S.L.height, T.address_mode[1], S.Normalized) - 0.5f;
+      float X = texelCoord(C[0], S.L.width, T.address_mode[0], S.Normalized) - 0.5f + (Offsets ? Offsets[0] : 0);
+      float Y = texelCoord(C[1], S.L.height, T.address_mode[1], S.Normalized) - 0.5f + (Offsets ? Offsets[1] : 0);
       int64_t I = static_cast<int64_t>(std::floor(X)), J = static_cast<int64_t>(std::floor(Y));
       const int64_t Off[4][2] = {{0, 1}, {1, 1}, {1, 0}, {0, 0}};
       for (int K = 0; K < 4; ++K) {
@@ -348,7 +351,7 @@ extern "C" void __cushim_tex(cushim_thread_ctx *ctx, uint64_t handle, uint32_t o
     } else {
       R = S.sample(C);
       if (Level2 != Level && LevelWeight != 0) {
-        Sampler S2{T, T.levels[Level2], Layer, Dims, S.Normalized};
+        Sampler S2{T, T.levels[Level2], Layer, Dims, S.Normalized, Offsets};
         Texel R2 = S2.sample(C);
         for (int Ch = 0; Ch < 4; ++Ch)
           R.F[Ch] = (1.0f - LevelWeight) * R.F[Ch] + LevelWeight * R2.F[Ch];
@@ -415,11 +418,99 @@ extern "C" void __cushim_suld(cushim_thread_ctx *ctx, uint64_t handle, uint32_t 
     std::memset(result, 0, Bytes);
 }
 
+namespace {
+
+// sust.p: one channel of a formatted store. The source word is .f32 for half/float surfaces and .s32/.u32 for
+// integer ones (CUDA arrays do not say UNORM or UINT: we take their integers as integers), saturated to the channel.
+void storeChannel(uint32_t Format, uint8_t *P, uint32_t Word) {
+  auto saturate = [](int64_t V, int64_t Lo, int64_t Hi) { return std::clamp(V, Lo, Hi); };
+  int32_t S = static_cast<int32_t>(Word);
+  switch (Format) {
+  case CUSHIM_TEX_U8: *P = static_cast<uint8_t>(std::min<uint32_t>(Word, 0xff)); break;
+  case CUSHIM_TEX_S8: *reinterpret_cast<int8_t *>(P) = static_cast<int8_t>(saturate(S, -128, 127)); break;
+  case CUSHIM_TEX_U16: {
+    uint16_t V = static_cast<uint16_t>(std::min<uint32_t>(Word, 0xffff));
+    std::memcpy(P, &V, 2);
+    break;
+  }
+  case CUSHIM_TEX_S16: {
+    int16_t V = static_cast<int16_t>(saturate(S, -32768, 32767));
+    std::memcpy(P, &V, 2);
+    break;
+  }
+  case CUSHIM_TEX_F16: {
+    llvm::APFloat F(wordAsFloat(Word));
+    bool Lost;
+    F.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven, &Lost);
+    uint16_t V = static_cast<uint16_t>(F.bitcastToAPInt().getZExtValue());
+    std::memcpy(P, &V, 2);
+    break;
+  }
+  default: std::memcpy(P, &Word, 4); break; // 32-bit integers and floats
+  }
+}
+
+// sured: an atomic read-modify-write of a Bytes-wide integer. Red: 1 add, 2 min, 3 max, 4 and, 5 or.
+template <typename T> void reduce(uint8_t *Address, uint32_t Red, T Value) {
+  T *P = reinterpret_cast<T *>(Address);
+  switch (Red) {
+  case 1: __atomic_fetch_add(P, Value, __ATOMIC_RELAXED); return;
+  case 4: __atomic_fetch_and(P, Value, __ATOMIC_RELAXED); return;
+  case 5: __atomic_fetch_or(P, Value, __ATOMIC_RELAXED); return;
+  default: {
+    T Old = __atomic_load_n(P, __ATOMIC_RELAXED);
+    for (;;) {
+      T New = Red == 2 ? std::min(Old, Value) : std::max(Old, Value);
+      if (New == Old || __atomic_compare_exchange_n(P, &Old, New, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    }
+  }
+  }
+}
+
+} // namespace
+
 extern "C" void __cushim_sust(cushim_thread_ctx *ctx, uint64_t handle, uint32_t op, const int32_t *coords,
                               const void *value) {
-  SurfaceAccess A = surfaceAddress(ctx, handle, op, coords, "surface store");
-  if (A.Address)
-    std::memcpy(A.Address, value, (op >> 8) & 0xff);
+  uint32_t Bytes = (op >> 8) & 0xff, Red = (op >> 24) & 7;
+  bool Formatted = (op >> 16) & 1, Signed = (op >> 28) & 1;
+  if (!Formatted && !Red) {
+    SurfaceAccess A = surfaceAddress(ctx, handle, op, coords, "surface store");
+    if (A.Address)
+      std::memcpy(A.Address, value, Bytes);
+    return;
+  }
+  // The .p forms address samples, not bytes: x is scaled by the element size; sust.p covers a whole element.
+  int32_t C[4] = {coords[0], coords[1], coords[2], coords[3]};
+  uint32_t AccessOp = op & ~(0xffu << 8);
+  if (Formatted) {
+    const cushim_tex_desc *T = descriptor(ctx, handle, CUSHIM_SURF_MAGIC, Red ? "surface reduction" : "surface store");
+    uint32_t Geo = op & 15;
+    int X = Geo == GeoA1D || Geo == GeoA2D ? 1 : 0;
+    C[X] = static_cast<int32_t>(static_cast<int64_t>(C[X]) * T->element_size);
+    AccessOp |= (Red ? Bytes : T->element_size) << 8;
+  } else {
+    AccessOp |= Bytes << 8;
+  }
+  SurfaceAccess A = surfaceAddress(ctx, handle, AccessOp, C, Red ? "surface reduction" : "surface store");
+  if (!A.Address)
+    return;
+  if (!Red) {
+    const uint32_t *Words = static_cast<const uint32_t *>(value);
+    uint32_t Given = Bytes / 4, ChannelBytes = A.T->element_size / A.T->channels;
+    for (uint32_t Ch = 0; Ch < A.T->channels && Ch < Given; ++Ch)
+      storeChannel(A.T->format, A.Address + Ch * ChannelBytes, Words[Ch]);
+    return;
+  }
+  if (Bytes == 8) {
+    uint64_t V;
+    std::memcpy(&V, value, 8);
+    Signed ? reduce<int64_t>(A.Address, Red, static_cast<int64_t>(V)) : reduce<uint64_t>(A.Address, Red, V);
+  } else {
+    uint32_t V;
+    std::memcpy(&V, value, 4);
+    Signed ? reduce<int32_t>(A.Address, Red, static_cast<int32_t>(V)) : reduce<uint32_t>(A.Address, Red, V);
+  }
 }
 
 extern "C" uint32_t __cushim_txq(cushim_thread_ctx *ctx, uint64_t handle, uint32_t query, int32_t lod) {

@@ -10,3 +10,7 @@ foreach(Prog textures surfaces)
   e2e_build(${Prog} SOURCE ${E2E_SRC}/${Prog}.cu FLAGS ${E2E_FLAGS_TEXTURES})
   e2e_run(${Prog} BINARY ${Prog} LABELS textures)
 endforeach()
+# The legacy texture/surface references of the driver API, with hand-written PTX (nvcc no longer emits .texref).
+e2e_build(texref SOURCE ${E2E_SRC}/texref.cpp
+          FLAGS -O2 -cudart none -I${E2E_SRC} -L${CUDAToolkit_ROOT}/lib64/stubs -lcuda)
+e2e_run(texref BINARY texref NEED libcuda.so.1 LABELS textures)
