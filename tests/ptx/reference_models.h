@@ -66,8 +66,6 @@ inline uint32_t flush(uint32_t Bits, Format F) {
   return (Bits & ExpMask) == 0 ? Bits & (1u << (F.ExpBits + F.ManBits)) : Bits;
 }
 
-inline float asFloat(uint64_t Bits);
-inline double asFloatForCvt(uint64_t Bits) { return double(asFloat(Bits)); }
 inline float asFloat(uint64_t Bits) {
   uint32_t B = uint32_t(Bits);
   float F;
@@ -102,7 +100,7 @@ inline uint32_t addNarrow(uint32_t A, uint32_t B, Format F) { return encode(deco
 
 // cvt{.rn,.rz}{.satfinite}.{f16,bf16}.f32: .satfinite turns an infinite result into the largest finite value.
 inline uint32_t cvtNarrow(uint64_t A, Format F, bool TowardZero, bool SatFinite) {
-  uint32_t R = encode(asFloatForCvt(A), F, TowardZero), Inf = ((1u << F.ExpBits) - 1) << F.ManBits;
+  uint32_t R = encode(asFloat(A), F, TowardZero), Inf = ((1u << F.ExpBits) - 1) << F.ManBits;
   if (SatFinite && (R & ~(1u << (F.ExpBits + F.ManBits))) == Inf)
     R -= 1;
   return R;
