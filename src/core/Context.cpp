@@ -178,10 +178,12 @@ Error Context::captureCheckSynchronize(const char *What) {
   if (!captureActive())
     return Error::success();
   std::vector<Stream *> All = pinAllStreams();
-  // Waiting for the whole context waits for its capturing streams too, which no capture mode permits.
+  // Waiting for the whole context waits for its capturing streams too, which no capture mode permits. The legacy
+  // stream never captures, and a legacy-stream operation's own conflict (CUDA_ERROR_STREAM_CAPTURE_IMPLICIT) is not
+  // this call's: it is skipped.
   Error First;
   for (Stream *S : All) {
-    if (!First.isError())
+    if (!First.isError() && S != Null)
       First = captureCheckSync(*S, What, /*Unsafe=*/false);
     S->unpin();
   }
