@@ -135,6 +135,12 @@ llvm::Function *buildFlatEntry(llvm::Module &M, llvm::Function &Kernel, uint32_t
   // If the body cannot be inlined the loop still works (one call per thread, without the engine's setjmp).
   llvm::InlineFunctionInfo Info;
   (void)llvm::InlineFunction(*Call, Info);
+  // The lowering marks context reads !invariant.load (true of the engine's context during one thread's run). Here
+  // they read the private copy, whose only definition is the memcpy above: with the marks, GVN may look past that
+  // memcpy to the fresh alloca and read undefined values.
+  for (llvm::BasicBlock &BB : *Flat)
+    for (llvm::Instruction &I : BB)
+      I.setMetadata(llvm::LLVMContext::MD_invariant_load, nullptr);
   return Flat;
 }
 

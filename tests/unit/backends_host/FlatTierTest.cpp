@@ -165,3 +165,41 @@ TEST_CASE("a trap in a flat block fails the launch", "[engine][t0]") {
   CHECK(Out[0] == 1); // threads before the trapping one ran
   F.Ops->module_unload(Mod);
 }
+
+TEST_CASE("flat blocks read the block's coordinates when the context escapes into a call", "[engine][t0]") {
+  // A recursive device function cannot be inlined, so the thread's context copy stays in memory (regression: the
+  // lowering's !invariant.load marks let GVN read that copy as undefined, and every thread did nothing).
+  auto L = lower(".func (.param .b32 r) sum_to(.param .b32 n)\n{\n .reg .pred %p<2>;\n .reg .b32 %r<8>;\n"
+                 " ld.param.b32 %r1, [n];\n setp.eq.u32 %p1, %r1, 0;\n @%p1 bra $ZERO;\n sub.s32 %r2, %r1, 1;\n"
+                 " { .param .b32 a0;\n .param .b32 r0;\n st.param.b32 [a0], %r2;\n"
+                 " call.uni (r0), sum_to, (a0);\n ld.param.b32 %r3, [r0];\n }\n add.s32 %r4, %r3, %r1;\n"
+                 " st.param.b32 [r], %r4;\n ret;\n$ZERO:\n st.param.b32 [r], 0;\n ret;\n}\n"
+                 ".visible .entry sums(.param .u64 p, .param .u32 n)\n{\n .reg .pred %p<2>;\n .reg .b32 %r<8>;\n"
+                 " .reg .b64 %rd<4>;\n ld.param.u64 %rd1, [p];\n ld.param.u32 %r1, [n];\n mov.u32 %r2, %ctaid.x;\n"
+                 " mov.u32 %r3, %ntid.x;\n mov.u32 %r4, %tid.x;\n mad.lo.s32 %r5, %r2, %r3, %r4;\n"
+                 " setp.ge.s32 %p1, %r5, %r1;\n @%p1 bra $DONE;\n and.b32 %r6, %r5, 15;\n"
+                 " { .param .b32 a0;\n .param .b32 r0;\n st.param.b32 [a0], %r6;\n"
+                 " call.uni (r0), sum_to, (a0);\n ld.param.b32 %r7, [r0];\n }\n"
+                 " mul.wide.s32 %rd2, %r5, 4;\n add.s64 %rd3, %rd1, %rd2;\n st.global.u32 [%rd3], %r7;\n$DONE:\n ret;\n}\n");
+  const auto &K = kernelInfo(*L, "sums");
+  REQUIRE((K.Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY) != 0);
+  auto Object = cushim::ptx::compileToObject(*L->M.IR, cushim::ptx::hostTarget());
+  REQUIRE(Object);
+  HostFixture F;
+  cushim_hal_module Mod = F.load(*Object, {kernelDesc("sums", K.Flags, K.ParamSize)});
+  cushim_hal_kernel Kern = F.kernel(Mod, "sums");
+  const uint32_t N = 1000;
+  std::vector<uint32_t> Out(N, 0xffffffffu);
+  struct {
+    uint32_t *Ptr;
+    uint32_t N;
+  } Params{Out.data(), N};
+  REQUIRE(F.launch(Kern, {(N + 255) / 256, 1, 1}, {256, 1, 1}, &Params, sizeof(Params)) == 0);
+  REQUIRE(F.sync() == 0);
+  for (uint32_t I = 0; I < N; ++I) {
+    uint32_t M = I & 15;
+    INFO("thread " << I);
+    CHECK(Out[I] == M * (M + 1) / 2);
+  }
+  F.Ops->module_unload(Mod);
+}
