@@ -165,7 +165,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
   M.setTargetTriple(TheTriple.str());
   M.setDataLayout(TM->createDataLayout());
 
-  if (OptLevel > 0) {
+  {
     llvm::LoopAnalysisManager LAM;
     llvm::FunctionAnalysisManager FAM;
     llvm::CGSCCAnalysisManager CGAM;
@@ -180,7 +180,9 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerFunctionAnalyses(FAM);
     PB.registerLoopAnalyses(LAM);
     PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
-    llvm::ModulePassManager MPM = PB.buildPerModuleDefaultPipeline(passLevel(OptLevel));
+    // Even at O0 a pipeline runs: it lowers the coroutine entries of tier T1 (CoroutineEntry.h).
+    llvm::ModulePassManager MPM = OptLevel == 0 ? PB.buildO0DefaultPipeline(llvm::OptimizationLevel::O0)
+                                                : PB.buildPerModuleDefaultPipeline(passLevel(OptLevel));
     MPM.run(M, MAM);
   }
 

@@ -544,8 +544,10 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
       KI.Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
     Out.Kernels.push_back(std::move(KI));
   }
-  addFlatEntries(*MS.M, Out.Kernels);
-  addCoroutineEntries(*MS.M, Out.Kernels);
+  if (Options.TierEntries) {
+    addFlatEntries(*MS.M, Out.Kernels);
+    addCoroutineEntries(*MS.M, Out.Kernels);
+  }
 
   std::string Msg;
   llvm::raw_string_ostream OS(Msg);

@@ -50,6 +50,10 @@ struct LoweredModule {
 
 struct LoweringOptions {
   std::string ModuleName = "ptx"; // also the SOURCE of error messages
+  // Add the engine-tier entries (FlatEntry.h, CoroutineEntry.h). Coroutine entries need LLVM's coroutine passes,
+  // which compileToObject runs at every optimisation level; a consumer that JIT-compiles the IR as it is must
+  // turn this off.
+  bool TierEntries = true;
 };
 
 // Lowers a parsed module. PTX we cannot translate fails as NVIDIA's JIT fails on it, with CUDA_ERROR_INVALID_PTX

@@ -458,9 +458,10 @@ TEST_CASE("forms still missing are clear errors naming the instruction", "[lower
     return PtxHeader + ".visible .entry k()\n{\n  .reg .b32 %r<4>;\n  .reg .f32 %f<4>;\n  .reg .b16 %h<4>;\n" + Body +
            "  ret;\n}\n";
   };
-  // The three-input min and cvt.rna.relu.tf32 (not a PTX form) are rejected, not silently mis-lowered.
-  std::string E1 = Jit::lowerError(kernel("  min.f32 %f0, %f1, %f2, %f3;\n"));
-  CHECK(E1.find("unsupported PTX instruction 'min") != std::string::npos);
+  // The three-input integer min (not a PTX form; three-input min.f32 is supported) and cvt.rna.relu.tf32 (not a
+  // PTX form) are rejected, not silently mis-lowered.
+  std::string E1 = Jit::lowerError(kernel("  min.s32 %r0, %r1, %r2, %r3;\n"));
+  CHECK(E1.find("invalid PTX instruction 'min") != std::string::npos);
   std::string E2 = Jit::lowerError(kernel("  cvt.rna.relu.tf32.f32 %r0, %f1;\n"));
   CHECK(E2.find("unsupported PTX instruction 'cvt") != std::string::npos);
   std::string E3 = Jit::lowerError(kernel("  cvt.rz.satfinite.e4m3x2.f32 %h0, %f1, %f2;\n"));
