@@ -5,8 +5,6 @@
 #include "TestSupport.h"
 
 #include "ptx_translate/CoroutineEntry.h"
-#include "ptx_translate/Lowering.h"
-#include "ptx_translate/Parser.h"
 
 #include <vector>
 
@@ -14,34 +12,9 @@ using namespace cushim::test;
 
 namespace {
 
-const char *Header = ".version 8.0\n.target sm_80\n.address_size 64\n";
+std::unique_ptr<LoweredPtx> lower(const std::string &Body) { return lowerPtx(Body, "coro.ptx"); }
 
-struct Lowered {
-  llvm::LLVMContext Ctx;
-  cushim::ptx::LoweredModule M;
-};
-
-std::unique_ptr<Lowered> lower(const std::string &Body) {
-  auto L = std::make_unique<Lowered>();
-  auto Ast = cushim::ptx::parsePtx(std::string(Header) + Body, "coro.ptx");
-  if (!Ast)
-    FAIL("parse: " << Ast.error().message());
-  auto M = cushim::ptx::lowerModule(*Ast, L->Ctx);
-  if (!M)
-    FAIL("lower: " << M.error().message());
-  L->M = std::move(*M);
-  return L;
-}
-
-const cushim::ptx::KernelInfo &kernelInfo(const Lowered &L, const std::string &Name) {
-  for (const auto &K : L.M.Kernels)
-    if (K.Name == Name)
-      return K;
-  FAIL("no kernel " << Name);
-  return L.M.Kernels.front();
-}
-
-bool hasCoroutineEntry(const Lowered &L, const std::string &Kernel) {
+bool hasCoroutineEntry(const LoweredPtx &L, const std::string &Kernel) {
   bool Flagged = kernelInfo(L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY;
   bool Defined = L.M.IR->getFunction(std::string(cushim::ptx::CoroutineEntryPrefix) + Kernel) != nullptr;
   CHECK(Flagged == Defined);
@@ -52,7 +25,7 @@ bool hasCoroutineEntry(const Lowered &L, const std::string &Kernel) {
 struct TwoRuns {
   std::vector<uint32_t> T1, T2;
 };
-TwoRuns runBoth(Lowered &L, const std::string &Kernel, std::array<uint32_t, 3> Grid, std::array<uint32_t, 3> Block,
+TwoRuns runBoth(LoweredPtx &L, const std::string &Kernel, std::array<uint32_t, 3> Grid, std::array<uint32_t, 3> Block,
                 size_t Words, int ExpectedStatus = 0) {
   const auto &K = kernelInfo(L, Kernel);
   REQUIRE((K.Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);

@@ -4,8 +4,6 @@
 #include "TestSupport.h"
 
 #include "ptx_translate/FlatEntry.h"
-#include "ptx_translate/Lowering.h"
-#include "ptx_translate/Parser.h"
 
 #include <llvm/IR/Instructions.h>
 
@@ -15,34 +13,9 @@ using namespace cushim::test;
 
 namespace {
 
-const char *Header = ".version 8.0\n.target sm_80\n.address_size 64\n";
+std::unique_ptr<LoweredPtx> lower(const std::string &Body) { return lowerPtx(Body, "flat.ptx"); }
 
-struct Lowered {
-  llvm::LLVMContext Ctx;
-  cushim::ptx::LoweredModule M;
-};
-
-std::unique_ptr<Lowered> lower(const std::string &Body) {
-  auto L = std::make_unique<Lowered>();
-  auto Ast = cushim::ptx::parsePtx(std::string(Header) + Body, "flat.ptx");
-  if (!Ast)
-    FAIL("parse: " << Ast.error().message());
-  auto M = cushim::ptx::lowerModule(*Ast, L->Ctx);
-  if (!M)
-    FAIL("lower: " << M.error().message());
-  L->M = std::move(*M);
-  return L;
-}
-
-const cushim::ptx::KernelInfo &kernelInfo(const Lowered &L, const std::string &Name) {
-  for (const auto &K : L.M.Kernels)
-    if (K.Name == Name)
-      return K;
-  FAIL("no kernel " << Name);
-  return L.M.Kernels.front();
-}
-
-bool hasFlatEntry(const Lowered &L, const std::string &Kernel) {
+bool hasFlatEntry(const LoweredPtx &L, const std::string &Kernel) {
   bool Flagged = kernelInfo(L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY;
   bool Defined = L.M.IR->getFunction(std::string(cushim::ptx::FlatEntryPrefix) + Kernel) != nullptr;
   CHECK(Flagged == Defined);

@@ -3,8 +3,6 @@
 #include "TestSupport.h"
 
 #include "ptx_translate/LowerYield.h"
-#include "ptx_translate/Lowering.h"
-#include "ptx_translate/Parser.h"
 
 #include <llvm/IR/Instructions.h>
 
@@ -17,24 +15,7 @@ using namespace cushim::test;
 
 namespace {
 
-const char *Header = ".version 8.0\n.target sm_80\n.address_size 64\n";
-
-struct Lowered {
-  llvm::LLVMContext Ctx;
-  cushim::ptx::LoweredModule M;
-};
-
-std::unique_ptr<Lowered> lower(const std::string &Body) {
-  auto L = std::make_unique<Lowered>();
-  auto Ast = cushim::ptx::parsePtx(std::string(Header) + Body, "spin.ptx");
-  if (!Ast)
-    FAIL("parse: " << Ast.error().message());
-  auto M = cushim::ptx::lowerModule(*Ast, L->Ctx);
-  if (!M)
-    FAIL("lower: " << M.error().message());
-  L->M = std::move(*M);
-  return L;
-}
+std::unique_ptr<LoweredPtx> lower(const std::string &Body) { return lowerPtx(Body, "spin.ptx"); }
 
 unsigned yieldCalls(const llvm::Module &M, const std::string &Fn) {
   unsigned N = 0;
@@ -48,13 +29,7 @@ unsigned yieldCalls(const llvm::Module &M, const std::string &Fn) {
   return N;
 }
 
-uint32_t flagsOf(const Lowered &L, const std::string &Kernel) {
-  for (const auto &K : L.M.Kernels)
-    if (K.Name == Kernel)
-      return K.Flags;
-  FAIL("no kernel " << Kernel);
-  return 0;
-}
+uint32_t flagsOf(const LoweredPtx &L, const std::string &Kernel) { return kernelInfo(L, Kernel).Flags; }
 
 // A kernel of one loop: body, the loop's exit test on %p1, and what precedes it.
 std::string loopKernel(const std::string &Name, const std::string &Before, const std::string &Body) {

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "ptx_translate/Codegen.h"
+#include "ptx_translate/Lowering.h"
+#include "ptx_translate/Parser.h"
 
 #include <cuda_shim/hal.h>
 
@@ -13,6 +15,7 @@
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -38,6 +41,32 @@ declare void @__cushim_extern_malloc(ptr, ptr, ptr)
 declare void @__cushim_extern_free(ptr, ptr)
 declare void @__cushim_extern___assertfail(ptr, ptr, ptr, ptr, ptr, ptr)
 )IR";
+
+// A PTX module (the sm_80 header prepended to Body) lowered into its own LLVM context.
+struct LoweredPtx {
+  llvm::LLVMContext Ctx;
+  ptx::LoweredModule M;
+};
+
+inline std::unique_ptr<LoweredPtx> lowerPtx(const std::string &Body, const char *Source = "test.ptx") {
+  auto L = std::make_unique<LoweredPtx>();
+  auto Ast = ptx::parsePtx(".version 8.0\n.target sm_80\n.address_size 64\n" + Body, Source);
+  if (!Ast)
+    FAIL("parse: " << Ast.error().message());
+  auto M = ptx::lowerModule(*Ast, L->Ctx);
+  if (!M)
+    FAIL("lower: " << M.error().message());
+  L->M = std::move(*M);
+  return L;
+}
+
+inline const ptx::KernelInfo &kernelInfo(const LoweredPtx &L, const std::string &Name) {
+  for (const auto &K : L.M.Kernels)
+    if (K.Name == Name)
+      return K;
+  FAIL("no kernel " << Name);
+  return L.M.Kernels.front();
+}
 
 // Compiles IR text (IrPrelude prepended) to an object for the host.
 inline std::string compileIr(const std::string &Body) {
