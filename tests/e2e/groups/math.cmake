@@ -2,12 +2,12 @@
 # Math library through nvcc's own PTX (docs/PTX_LOWERING.md): every function of the CUDA Math API in float, double,
 # half and bfloat16 against host references within NVIDIA's documented ulp bounds. Label: math.
 
-# Like e2e_build, with math_common.h as a dependency and the host side compiled with -frounding-math (the host
+# Like e2e_build, with the host side compiled with -frounding-math (the host
 # references of the directed-rounding intrinsics switch the rounding mode).
 function(math_e2e_build Name Source)
   add_test(NAME e2e/build/${Name}
            COMMAND ${E2E_RUNNER} build --nvcc ${CUSHIM_NVCC} --src ${Source} --out ${E2E_BIN}/${Name}
-                   --dep ${E2E_SRC}/e2e_common.h --dep ${E2E_SRC}/math_common.h
+                   ${E2E_DEPS}
                    -- -cudart shared -O3 -I${E2E_SRC} -Xcompiler -frounding-math ${ARGN})
   set_tests_properties(e2e/build/${Name} PROPERTIES FIXTURES_SETUP e2e_bin_${Name} LABELS "e2e;e2e-build;math"
                                                     TIMEOUT 900)
