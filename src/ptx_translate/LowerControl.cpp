@@ -418,6 +418,10 @@ Expected<llvm::Value *> FunctionLowering::readReg(const Instruction &I, const Re
     }
     return invalid(I, "unknown register '" + R.Name + "'");
   }
+  // A component of a scalar register (e.g. %tid.x where %tid is declared as a .reg, shadowing the special
+  // register): ptxas rejects it, so must we rather than read the scalar.
+  if (S->K == Symbol::Reg && R.Component >= 0 && S == lookup(R.Name))
+    return invalid(I, "'" + R.Name + "' is a scalar register: it has no component ." + std::string(1, "xyzw"[R.Component & 3]));
   if (S->K != Symbol::Reg) {
     // A variable name used as a value (mov r, var written as a register-like name).
     unsigned Bits = std::max(1u, typeBits(T));

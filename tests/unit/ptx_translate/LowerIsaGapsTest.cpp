@@ -462,6 +462,10 @@ TEST_CASE("forms still missing are clear errors naming the instruction", "[lower
   // PTX form) are rejected, not silently mis-lowered.
   std::string E1 = Jit::lowerError(kernel("  min.s32 %r0, %r1, %r2, %r3;\n"));
   CHECK(E1.find("invalid PTX instruction 'min") != std::string::npos);
+  // %tid declared as a scalar register shadows the special register; a component of it is an error (ptxas: "Unknown
+  // video selector"), not a read of the scalar.
+  std::string E0 = Jit::lowerError(kernel("  .reg .b32 %tid;\n  mov.u32 %r0, %tid.x;\n"));
+  CHECK(E0.find("'%tid' is a scalar register") != std::string::npos);
   std::string E2 = Jit::lowerError(kernel("  cvt.rna.relu.tf32.f32 %r0, %f1;\n"));
   CHECK(E2.find("unsupported PTX instruction 'cvt") != std::string::npos);
   std::string E3 = Jit::lowerError(kernel("  cvt.rz.satfinite.e4m3x2.f32 %h0, %f1, %f2;\n"));
