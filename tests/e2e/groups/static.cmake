@@ -101,6 +101,8 @@ foreach(Prog simt_blocks simt_warps)
   e2e_static(${Prog} LABELS simt)
 endforeach()
 e2e_static(memory_kinds LABELS memory)
+e2e_static(textures LABELS textures)
+e2e_static(surfaces EXTRA ${E2E_STUB_LIBCUDA} LABELS textures)
 e2e_static(streams EXTRA ${E2E_STUB_LIBCUDA} LABELS streams)
 # One build per math program (the half/bf16 one with the native bf16 instructions); the host references need
 # -frounding-math as in tests/e2e/groups/math.cmake.
