@@ -61,6 +61,7 @@ enum cushim_hal_kernel_flags {
   CUSHIM_HAL_KERNEL_MAY_SPIN = 1u << 3,        /* has loops that may wait for other threads (calls __cushim_yield) */
   CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY = 1u << 4,  /* __cushim_flat_NAME runs a whole block (kernel_abi.h, tier T0) */
   CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY = 1u << 5, /* __cushim_coro_NAME: a thread as a coroutine (tier T1) */
+  CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY = 1u << 6, /* __cushim_region_NAME runs a whole block, barriers included (tier T1) */
 };
 
 typedef struct cushim_hal_kernel_desc {

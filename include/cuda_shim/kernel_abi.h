@@ -15,6 +15,11 @@
  *                          runs every thread of one block in a loop; ctx carries the block's fields (tid,
  *                          laneid and warpid are ignored). Such kernels never call __cushim_exit or
  *                          __cushim_yield, and never execute barriers or warp collectives.
+ *   region entry (kernels flagged CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY, engine tier T1):
+ *                          void __cushim_region_NAME(const void *params, cushim_thread_ctx *ctx)
+ *                          runs every thread of one block, as a flat entry does, for kernels whose only waits are
+ *                          barriers of the whole block that all its threads reach together; values that live
+ *                          across a barrier are kept in __cushim_block_scratch memory.
  *   coroutine entry (kernels flagged CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, engine tier T1):
  *                          void *__cushim_coro_NAME(const void *params, cushim_thread_ctx *ctx)
  *                          one GPU thread as a stackless coroutine (LLVM switch-resumed ABI: the frame starts
@@ -108,6 +113,10 @@ uint32_t __cushim_coro_coll(cushim_thread_ctx *ctx, uint32_t kind, uint32_t mode
                             uint32_t c, uint32_t mask);
 /* The result of the last wait (collective value or bar.red result); *pred (if not null) gets the predicate. */
 uint32_t __cushim_coro_result(cushim_thread_ctx *ctx, uint32_t *pred);
+
+/* Tier T1 (region entries): Size bytes (64-byte aligned) of scratch memory for the block ctx belongs to, valid
+ * until the block finishes. */
+void *__cushim_block_scratch(cushim_thread_ctx *ctx, uint64_t size);
 
 /* Timers */
 uint64_t __cushim_clock64(cushim_thread_ctx *ctx);

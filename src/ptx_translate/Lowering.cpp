@@ -6,6 +6,7 @@
 #include "ptx_translate/FlatEntry.h"
 #include "ptx_translate/LowerInternal.h"
 #include "ptx_translate/LowerYield.h"
+#include "ptx_translate/RegionEntry.h"
 
 #include "cuda_shim/hal.h"
 
@@ -546,6 +547,7 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
   }
   if (Options.TierEntries) {
     addFlatEntries(*MS.M, Out.Kernels);
+    addRegionEntries(*MS.M, Out.Kernels);
     addCoroutineEntries(*MS.M, Out.Kernels);
   }
 

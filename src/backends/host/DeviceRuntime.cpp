@@ -298,6 +298,13 @@ void *__cushim_coro_frame(cushim_thread_ctx *ctx, uint64_t size) {
   return Frame;
 }
 
+void *__cushim_block_scratch(cushim_thread_ctx *ctx, uint64_t size) {
+  void *Scratch = engineBlockScratch(threadOf(ctx), size);
+  if (!Scratch)
+    engineAbort(ctx, CUDA_ERROR_OUT_OF_MEMORY, fmt::format("cannot allocate {} bytes of block scratch memory", size));
+  return Scratch;
+}
+
 uint32_t __cushim_coro_bar(cushim_thread_ctx *ctx, uint32_t op, uint32_t id, uint32_t count, uint32_t red_op,
                            uint32_t pred) {
   ThreadRec *T = threadOf(ctx);
@@ -452,6 +459,7 @@ const RuntimeSymbol *runtimeSymbols(size_t &Count) {
       {"__cushim_activemask", reinterpret_cast<void *>(&__cushim_activemask)},
       {"__cushim_warp_sync", reinterpret_cast<void *>(&__cushim_warp_sync)},
       {"__cushim_coro_frame", reinterpret_cast<void *>(&__cushim_coro_frame)},
+      {"__cushim_block_scratch", reinterpret_cast<void *>(&__cushim_block_scratch)},
       {"__cushim_coro_bar", reinterpret_cast<void *>(&__cushim_coro_bar)},
       {"__cushim_coro_coll", reinterpret_cast<void *>(&__cushim_coro_coll)},
       {"__cushim_coro_result", reinterpret_cast<void *>(&__cushim_coro_result)},

@@ -39,8 +39,13 @@ bool engineUsesFlatEntries() {
   return Uses;
 }
 
-bool engineUsesCoroutineEntries() {
+bool engineUsesRegionEntries() {
   static const bool Uses = config().Engine.empty() || config().Engine == "t1";
+  return Uses;
+}
+
+bool engineUsesCoroutineEntries() {
+  static const bool Uses = config().Engine.empty() || config().Engine == "t1" || config().Engine == "t1-coro";
   return Uses;
 }
 
@@ -120,39 +125,45 @@ BlockRun::~BlockRun() {
 
 void *engineCoroutineFrame(ThreadRec *T, uint64_t Bytes) { return T->Block->coroutineFrame(T->Linear, Bytes); }
 
+// Grows an arena to at least Bytes (rounded to pages, Align-aligned; the old contents are dropped). False when out
+// of memory, with the arena empty.
+static bool growArena(char *&Arena, size_t &Size, size_t Bytes, size_t Align) {
+  if (Bytes <= Size)
+    return true;
+  std::free(Arena);
+  Arena = nullptr;
+  Size = 0;
+  size_t Rounded = (Bytes + 4095) / 4096 * 4096;
+  if (posix_memalign(reinterpret_cast<void **>(&Arena), Align, Rounded) != 0) {
+    Arena = nullptr;
+    return false;
+  }
+  Size = Rounded;
+  return true;
+}
+
 void *BlockRun::coroutineFrame(uint32_t Linear, uint64_t Bytes) {
   size_t Stride = (static_cast<size_t>(Bytes) + 63) / 64 * 64;
   // Every thread of a launch asks for the same size, so the arena only changes before any frame of the block is
   // handed out (a new block, or a new kernel in this slot).
   if (Stride != FrameStride || Stride * NumThreads > FrameArenaSize) {
-    if (Stride * NumThreads > FrameArenaSize) {
-      std::free(FrameArena);
-      FrameArena = nullptr;
-      FrameArenaSize = 0;
-      size_t Rounded = (Stride * NumThreads + 4095) / 4096 * 4096;
-      if (posix_memalign(reinterpret_cast<void **>(&FrameArena), 64, Rounded) != 0)
-        return nullptr;
-      FrameArenaSize = Rounded;
-    }
+    if (!growArena(FrameArena, FrameArenaSize, Stride * NumThreads, 64))
+      return nullptr;
     FrameStride = Stride;
   }
   return FrameArena + Stride * Linear;
 }
 
+void *engineBlockScratch(ThreadRec *T, uint64_t Bytes) { return T->Block->blockScratch(Bytes); }
+
+void *BlockRun::blockScratch(uint64_t Bytes) {
+  // A block that runs a region entry has no coroutine frames: the two share one arena.
+  FrameStride = 0;
+  return growArena(FrameArena, FrameArenaSize, Bytes, 64) ? FrameArena : nullptr;
+}
+
 char *BlockRun::sharedArena(size_t Bytes) {
-  Bytes = std::max<size_t>(Bytes, 128);
-  if (Bytes > SharedArenaSize) {
-    std::free(SharedArena);
-    SharedArena = nullptr;
-    size_t Rounded = (Bytes + 4095) / 4096 * 4096;
-    if (posix_memalign(reinterpret_cast<void **>(&SharedArena), 128, Rounded) != 0) {
-      SharedArena = nullptr;
-      SharedArenaSize = 0;
-      return nullptr;
-    }
-    SharedArenaSize = Rounded;
-  }
-  return SharedArena;
+  return growArena(SharedArena, SharedArenaSize, std::max<size_t>(Bytes, 128), 128) ? SharedArena : nullptr;
 }
 
 BlockRun &WorkerResources::acquireSlot() {
@@ -252,6 +263,8 @@ void blockCoordinates(const LaunchState &L, uint64_t BlockIndex, uint32_t CtaId[
 }
 
 bool launchUsesFibers(const LaunchState &L) {
+  if (L.FlatFn)
+    return false; // a block entry (T0 flat, T1 regions) runs the whole block in one call
   return (L.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS | CUSHIM_HAL_KERNEL_MAY_SPIN |
                      CUSHIM_HAL_KERNEL_USES_GRID_SYNC)) != 0;
 }
@@ -282,7 +295,8 @@ void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
   W.FastThread.Ctx.engine = &W.FastThread;
   B.Threads = &W.FastThread;
   if (L.FlatFn) {
-    // Tier T0: one call runs the block's threads (a trap unwinds to here, ending the block as in runFastBlock).
+    // Tiers T0 and T1 (regions): one call runs the block's threads (a trap unwinds to here, ending the block as in
+    // runFastBlock).
     W.FastThread.Block = &B;
     W.FastThread.Status = ThreadStatus::Ready;
     W.FastThread.Linear = 0;

@@ -28,7 +28,7 @@ using CoroutineFn = void *(*)(const void *Params, cushim_thread_ctx *Ctx);
 // One enqueued launch: everything the engine needs, owned by the launch (the parameter buffer is a copy).
 struct LaunchState {
   KernelFn Fn = nullptr;
-  KernelFn FlatFn = nullptr; // tier T0: runs a whole block per call (kernel_abi.h); null to run thread by thread
+  KernelFn FlatFn = nullptr; // a whole block per call: tier T0 flat or T1 region entry (kernel_abi.h); null if none
   CoroutineFn CoroFn = nullptr; // tier T1: threads as stackless coroutines; null for fibers (or no waits)
   std::string KernelName;
   uint32_t Flags = 0; // cushim_hal_kernel_flags
@@ -66,6 +66,8 @@ size_t engineDefaultStackSize();
 bool engineUsesFlatEntries();
 // Whether kernels with a coroutine entry run on tier T1 (CUSHIM_ENGINE unset or t1; t2 forces fibers).
 bool engineUsesCoroutineEntries();
+// Whether region entries (tier T1, whole blocks with barriers) may be used (CUSHIM_ENGINE unset or t1).
+bool engineUsesRegionEntries();
 uint64_t nextGridId();
 
 // ---- State shared between the engine and the device runtime functions (DeviceRuntime.cpp). -------------------
@@ -123,6 +125,8 @@ void engineSpinYield(ThreadRec *T);
 [[noreturn]] void engineExit(ThreadRec *T);
 // Tier T1: the coroutine frame of thread T (null when out of memory).
 void *engineCoroutineFrame(ThreadRec *T, uint64_t Bytes);
+// Tier T1 region entries: Bytes of scratch memory for T's block (null when out of memory).
+void *engineBlockScratch(ThreadRec *T, uint64_t Bytes);
 // Aborts the launch with Code (logged with Message) and terminates the calling GPU thread.
 [[noreturn]] void engineAbort(ThreadRec *T, CUresult Code, const std::string &Message);
 // The same, naming the thread whose context the lowered code passed (under tier T0 that is the thread loop's

@@ -118,6 +118,8 @@ struct BlockRun {
   char *FrameArena = nullptr;
   size_t FrameArenaSize = 0, FrameStride = 0;
   void *coroutineFrame(uint32_t Linear, uint64_t Bytes);
+  // Tier T1 region entries: the block's scratch memory (__cushim_block_scratch), in the same arena.
+  void *blockScratch(uint64_t Bytes);
 };
 
 enum class BlockOutcome : uint8_t { Finished, Parked };

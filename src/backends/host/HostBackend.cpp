@@ -400,6 +400,8 @@ cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, 
     auto K = makeKernel(M.get(), D.name, *Address);
     K->Flags = D.flags;
     K->FlatFn = reinterpret_cast<KernelFn>(tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY, "flat"));
+    K->RegionFn =
+        reinterpret_cast<KernelFn>(tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY, "region"));
     K->CoroFn = reinterpret_cast<CoroutineFn>(
         tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, "coro"));
     K->ParamSize = D.param_size;

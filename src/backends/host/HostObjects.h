@@ -131,6 +131,7 @@ struct HostKernel {
   std::string Name;
   KernelFn Fn = nullptr;
   KernelFn FlatFn = nullptr;    // tier T0 entry (one call per block), when the kernel has one
+  KernelFn RegionFn = nullptr;  // tier T1 region entry (one call per block, barriers included), when it has one
   CoroutineFn CoroFn = nullptr; // tier T1 entry (a thread as a coroutine), when the kernel has one
   uint32_t Flags = 0;
   uint32_t ParamSize = 0;

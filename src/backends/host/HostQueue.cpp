@@ -298,7 +298,7 @@ cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Ker
 
   auto L = std::make_shared<LaunchState>();
   L->Fn = K->Fn;
-  L->FlatFn = engineUsesFlatEntries() ? K->FlatFn : nullptr;
+  L->FlatFn = engineUsesFlatEntries() && K->FlatFn ? K->FlatFn : engineUsesRegionEntries() ? K->RegionFn : nullptr;
   L->CoroFn = engineUsesCoroutineEntries() ? K->CoroFn : nullptr;
   L->KernelName = K->Name;
   L->Flags = K->Flags;

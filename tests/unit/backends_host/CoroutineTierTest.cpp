@@ -21,30 +21,14 @@ bool hasCoroutineEntry(const LoweredPtx &L, const std::string &Kernel) {
   return Flagged;
 }
 
-// Runs Kernel (one u64 pointer parameter to Words words, initialised to 0) on T1 and on T2; returns both outputs.
+// Runs Kernel on T1's coroutine entry and on T2 (fibers); returns both outputs.
 struct TwoRuns {
   std::vector<uint32_t> T1, T2;
 };
 TwoRuns runBoth(LoweredPtx &L, const std::string &Kernel, std::array<uint32_t, 3> Grid, std::array<uint32_t, 3> Block,
                 size_t Words, int ExpectedStatus = 0) {
-  const auto &K = kernelInfo(L, Kernel);
-  REQUIRE((K.Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
-  auto Object = cushim::ptx::compileToObject(*L.M.IR, cushim::ptx::hostTarget());
-  REQUIRE(Object);
-  TwoRuns R;
-  for (bool Coroutines : {true, false}) {
-    HostFixture F;
-    uint32_t Flags = Coroutines ? K.Flags : K.Flags & ~CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY;
-    cushim_hal_module Mod = F.load(*Object, {kernelDesc(K.Name.c_str(), Flags, K.ParamSize, K.StaticSharedSize)});
-    cushim_hal_kernel Kern = F.kernel(Mod, K.Name.c_str());
-    std::vector<uint32_t> Out(Words, 0);
-    uint32_t *OutPtr = Out.data();
-    REQUIRE(F.launch(Kern, Grid, Block, &OutPtr, sizeof(OutPtr)) == 0);
-    CHECK(F.sync() == ExpectedStatus);
-    F.Ops->module_unload(Mod);
-    (Coroutines ? R.T1 : R.T2) = std::move(Out);
-  }
-  return R;
+  TierRuns R = runOnTierAndOracle(L, Kernel, CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, Grid, Block, Words, ExpectedStatus);
+  return {std::move(R.Tier), std::move(R.Oracle)};
 }
 
 } // namespace

@@ -132,6 +132,40 @@ struct HostFixture {
   int sync() { return Ops->queue_synchronize(Queue); }
 };
 
+// The engine-tier entries a lowered kernel may carry.
+constexpr uint32_t TierEntryFlags =
+    CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY | CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY | CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY;
+
+// Outputs of one kernel run on a faster tier and on the oracle (T2: every tier entry hidden from the engine).
+struct TierRuns {
+  std::vector<uint32_t> Tier, Oracle;
+};
+
+// Runs Kernel of L (one u64 pointer parameter to Words words, initialised to 0) twice from one object: with only
+// the tier entry Tier announced in its descriptor, and with none. Both launches must end with ExpectedStatus.
+inline TierRuns runOnTierAndOracle(LoweredPtx &L, const std::string &Kernel, uint32_t Tier,
+                                   std::array<uint32_t, 3> Grid, std::array<uint32_t, 3> Block, size_t Words,
+                                   int ExpectedStatus = 0) {
+  const auto &K = kernelInfo(L, Kernel);
+  REQUIRE((K.Flags & Tier) != 0);
+  auto Object = ptx::compileToObject(*L.M.IR, ptx::hostTarget());
+  REQUIRE(Object);
+  TierRuns R;
+  for (bool OnTier : {true, false}) {
+    HostFixture F;
+    uint32_t Flags = (K.Flags & ~TierEntryFlags) | (OnTier ? Tier : 0);
+    cushim_hal_module Mod = F.load(*Object, {kernelDesc(K.Name.c_str(), Flags, K.ParamSize, K.StaticSharedSize)});
+    cushim_hal_kernel Kern = F.kernel(Mod, K.Name.c_str());
+    std::vector<uint32_t> Out(Words, 0);
+    uint32_t *OutPtr = Out.data();
+    REQUIRE(F.launch(Kern, Grid, Block, &OutPtr, sizeof(OutPtr)) == 0);
+    CHECK(F.sync() == ExpectedStatus);
+    F.Ops->module_unload(Mod);
+    (OnTier ? R.Tier : R.Oracle) = std::move(Out);
+  }
+  return R;
+}
+
 } // namespace cushim::test
 
 namespace cushim::test {

@@ -1,0 +1,138 @@
+#include "ptx_translate/BlockEntry.h"
+
+#include "cuda_shim/kernel_abi.h"
+
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/Module.h>
+
+#include <cstddef>
+#include <set>
+#include <vector>
+#include <string>
+
+namespace cushim::ptx {
+
+namespace {
+
+// A bottom-tested counted loop 0..Count-1 (Count >= 1: block dimensions are never 0). Body(B, Index) emits the
+// loop body at B's insertion point and may create blocks; the builder is left after the loop.
+template <typename BodyFn>
+void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name, BodyFn Body) {
+  llvm::Function *F = B.GetInsertBlock()->getParent();
+  llvm::LLVMContext &Ctx = F->getContext();
+  llvm::BasicBlock *Pre = B.GetInsertBlock();
+  llvm::BasicBlock *Loop = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".loop", F);
+  llvm::BasicBlock *Exit = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".done", F);
+  B.CreateBr(Loop);
+  B.SetInsertPoint(Loop);
+  llvm::PHINode *Index = B.CreatePHI(B.getInt32Ty(), 2, Name);
+  Index->addIncoming(B.getInt32(0), Pre);
+  Body(B, Index);
+  llvm::Value *Next = B.CreateAdd(Index, B.getInt32(1), std::string(Name) + ".next", /*HasNUW=*/true, true);
+  Index->addIncoming(Next, B.GetInsertBlock());
+  B.CreateCondBr(B.CreateICmpULT(Next, Count), Loop, Exit);
+  B.SetInsertPoint(Exit);
+}
+
+llvm::Value *loadDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I) {
+  return B.CreateLoad(B.getInt32Ty(),
+                      B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
+}
+
+// Runtime calls that need the engine to run one thread at a time: exit unwinds a single thread (a flat loop would
+// lose the rest of its block), yield lets another thread of the block run.
+bool needsOwnThread(const llvm::Function &Callee) {
+  llvm::StringRef Name = Callee.getName();
+  return Name == "__cushim_exit" || Name == "__cushim_yield";
+}
+
+} // namespace
+
+bool canRunAsBlockLoop(llvm::Function &Kernel) {
+  std::set<llvm::Function *> Seen;
+  std::vector<llvm::Function *> Work{&Kernel};
+  while (!Work.empty()) {
+    llvm::Function *F = Work.back();
+    Work.pop_back();
+    if (!Seen.insert(F).second)
+      continue;
+    for (llvm::BasicBlock &BB : *F)
+      for (llvm::Instruction &I : BB) {
+        auto *Call = llvm::dyn_cast<llvm::CallBase>(&I);
+        if (!Call)
+          continue;
+        llvm::Function *Callee = Call->getCalledFunction();
+        if (!Callee)
+          return false; // an indirect call may reach exit
+        if (needsOwnThread(*Callee))
+          return false;
+        if (!Callee->isDeclaration())
+          Work.push_back(Callee);
+      }
+  }
+  return true;
+}
+
+llvm::Function *createBlockEntry(llvm::Module &M, llvm::Function &Kernel, llvm::StringRef Prefix, uint32_t ParamSize) {
+  llvm::LLVMContext &Ctx = M.getContext();
+  llvm::Type *Ptr = llvm::PointerType::get(Ctx, 0);
+  auto *Ty = llvm::FunctionType::get(llvm::Type::getVoidTy(Ctx), {Ptr, Ptr}, false);
+  auto *F = llvm::Function::Create(Ty, llvm::GlobalValue::ExternalLinkage, Prefix + Kernel.getName(), M);
+  // Same code-generation attributes as the kernel (its body is inlined here).
+  llvm::AttrBuilder Attrs(Ctx, Kernel.getAttributes().getFnAttrs());
+  Attrs.removeAttribute(llvm::Attribute::NoInline).removeAttribute(llvm::Attribute::AlwaysInline);
+  F->addFnAttrs(Attrs);
+  // The parameter buffer and the engine's thread context are never written through the kernel's pointers, so
+  // loads from them can leave the thread loop.
+  F->addParamAttr(0, llvm::Attribute::NoAlias);
+  F->addParamAttr(1, llvm::Attribute::NoAlias);
+  // Both are always fully readable (the engine pads the parameter copy to ParamSize), so loads from them may be
+  // hoisted out of the conditional code of the body.
+  if (ParamSize)
+    F->addDereferenceableParamAttr(0, ParamSize);
+  F->addDereferenceableParamAttr(1, sizeof(cushim_thread_ctx));
+  F->addParamAttr(0, llvm::Attribute::getWithAlignment(Ctx, llvm::Align(8)));
+  F->addParamAttr(1, llvm::Attribute::getWithAlignment(Ctx, llvm::Align(alignof(cushim_thread_ctx))));
+  return F;
+}
+
+llvm::AllocaInst *emitPrivateContext(llvm::IRBuilder<> &B, llvm::Value *EngineCtx) {
+  auto *ThreadCtx = B.CreateAlloca(llvm::ArrayType::get(B.getInt8Ty(), sizeof(cushim_thread_ctx)), nullptr, "ctx");
+  ThreadCtx->setAlignment(llvm::Align(alignof(cushim_thread_ctx)));
+  B.CreateMemCpy(ThreadCtx, llvm::Align(alignof(cushim_thread_ctx)), EngineCtx, llvm::Align(alignof(cushim_thread_ctx)),
+                 sizeof(cushim_thread_ctx));
+  return ThreadCtx;
+}
+
+llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx) {
+  return B.CreateMul(B.CreateMul(loadDim(B, EngineCtx, 0), loadDim(B, EngineCtx, 1), "", true, true),
+                     loadDim(B, EngineCtx, 2), "threads", true, true);
+}
+
+void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx,
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear)> Body) {
+  auto field = [&](size_t Offset) { return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), ThreadCtx, Offset); };
+  llvm::Value *NX = loadDim(B, EngineCtx, 0), *NY = loadDim(B, EngineCtx, 1), *NZ = loadDim(B, EngineCtx, 2);
+  emitCountedLoop(B, NZ, "tid.z", [&](llvm::IRBuilder<> &B, llvm::Value *Z) {
+    emitCountedLoop(B, NY, "tid.y", [&](llvm::IRBuilder<> &B, llvm::Value *Y) {
+      llvm::Value *Row = B.CreateMul(B.CreateAdd(B.CreateMul(Z, NY), Y), NX);
+      emitCountedLoop(B, NX, "tid.x", [&](llvm::IRBuilder<> &B, llvm::Value *X) {
+        B.CreateStore(X, field(offsetof(cushim_thread_ctx, tid)));
+        B.CreateStore(Y, field(offsetof(cushim_thread_ctx, tid) + 4));
+        B.CreateStore(Z, field(offsetof(cushim_thread_ctx, tid) + 8));
+        llvm::Value *Linear = B.CreateAdd(Row, X);
+        B.CreateStore(B.CreateAnd(Linear, 31), field(offsetof(cushim_thread_ctx, laneid)));
+        B.CreateStore(B.CreateLShr(Linear, 5), field(offsetof(cushim_thread_ctx, warpid)));
+        Body(B, Linear);
+      });
+    });
+  });
+}
+
+void dropInvariantLoadMarks(llvm::Function &F) {
+  for (llvm::BasicBlock &BB : F)
+    for (llvm::Instruction &I : BB)
+      I.setMetadata(llvm::LLVMContext::MD_invariant_load, nullptr);
+}
+
+} // namespace cushim::ptx

@@ -1,0 +1,47 @@
+// Pieces shared by the entries that run a whole block per call (FlatEntry.cpp for tier T0, RegionEntry.cpp for
+// tier T1's region loops): the entry function itself, each thread's private context and the loop nest over the
+// block's threads.
+#pragma once
+
+#include <llvm/ADT/STLFunctionalExtras.h>
+#include <llvm/ADT/StringRef.h>
+#include <llvm/IR/IRBuilder.h>
+
+#include <cstdint>
+
+namespace llvm {
+class AllocaInst;
+class Function;
+class Module;
+class Value;
+} // namespace llvm
+
+namespace cushim::ptx {
+
+// Whether the kernel and everything it can call may run in a thread loop: no indirect calls, no thread exit from a
+// device function (it unwinds a single thread) and no yield (it lets another thread of the block run).
+bool canRunAsBlockLoop(llvm::Function &Kernel);
+
+// void PREFIX<kernel>(const void *params, cushim_thread_ctx *ctx), with the kernel's code-generation attributes
+// and what the engine guarantees about both arguments (no aliasing, ParamSize / the whole context readable).
+llvm::Function *createBlockEntry(llvm::Module &M, llvm::Function &Kernel, llvm::StringRef Prefix, uint32_t ParamSize);
+
+// A private copy of the engine's context (at B's insertion point), which the thread loops give each thread's
+// coordinates. When no runtime call lets it escape, SROA turns it into registers.
+llvm::AllocaInst *emitPrivateContext(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);
+
+// The loop nest over the block's threads (tid.z, then y, then x innermost), block dimensions read from EngineCtx.
+// Before Body(B, Linear) emits one thread's work, ThreadCtx holds that thread's tid, laneid and warpid; Linear is
+// its linear index in the block. Body may create blocks and must leave B where the thread's work ends.
+void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx,
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear)> Body);
+
+// The number of threads in the block (ntid.x * y * z), read from EngineCtx.
+llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);
+
+// The lowering marks context reads !invariant.load (true of the engine's context during one thread's run). In a
+// block entry they read the private copy, whose only definition is a memcpy: with the marks, GVN may look past that
+// memcpy to the fresh alloca and read undefined values.
+void dropInvariantLoadMarks(llvm::Function &F);
+
+} // namespace cushim::ptx

@@ -1,0 +1,108 @@
+// A small divergence analysis for one block of threads. Sources of divergence are the thread's coordinates in the
+// context, every memory read except the parameter buffer and the block's fields of the context, and calls that may
+// read memory. Divergence then flows along data (operands) and control: a branch on a divergent condition makes
+// the blocks up to its immediate post-dominator divergent, the phis where its paths join divergent, and values
+// that leave its region (a loop that threads leave at different iterations) divergent.
+#include "ptx_translate/BlockUniformity.h"
+
+#include "cuda_shim/kernel_abi.h"
+
+#include <llvm/Analysis/PostDominators.h>
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/IR/CFG.h>
+#include <llvm/IR/InstIterator.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/Module.h>
+
+#include <cstddef>
+#include <vector>
+
+namespace cushim::ptx {
+
+namespace {
+
+// Whether the context bytes [Offset, Offset + Size) hold something that differs between the block's threads.
+bool isThreadField(int64_t Offset, uint64_t Size) {
+  auto overlaps = [&](size_t Begin, size_t End) { return Offset < int64_t(End) && Offset + int64_t(Size) > int64_t(Begin); };
+  return overlaps(offsetof(cushim_thread_ctx, tid), offsetof(cushim_thread_ctx, ntid)) ||
+         overlaps(offsetof(cushim_thread_ctx, laneid), offsetof(cushim_thread_ctx, nwarpid));
+}
+
+bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, const llvm::Value *Ctx) {
+  const llvm::DataLayout &DL = I.getModule()->getDataLayout();
+  if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I)) {
+    if (llvm::getUnderlyingObject(Load->getPointerOperand()) == Params)
+      return false; // the parameter buffer is the same for all threads (and read-only)
+    llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
+    const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
+    if (Base == Ctx)
+      return isThreadField(Offset.getSExtValue(), DL.getTypeStoreSize(Load->getType()));
+    return true; // any other memory may differ between threads (or change between their reads)
+  }
+  if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I))
+    return !Call->doesNotAccessMemory() || Call->isConvergent();
+  return llvm::isa<llvm::AtomicRMWInst, llvm::AtomicCmpXchgInst, llvm::AllocaInst, llvm::VAArgInst>(I);
+}
+
+} // namespace
+
+BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::Value *Ctx) {
+  llvm::PostDominatorTree PDT(F);
+  std::vector<const llvm::Value *> Work;
+  auto markDivergent = [&](const llvm::Value *V) {
+    if (Divergent.insert(V).second)
+      Work.push_back(V);
+  };
+  llvm::SmallPtrSet<const llvm::Instruction *, 16> DivergentBranches;
+  // A branch the threads may take different ways: everything up to where its paths join again.
+  auto divergentBranch = [&](const llvm::Instruction &Branch) {
+    if (!DivergentBranches.insert(&Branch).second)
+      return;
+    const llvm::BasicBlock *From = Branch.getParent();
+    const llvm::DomTreeNode *Node = PDT.getNode(From);
+    const llvm::BasicBlock *Join = Node && Node->getIDom() ? Node->getIDom()->getBlock() : nullptr;
+    llvm::SmallPtrSet<const llvm::BasicBlock *, 32> Region;
+    std::vector<const llvm::BasicBlock *> Blocks(llvm::succ_begin(From), llvm::succ_end(From));
+    while (!Blocks.empty()) {
+      const llvm::BasicBlock *BB = Blocks.back();
+      Blocks.pop_back();
+      if (BB == Join || !Region.insert(BB).second)
+        continue;
+      Blocks.insert(Blocks.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+    }
+    for (const llvm::BasicBlock *BB : Region) {
+      DivergentBlocks.insert(BB);
+      for (const llvm::Instruction &I : *BB) {
+        if (llvm::isa<llvm::PHINode>(I))
+          markDivergent(&I);
+        for (const llvm::User *U : I.users())
+          if (auto *UI = llvm::dyn_cast<llvm::Instruction>(U); UI && !Region.contains(UI->getParent()))
+            markDivergent(&I);
+      }
+    }
+    if (Join)
+      for (const llvm::PHINode &Phi : Join->phis())
+        markDivergent(&Phi);
+  };
+
+  for (llvm::Instruction &I : llvm::instructions(F))
+    if (isDivergenceSource(I, Params, Ctx))
+      markDivergent(&I);
+  while (!Work.empty()) {
+    const llvm::Value *V = Work.back();
+    Work.pop_back();
+    for (const llvm::User *U : V->users()) {
+      auto *I = llvm::dyn_cast<llvm::Instruction>(U);
+      if (!I || llvm::isa<llvm::StoreInst>(I))
+        continue;
+      if (I->isTerminator()) {
+        if (I->getNumSuccessors() > 1)
+          divergentBranch(*I);
+        continue;
+      }
+      markDivergent(I);
+    }
+  }
+}
+
+} // namespace cushim::ptx

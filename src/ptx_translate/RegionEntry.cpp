@@ -1,0 +1,476 @@
+// Region entries (engine tier T1, block regions): for a kernel whose only waits are block-wide barriers that every
+// thread of the block reaches together, one call of __cushim_region_NAME runs the whole block without switching
+// between threads. The kernel is cut at its barriers into regions; each region runs as a loop over the block's
+// threads (as a flat entry runs the whole kernel), and the regions follow each other as the barriers dictate:
+//
+//   state = 0
+//   while (state != done)
+//     for each thread t (tid.z, tid.y, tid.x):   // region `state`, from its start to the next barrier or return
+//       run the region's code for t; next = the region after the barrier it reached (done after a return)
+//     state = next                              // the same for every thread: the barriers are uniform
+//
+// Running every thread up to a barrier before any thread passes it is exactly bar.sync's guarantee. Values that
+// live across a barrier are kept per thread in a block arena (one array per value, indexed by the thread, so a
+// region's loop can be vectorised like a flat entry); local memory that lives across a barrier is there too.
+//
+// The cut is only correct when all threads reach the same barriers in the same order, so the kernel must pass
+// BlockUniformity: every barrier sits where no divergent branch decides whether it runs. Kernels with warp
+// collectives, bar.arrive/bar.red, barriers with thread counts, spin loops or exits from device functions keep the
+// coroutine entry (CoroutineEntry.cpp) or fibers.
+#include "ptx_translate/RegionEntry.h"
+
+#include "ptx_translate/BlockEntry.h"
+#include "ptx_translate/BlockUniformity.h"
+#include "ptx_translate/WaitCalls.h"
+#include "support/Log.h"
+
+#include "cuda_shim/hal.h"
+#include "cuda_shim/kernel_abi.h"
+
+#include <llvm/Analysis/ValueTracking.h>
+#include <llvm/IR/CFG.h>
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/InstIterator.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/IR/IntrinsicInst.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Local.h>
+#include <llvm/Transforms/Utils/PromoteMemToReg.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+#include <map>
+#include <set>
+#include <vector>
+
+namespace cushim::ptx {
+
+namespace {
+
+constexpr uint32_t NonRegionFlags =
+    CUSHIM_HAL_KERNEL_USES_WARP_OPS | CUSHIM_HAL_KERNEL_USES_GRID_SYNC | CUSHIM_HAL_KERNEL_MAY_SPIN;
+// Regions may duplicate code (a loop with a barrier inside is entered from before the loop and after the barrier);
+// past this factor over the kernel's size the entry is not worth its compile time.
+constexpr size_t MaxCloneFactor = 8;
+constexpr int32_t DoneState = -1;
+
+using BlockSet = std::set<llvm::BasicBlock *>;
+
+// A barrier of the working copy: the block that held it (now empty but for its branch) and where threads go on.
+struct Barrier {
+  llvm::BasicBlock *Wait;
+  llvm::BasicBlock *Continue;
+};
+
+// Where a per-thread alloca of the working copy lives in the region entry.
+struct AllocaHome {
+  bool InArena = false;
+  uint64_t Start = 0; // arena: the array of all threads' copies begins at Start * thread count
+  uint64_t Size = 0;  // arena: bytes per thread (a multiple of the alignment)
+  llvm::AllocaInst *Local = nullptr; // not in the arena: one alloca of the entry, reused by every thread
+};
+
+// Only barriers of the whole block (bar.sync / barrier.sync without a thread count) cut regions.
+bool isBlockBarrier(const llvm::CallBase &Call) {
+  const WaitCall *W = waitCallOf(Call);
+  if (!W || W->Kind != WaitKind::Barrier || W->Op != CUSHIM_CORO_BAR_SYNC)
+    return false;
+  auto *Count = llvm::dyn_cast<llvm::ConstantInt>(Call.getArgOperand(2));
+  return Count && Count->isZero();
+}
+
+// The kernel body with every waiting device function inlined, in SSA form, in an internal function of its own.
+llvm::Function *workingCopy(llvm::Module &M, llvm::Function &Kernel, const std::set<llvm::Function *> &Waiting) {
+  auto *G = llvm::Function::Create(Kernel.getFunctionType(), llvm::GlobalValue::InternalLinkage,
+                                   "__cushim_region_work." + Kernel.getName(), M);
+  llvm::IRBuilder<> B(llvm::BasicBlock::Create(M.getContext(), "entry", G));
+  llvm::CallInst *Call = B.CreateCall(&Kernel, {G->getArg(0), G->getArg(1)});
+  B.CreateRetVoid();
+  llvm::InlineFunctionInfo Info;
+  if (!llvm::InlineFunction(*Call, Info).isSuccess() || !inlineWaitingCalls(*G, Waiting)) {
+    G->eraseFromParent();
+    return nullptr;
+  }
+  std::vector<llvm::AllocaInst *> Promotable;
+  for (llvm::Instruction &I : G->getEntryBlock())
+    if (auto *A = llvm::dyn_cast<llvm::AllocaInst>(&I); A && llvm::isAllocaPromotable(A))
+      Promotable.push_back(A);
+  llvm::DominatorTree DT(*G);
+  llvm::PromoteMemToReg(Promotable, DT);
+  return G;
+}
+
+// Cuts the working copy at its barriers (false if a wait is not a uniform block barrier). Each barrier call is
+// removed; its block keeps only a branch to the continuation.
+bool cutAtBarriers(llvm::Function &G, std::vector<Barrier> &Barriers) {
+  std::vector<llvm::CallBase *> Waits;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && waitCallOf(*Call))
+      Waits.push_back(Call);
+  BlockUniformity Uniformity(G, G.getArg(0), G.getArg(1));
+  for (llvm::CallBase *Call : Waits)
+    if (!isBlockBarrier(*Call) || !Uniformity.isUniform(Call->getParent()))
+      return false;
+  for (llvm::CallBase *Call : Waits) {
+    llvm::BasicBlock *Wait = Call->getParent()->splitBasicBlock(Call, "barrier");
+    llvm::BasicBlock *Continue = Wait->splitBasicBlock(Call->getNextNode(), "barrier.next");
+    Call->eraseFromParent();
+    Barriers.push_back({Wait, Continue});
+  }
+  return true;
+}
+
+// Blocks where I's value is live on entry (I is not an alloca).
+BlockSet liveInBlocks(llvm::Instruction &I) {
+  BlockSet LiveIn;
+  llvm::BasicBlock *Def = I.getParent();
+  std::vector<llvm::BasicBlock *> Work;
+  for (llvm::Use &U : I.uses()) {
+    auto *User = llvm::cast<llvm::Instruction>(U.getUser());
+    llvm::BasicBlock *UseBlock =
+        llvm::isa<llvm::PHINode>(User) ? llvm::cast<llvm::PHINode>(User)->getIncomingBlock(U) : User->getParent();
+    if (UseBlock != Def) // a use in the defining block (or a phi fed from it) needs no live-in value
+      Work.push_back(UseBlock);
+  }
+  while (!Work.empty()) {
+    llvm::BasicBlock *BB = Work.back();
+    Work.pop_back();
+    if (BB == Def || !LiveIn.insert(BB).second)
+      continue;
+    for (llvm::BasicBlock *Pred : llvm::predecessors(BB))
+      Work.push_back(Pred);
+  }
+  return LiveIn;
+}
+
+// Moves every SSA value that lives across a barrier into an alloca (stored after its definition, loaded where it is
+// used), so that no region uses a value another region defined.
+void demoteValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers) {
+  for (;;) {
+    std::vector<llvm::Instruction *> Across;
+    for (llvm::Instruction &I : llvm::instructions(G)) {
+      if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
+        continue;
+      BlockSet LiveIn = liveInBlocks(I);
+      for (const Barrier &Bar : Barriers)
+        if (LiveIn.count(Bar.Continue)) {
+          Across.push_back(&I);
+          break;
+        }
+    }
+    if (Across.empty())
+      return;
+    for (llvm::Instruction *I : Across) {
+      if (auto *Phi = llvm::dyn_cast<llvm::PHINode>(I))
+        llvm::DemotePHIToStack(Phi);
+      else
+        llvm::DemoteRegToStack(*I);
+    }
+  }
+}
+
+// Blocks reachable from From's successors.
+BlockSet reachableFrom(llvm::BasicBlock *From) {
+  BlockSet Seen;
+  std::vector<llvm::BasicBlock *> Work(llvm::succ_begin(From), llvm::succ_end(From));
+  while (!Work.empty()) {
+    llvm::BasicBlock *BB = Work.back();
+    Work.pop_back();
+    if (!Seen.insert(BB).second)
+      continue;
+    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+  }
+  return Seen;
+}
+
+// The blocks that touch A's memory (through any pointer derived from it); false if its address is stored to
+// memory, where it could be used from anywhere.
+bool blocksUsing(llvm::AllocaInst &A, BlockSet &Blocks) {
+  std::set<llvm::Value *> Seen;
+  std::vector<llvm::Value *> Work{&A};
+  while (!Work.empty()) {
+    llvm::Value *V = Work.back();
+    Work.pop_back();
+    if (!Seen.insert(V).second)
+      continue;
+    for (llvm::User *U : V->users()) {
+      auto *I = llvm::cast<llvm::Instruction>(U);
+      Blocks.insert(I->getParent());
+      if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(I); Store && Store->getValueOperand() == V)
+        return false;
+      if (!llvm::isa<llvm::LoadInst, llvm::StoreInst>(I) && !I->getType()->isVoidTy())
+        Work.push_back(I);
+    }
+  }
+  return true;
+}
+
+// Whether A's memory must survive a barrier: the barrier can be reached from a use of A and can reach one.
+bool livesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &Barriers,
+                        std::map<llvm::BasicBlock *, BlockSet> &Reach) {
+  BlockSet Uses;
+  if (!blocksUsing(A, Uses))
+    return true;
+  auto reach = [&](llvm::BasicBlock *BB) -> const BlockSet & {
+    auto It = Reach.find(BB);
+    if (It == Reach.end())
+      It = Reach.emplace(BB, reachableFrom(BB)).first;
+    return It->second;
+  };
+  for (const Barrier &Bar : Barriers) {
+    bool Before = false, After = false;
+    for (llvm::BasicBlock *U : Uses) {
+      Before = Before || reach(U).count(Bar.Wait);
+      After = After || reach(Bar.Wait).count(U);
+    }
+    if (Before && After)
+      return true;
+  }
+  return false;
+}
+
+// Decides where each alloca of the working copy lives; false if one cannot be placed (a dynamic alloca, or an
+// alignment above the arena's).
+bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
+                  std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t &ArenaBytesPerThread) {
+  const llvm::DataLayout &DL = G.getParent()->getDataLayout();
+  std::map<llvm::BasicBlock *, BlockSet> Reach;
+  ArenaBytesPerThread = 0;
+  for (llvm::Instruction &I : llvm::instructions(G)) {
+    auto *A = llvm::dyn_cast<llvm::AllocaInst>(&I);
+    if (!A)
+      continue;
+    if (!A->isStaticAlloca() || A->getParent() != &G.getEntryBlock() || A->getAlign().value() > 64)
+      return false;
+    AllocaHome &H = Homes[A];
+    if (!livesAcrossBarrier(*A, Barriers, Reach))
+      continue;
+    uint64_t Align = std::max<uint64_t>(A->getAlign().value(), 16);
+    H.InArena = true;
+    H.Size = llvm::alignTo(A->getAllocationSize(DL)->getFixedValue(), A->getAlign().value());
+    H.Start = llvm::alignTo(ArenaBytesPerThread, Align);
+    ArenaBytesPerThread = H.Start + H.Size;
+  }
+  ArenaBytesPerThread = llvm::alignTo(ArenaBytesPerThread, 16);
+  // Lifetime markers only describe allocas; the arena copies are plain memory.
+  std::vector<llvm::Instruction *> Markers;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (auto *Marker = llvm::dyn_cast<llvm::LifetimeIntrinsic>(&I))
+      if (auto *A = llvm::dyn_cast<llvm::AllocaInst>(llvm::getUnderlyingObject(Marker->getArgOperand(1)));
+          A && Homes[A].InArena)
+        Markers.push_back(Marker);
+  for (llvm::Instruction *Marker : Markers)
+    Marker->eraseFromParent();
+  return true;
+}
+
+// Builds __cushim_region_NAME from the cut working copy G.
+class RegionBuilder {
+public:
+  RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Barrier> &Barriers,
+                std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread)
+      : G(G), H(Entry), Barriers(Barriers), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread),
+        Ctx(Entry.getContext()) {}
+
+  // False when the regions would grow the code past MaxCloneFactor.
+  bool build(llvm::BasicBlock *Start) {
+    llvm::IRBuilder<> B(llvm::BasicBlock::Create(Ctx, "entry", &H));
+    llvm::Value *EngineCtx = H.getArg(1);
+    ThreadCtx = emitPrivateContext(B, EngineCtx);
+    Threads = B.CreateZExt(emitBlockThreadCount(B, EngineCtx), B.getInt64Ty(), "threads");
+    if (ArenaBytesPerThread) {
+      llvm::FunctionCallee Scratch = H.getParent()->getOrInsertFunction(
+          "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false));
+      Arena = B.CreateCall(Scratch, {EngineCtx, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread))}, "arena");
+    }
+    for (auto &[A, Home] : Homes)
+      if (!Home.InArena) {
+        Home.Local = llvm::cast<llvm::AllocaInst>(A->clone());
+        B.Insert(Home.Local, A->getName());
+      }
+    State = B.CreateAlloca(B.getInt32Ty(), nullptr, "state");
+    B.CreateStore(B.getInt32(0), State);
+    llvm::BasicBlock *Dispatch = llvm::BasicBlock::Create(Ctx, "dispatch", &H);
+    llvm::BasicBlock *Done = llvm::BasicBlock::Create(Ctx, "done", &H);
+    B.CreateBr(Dispatch);
+    B.SetInsertPoint(Dispatch);
+    llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), State), Done, Barriers.size() + 1);
+    B.SetInsertPoint(Done);
+    B.CreateRetVoid();
+
+    size_t Original = G.getInstructionCount(), Cloned = 0;
+    for (size_t R = 0; R <= Barriers.size(); ++R) {
+      llvm::BasicBlock *Pre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
+      Switch->addCase(B.getInt32(R), Pre);
+      B.SetInsertPoint(Pre);
+      emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
+        Cloned += emitRegion(B, R == 0 ? Start : Barriers[R - 1].Continue, R, Linear);
+      });
+      B.CreateBr(Dispatch);
+      if (Cloned > MaxCloneFactor * Original)
+        return false;
+    }
+    return true;
+  }
+
+private:
+  // One thread's run of region R (from Start to the next barrier or return) at B; B is left where the thread's run
+  // ends, with the state for the next region stored. Returns the number of instructions cloned.
+  size_t emitRegion(llvm::IRBuilder<> &B, llvm::BasicBlock *Start, size_t R, llvm::Value *Linear) {
+    llvm::BasicBlock *Body = B.GetInsertBlock();
+    llvm::ValueToValueMapTy VMap;
+    VMap[G.getArg(0)] = H.getArg(0);
+    VMap[G.getArg(1)] = ThreadCtx;
+    llvm::Value *Thread = B.CreateZExt(Linear, B.getInt64Ty());
+    for (auto &[A, Home] : Homes) {
+      if (!Home.InArena) {
+        VMap[A] = Home.Local;
+        continue;
+      }
+      llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
+                                        B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
+      VMap[A] = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+    }
+    llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
+    B.SetInsertPoint(End);
+    llvm::PHINode *Next = B.CreatePHI(B.getInt32Ty(), 2, "next");
+
+    // The region's blocks: reachable from Start without passing a barrier.
+    std::map<llvm::BasicBlock *, size_t> BarrierAt;
+    for (size_t I = 0; I < Barriers.size(); ++I)
+      BarrierAt[Barriers[I].Wait] = I;
+    std::vector<llvm::BasicBlock *> Blocks;
+    BlockSet InRegion;
+    std::vector<llvm::BasicBlock *> Work{Start};
+    while (!Work.empty()) {
+      llvm::BasicBlock *BB = Work.back();
+      Work.pop_back();
+      if (BarrierAt.count(BB) || !InRegion.insert(BB).second)
+        continue;
+      Blocks.push_back(BB);
+      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+    }
+    // A barrier ends the region: the thread goes on with the region after it.
+    for (auto &[Wait, I] : BarrierAt) {
+      auto *Exit = llvm::BasicBlock::Create(Ctx, "to.region" + llvm::Twine(I + 1), &H);
+      llvm::BranchInst::Create(End, Exit);
+      Next->addIncoming(llvm::ConstantInt::get(B.getInt32Ty(), I + 1), Exit);
+      VMap[Wait] = Exit;
+    }
+
+    size_t Count = 0;
+    std::vector<llvm::BasicBlock *> Clones;
+    for (llvm::BasicBlock *BB : Blocks) {
+      // Paths from outside the region (a loop entered before the barrier) do not exist here.
+      llvm::BasicBlock *Clone = llvm::CloneBasicBlock(BB, VMap, ".r" + llvm::Twine(R), &H);
+      for (llvm::PHINode &Phi : llvm::make_early_inc_range(Clone->phis()))
+        for (unsigned I = Phi.getNumIncomingValues(); I-- > 0;)
+          if (!InRegion.count(Phi.getIncomingBlock(I)))
+            Phi.removeIncomingValue(I, /*DeletePHIIfEmpty=*/false);
+      VMap[BB] = Clone;
+      Clones.push_back(Clone);
+      Count += Clone->size();
+    }
+    for (llvm::BasicBlock *Clone : Clones) {
+      for (llvm::Instruction &I : *Clone)
+        llvm::RemapInstruction(&I, VMap, llvm::RF_NoModuleLevelChanges | llvm::RF_IgnoreMissingLocals);
+      if (auto *Ret = llvm::dyn_cast<llvm::ReturnInst>(Clone->getTerminator())) {
+        Ret->eraseFromParent();
+        llvm::BranchInst::Create(End, Clone);
+        Next->addIncoming(llvm::ConstantInt::getSigned(B.getInt32Ty(), DoneState), Clone);
+      }
+    }
+    // Exits to barriers this region cannot reach are dropped.
+    for (auto &[Wait, I] : BarrierAt) {
+      auto *Exit = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Wait]));
+      if (llvm::pred_empty(Exit)) {
+        Next->removeIncomingValue(Exit, false);
+        Exit->eraseFromParent();
+      }
+    }
+    B.SetInsertPoint(Body);
+    B.CreateBr(llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start])));
+    B.SetInsertPoint(End);
+    B.CreateStore(Next, State);
+    return Count;
+  }
+
+  llvm::Function &G;
+  llvm::Function &H;
+  const std::vector<Barrier> &Barriers;
+  std::map<llvm::AllocaInst *, AllocaHome> &Homes;
+  uint64_t ArenaBytesPerThread;
+  llvm::LLVMContext &Ctx;
+  llvm::Value *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr;
+  llvm::AllocaInst *State = nullptr;
+};
+
+bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo &K,
+                      const std::set<llvm::Function *> &Waiting) {
+  llvm::Function *G = workingCopy(M, Kernel, Waiting);
+  if (!G)
+    return false;
+  std::vector<Barrier> Barriers;
+  std::map<llvm::AllocaInst *, AllocaHome> Homes;
+  uint64_t ArenaBytesPerThread = 0;
+  bool Ok = cutAtBarriers(*G, Barriers);
+  llvm::BasicBlock *Start = nullptr;
+  if (Ok) {
+    // The allocas stay in the entry block, which no region clones; the code after them is region 0.
+    Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
+    demoteValuesLiveAcrossBarriers(*G, Barriers);
+    Ok = placeAllocas(*G, Barriers, Homes, ArenaBytesPerThread);
+  }
+  llvm::Function *Entry = nullptr;
+  if (Ok) {
+    Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
+    Ok = RegionBuilder(*G, *Entry, Barriers, Homes, ArenaBytesPerThread).build(Start);
+  }
+  G->eraseFromParent();
+  if (!Ok) {
+    if (Entry)
+      Entry->eraseFromParent();
+    return false;
+  }
+  dropInvariantLoadMarks(*Entry);
+  // A construction error must not cost the module: the kernel keeps its other tiers.
+  std::string Problem;
+  llvm::raw_string_ostream OS(Problem);
+  if (llvm::verifyFunction(*Entry, &OS)) {
+    CUSHIM_LOG_ERROR("region entry of kernel '{}' does not verify ({}); the kernel runs on another tier",
+                     K.Name, OS.str());
+    Entry->eraseFromParent();
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
+  bool Ok = true;
+  std::set<llvm::Function *> Waiting;
+  bool Computed = false;
+  for (KernelInfo &K : Kernels) {
+    if (!(K.Flags & CUSHIM_HAL_KERNEL_USES_BARRIERS) || (K.Flags & NonRegionFlags))
+      continue;
+    llvm::Function *Kernel = M.getFunction(K.Name);
+    if (!Kernel || Kernel->isDeclaration() || !canRunAsBlockLoop(*Kernel))
+      continue;
+    if (!Computed) {
+      Waiting = waitingFunctions(M, Ok);
+      Computed = true;
+    }
+    if (!Ok)
+      return;
+    if (buildRegionEntry(M, *Kernel, K, Waiting))
+      K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY;
+  }
+}
+
+} // namespace cushim::ptx
