@@ -41,6 +41,8 @@ GraphNode GraphNode::copyParams(bool Register) const {
   N.Memset = Memset;
   N.Host = Host;
   N.Ev = Ev;
+  N.MemAlloc = MemAlloc;
+  N.FreePtr = FreePtr;
   N.Enabled = Enabled;
   if (Child)
     N.Child = Child->clone(Register);
@@ -146,8 +148,17 @@ Error Graph::addDependencies(const CUgraphNode *From, const CUgraphNode *To, siz
   return Error::success();
 }
 
+// CUDA forbids removing nodes and edges of a graph with memory allocation or free nodes.
+static Error checkRemovable(const Graph &G, const char *What) {
+  if (hasMemoryNodes(G))
+    return makeError(CUDA_ERROR_NOT_SUPPORTED,
+                     fmt::format("{} cannot be removed from a graph with memory allocation or free nodes", What));
+  return Error::success();
+}
+
 Error Graph::removeDependencies(const CUgraphNode *From, const CUgraphNode *To, size_t Count) {
   std::lock_guard<std::recursive_mutex> L(graphLock());
+  CUSHIM_TRY(checkRemovable(*this, "edges"));
   if (Count && (!From || !To))
     return makeError(CUDA_ERROR_INVALID_VALUE, "from/to arrays are NULL");
   std::vector<std::pair<GraphNode *, GraphNode *>> Edges;
@@ -174,6 +185,7 @@ Error Graph::destroyNode(GraphNode *N) {
   if (!graphNodeRegistry().lookup(N))
     return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("{} is not a live graph node", static_cast<void *>(N)));
   Graph &G = *N->Owner;
+  CUSHIM_TRY(checkRemovable(G, "nodes"));
   for (GraphNode *P : N->Deps)
     P->Dependents.erase(std::find(P->Dependents.begin(), P->Dependents.end(), N));
   for (GraphNode *C : N->Dependents)
@@ -270,6 +282,8 @@ static const char *typeName(CUgraphNodeType T) {
   case CU_GRAPH_NODE_TYPE_EMPTY: return "EMPTY";
   case CU_GRAPH_NODE_TYPE_WAIT_EVENT: return "WAIT_EVENT";
   case CU_GRAPH_NODE_TYPE_EVENT_RECORD: return "EVENT_RECORD";
+  case CU_GRAPH_NODE_TYPE_MEM_ALLOC: return "MEM_ALLOC";
+  case CU_GRAPH_NODE_TYPE_MEM_FREE: return "MEM_FREE";
   default: return "UNKNOWN";
   }
 }
@@ -298,6 +312,8 @@ static std::string nodeLabel(const GraphNode &N, unsigned Flags) {
   case CU_GRAPH_NODE_TYPE_HOST: L += fmt::format("\\nfn {}", reinterpret_cast<void *>(N.Host.Fn)); break;
   case CU_GRAPH_NODE_TYPE_WAIT_EVENT:
   case CU_GRAPH_NODE_TYPE_EVENT_RECORD: L += fmt::format("\\nevent {}", static_cast<void *>(N.Ev)); break;
+  case CU_GRAPH_NODE_TYPE_MEM_ALLOC: L += fmt::format("\\n{} bytes at {}", N.MemAlloc.Bytes, N.MemAlloc.Ptr); break;
+  case CU_GRAPH_NODE_TYPE_MEM_FREE: L += fmt::format("\\nfree {}", N.FreePtr); break;
   default: break;
   }
   return L;

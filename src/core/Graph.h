@@ -2,6 +2,7 @@
 // capture (GraphCapture.cpp), which turns work submitted to a capturing core::Stream into nodes. See docs/GRAPHS.md.
 #pragma once
 
+#include "core/GraphMemory.h"
 #include "core/Launch.h"
 #include "cuda_shim/hal.h"
 #include "support/Error.h"
@@ -9,6 +10,7 @@
 
 #include <cuda.h>
 
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -24,6 +26,7 @@ class Event;
 class Function;
 class Graph;
 class Stream;
+struct GraphSchedule;
 
 struct KernelNodeParams {
   Function *F = nullptr;
@@ -41,6 +44,9 @@ struct CopyNodeParams {
   size_t DstX = 0, DstY = 0, DstZ = 0, SrcX = 0, SrcY = 0, SrcZ = 0;
   size_t Width = 0, Height = 1, Depth = 1;
   int Kind = 4; // cudaMemcpyKind the application gave (runtime getters); cudaMemcpyDefault otherwise
+  // CUDA arrays the application named (getters): the copy itself runs on their storage, described above in bytes.
+  CUarray SrcArray = nullptr, DstArray = nullptr;
+  unsigned ArrayElementSize = 1;
 };
 
 struct MemsetNodeParams {
@@ -66,6 +72,8 @@ struct CUSHIM_API GraphNode {
   HostNodeParams Host;
   Event *Ev = nullptr;
   std::unique_ptr<Graph> Child;
+  MemAllocNodeParams MemAlloc;
+  void *FreePtr = nullptr; // memory free nodes
 
   Graph *Owner = nullptr;
   size_t Index = 0;              // creation order in the owner (pairs nodes in exec update)
@@ -112,7 +120,10 @@ public:
 
 private:
   friend struct GraphNode;
+  friend class GraphExec;
   std::vector<std::unique_ptr<GraphNode>> Nodes;
+  // Executable graphs of this graph alive now (a graph with memory nodes may have one at a time).
+  std::shared_ptr<std::atomic<int>> Instances = std::make_shared<std::atomic<int>>(0);
   GraphNode *Parent = nullptr; // the child-graph node embedding this graph
   bool Registered = false;
   size_t NextIndex = 0;
@@ -149,17 +160,28 @@ public:
 
 private:
   GraphExec() = default;
-  Error rebuildOrder();
+  // The lanes and event slots of the schedule, in S's context (the Done event's); false: run on S alone.
+  Expected<bool> prepareLanes(Stream &S);
+  Error launchOnLanes(Stream &S);
+  void releaseLanes();
 
   std::mutex Mutex;
   unsigned long long Flags = 0;
   std::unique_ptr<Graph> Snapshot;
-  std::vector<GraphNode *> Order; // executable nodes, child graphs expanded in place
+  std::unique_ptr<GraphSchedule> Schedule; // executable nodes, child graphs expanded in place, placed on lanes
   std::map<const GraphNode *, GraphNode *> FromOriginal;
   // Launches of one executable graph run one after another, even on different streams.
   Stream *LastStream = nullptr;
   Context *DoneContext = nullptr;
   cushim_hal_event Done = nullptr;
+  // Lanes 1.. of the schedule (non-blocking streams of DoneContext) and its events; Start marks the launch's start
+  // on the launch stream.
+  std::vector<Stream *> Lanes;
+  std::vector<cushim_hal_event> Slots;
+  cushim_hal_event Start = nullptr;
+  // Graphs with memory nodes: the instance count of the graph instantiated, held while this executable graph lives.
+  std::shared_ptr<std::atomic<int>> MemoryInstance;
+  bool HasMemoryNodes = false;
 };
 
 // Live application handles, or nullptr.
@@ -191,6 +213,9 @@ CUSHIM_API void **kernelNodeArgPointers(GraphNode &N);
 // Validated memset/copy nodes.
 CUSHIM_API Expected<GraphNode> memsetNode(const MemsetNodeParams &P);
 CUSHIM_API Expected<GraphNode> copyNode(const CopyNodeParams &P);
+// Makes one side of a copy the CUDA array Handle (its storage, rows packed; XBytes in bytes): copyNode then checks the
+// region against the array.
+CUSHIM_API Error copyArraySide(CopyNodeParams &C, bool Source, CUarray Handle, size_t XBytes, size_t Y, size_t Z);
 // Replaces a node's params (cuGraph*NodeSetParams) with Proto's, which must be of the node's type.
 CUSHIM_API Error setGraphNodeParams(GraphNode &N, GraphNode &&Proto);
 
@@ -212,6 +237,13 @@ CUSHIM_API Error graphDestroyNodeApi(const char *Api, CUgraphNode Node);
 CUSHIM_API Error graphDotPrintApi(const char *Api, CUgraph Graph, const char *Path, unsigned Flags);
 CUSHIM_API Error graphAddNodeApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps,
                                  size_t NumDeps, Expected<GraphNode> Proto);
+// cuGraphAddMemAllocNode (the allocation in Ctx; P->dptr receives its address) / cuGraphAddMemFreeNode and getters.
+CUSHIM_API Error graphAddMemAllocApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps,
+                                     size_t NumDeps, Expected<Context *> Ctx, CUDA_MEM_ALLOC_NODE_PARAMS *P);
+CUSHIM_API Error graphAddMemFreeApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps,
+                                    size_t NumDeps, void *Ptr);
+CUSHIM_API Error graphMemAllocGetApi(const char *Api, CUgraphNode Node, CUDA_MEM_ALLOC_NODE_PARAMS *Out);
+CUSHIM_API Error graphMemFreeGetApi(const char *Api, CUgraphNode Node, void **Out);
 CUSHIM_API Error graphSetNodeApi(const char *Api, CUgraphNode Node, Expected<GraphNode> Proto);
 CUSHIM_API Error graphExecSetNodeApi(const char *Api, CUgraphExec Exec, CUgraphNode Node, Expected<GraphNode> Proto);
 CUSHIM_API Expected<GraphNode> hostGraphNode(cushim_hal_host_fn Fn, void *UserData);

@@ -1,8 +1,11 @@
 // What the runtime and driver graph entry points share: handle checks, array outputs and validated node params.
+#include "core/Array.h"
 #include "core/GraphLock.h"
 #include "core/Module.h"
 
 #include <fmt/format.h>
+
+#include <tuple>
 
 namespace cushim::core {
 
@@ -123,10 +126,37 @@ Expected<GraphNode> copyNode(const CopyNodeParams &P) {
                                                            P.Width, P.SrcPitch, P.DstPitch));
   if (P.Depth > 1 && (P.DstHeight < P.DstY + P.Height || P.SrcHeight < P.SrcY + P.Height))
     return makeError(CUDA_ERROR_INVALID_VALUE, "3D copy: slice heights smaller than the copied rows");
+  for (auto [Handle, X, Y, Z] : {std::tuple{P.SrcArray, P.SrcX, P.SrcY, P.SrcZ}, std::tuple{P.DstArray, P.DstX, P.DstY,
+                                                                                            P.DstZ}}) {
+    if (!Handle)
+      continue;
+    Array *A = lookupArray(Handle);
+    if (!A)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "memcpy node: the CUDA array was destroyed");
+    CUSHIM_TRY(A->checkRegion("memcpy node", X, Y, Z, P.Width, P.Height, P.Depth));
+  }
   GraphNode N;
   N.Type = CU_GRAPH_NODE_TYPE_MEMCPY;
   N.Copy = P;
   return N;
+}
+
+Error copyArraySide(CopyNodeParams &C, bool Source, CUarray Handle, size_t XBytes, size_t Y, size_t Z) {
+  Array *A = lookupArray(Handle);
+  if (!A)
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("memcpy node: {} is not a live CUDA array", static_cast<void *>(Handle)));
+  (Source ? C.SrcArray : C.DstArray) = Handle;
+  C.ArrayElementSize = A->elementSize();
+  // The storage as pitched memory: positions stay relative to the array's first element.
+  if (Source) {
+    C.Src = A->storage(), C.SrcPitch = A->pitch(), C.SrcHeight = A->rows();
+    C.SrcX = XBytes, C.SrcY = Y, C.SrcZ = Z;
+  } else {
+    C.Dst = A->storage(), C.DstPitch = A->pitch(), C.DstHeight = A->rows();
+    C.DstX = XBytes, C.DstY = Y, C.DstZ = Z;
+  }
+  return Error::success();
 }
 
 Error setGraphNodeParams(GraphNode &N, GraphNode &&Proto) {

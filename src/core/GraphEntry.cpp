@@ -35,6 +35,10 @@ Error graphCloneApi(const char *Api, CUgraph *Out, CUgraph Original) {
   auto G = requireGraph(Api, Original);
   if (!G)
     return G.takeError();
+  std::lock_guard<std::recursive_mutex> L(graphLock());
+  if (hasMemoryNodes(**G))
+    return makeError(CUDA_ERROR_NOT_SUPPORTED,
+                     fmt::format("{}: graphs with memory allocation or free nodes cannot be cloned", Api));
   *Out = (*G)->clone(true).release()->handle();
   return Error::success();
 }
@@ -145,6 +149,60 @@ Error graphAddNodeApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CU
   return Error::success();
 }
 
+Error graphAddMemAllocApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps, size_t NumDeps,
+                         Expected<Context *> Ctx, CUDA_MEM_ALLOC_NODE_PARAMS *P) {
+  if (!P)
+    return nullArg(Api, "nodeParams");
+  if (!Out)
+    return nullArg(Api, "phGraphNode");
+  if (!Ctx)
+    return Ctx.takeError();
+  auto G = requireGraph(Api, Graph);
+  if (!G)
+    return G.takeError();
+  auto Proto = memAllocGraphNode(**Ctx, P->poolProps, P->accessDescs, P->accessDescCount, P->bytesize);
+  if (!Proto)
+    return Proto.takeError();
+  void *Ptr = Proto->MemAlloc.Ptr;
+  CUSHIM_TRY(graphAddNodeApi(Api, Out, Graph, Deps, NumDeps, std::move(*Proto)));
+  P->dptr = reinterpret_cast<CUdeviceptr>(Ptr);
+  return Error::success();
+}
+
+Error graphAddMemFreeApi(const char *Api, CUgraphNode *Out, CUgraph Graph, const CUgraphNode *Deps, size_t NumDeps,
+                         void *Ptr) {
+  auto G = requireGraph(Api, Graph);
+  if (!G)
+    return G.takeError();
+  std::lock_guard<std::recursive_mutex> L(graphLock());
+  return graphAddNodeApi(Api, Out, Graph, Deps, NumDeps, memFreeGraphNode(**G, Ptr));
+}
+
+Error graphMemAllocGetApi(const char *Api, CUgraphNode Node, CUDA_MEM_ALLOC_NODE_PARAMS *Out) {
+  if (!Out)
+    return nullArg(Api, "params_out");
+  auto N = requireGraphNode(Api, Node, CU_GRAPH_NODE_TYPE_MEM_ALLOC);
+  if (!N)
+    return N.takeError();
+  const MemAllocNodeParams &M = (*N)->MemAlloc;
+  Out->poolProps = M.Props;
+  Out->accessDescs = M.Access.empty() ? nullptr : M.Access.data(); // owned by the node, as CUDA's
+  Out->accessDescCount = M.Access.size();
+  Out->bytesize = M.Bytes;
+  Out->dptr = reinterpret_cast<CUdeviceptr>(M.Ptr);
+  return Error::success();
+}
+
+Error graphMemFreeGetApi(const char *Api, CUgraphNode Node, void **Out) {
+  if (!Out)
+    return nullArg(Api, "dptr_out");
+  auto N = requireGraphNode(Api, Node, CU_GRAPH_NODE_TYPE_MEM_FREE);
+  if (!N)
+    return N.takeError();
+  *Out = (*N)->FreePtr;
+  return Error::success();
+}
+
 Error graphSetNodeApi(const char *Api, CUgraphNode Node, Expected<GraphNode> Proto) {
   auto N = requireGraphNode(Api, Node);
   if (!N)
@@ -187,6 +245,10 @@ Expected<GraphNode> childGraphNode(const char *Api, CUgraph Child) {
   auto G = requireGraph(Api, Child);
   if (!G)
     return G.takeError();
+  std::lock_guard<std::recursive_mutex> L(graphLock());
+  if (hasMemoryNodes(**G)) // CUDA accepts them only when ownership moves to the parent (cudaGraphAddNode)
+    return makeError(CUDA_ERROR_NOT_SUPPORTED,
+                     fmt::format("{}: a graph with memory allocation or free nodes cannot be a child graph", Api));
   GraphNode N;
   N.Type = CU_GRAPH_NODE_TYPE_GRAPH;
   N.Child = (*G)->clone(true); // the node embeds a copy, as CUDA's does

@@ -3,6 +3,7 @@
 #include "core/Context.h"
 #include "core/Event.h"
 #include "core/GraphLock.h"
+#include "core/GraphSchedule.h"
 #include "core/Module.h"
 #include "core/Stream.h"
 #include "hal/Hal.h"
@@ -20,17 +21,6 @@ static HandleRegistry<GraphExec> &execRegistry() {
 
 GraphExec *lookupGraphExec(CUgraphExec Handle) { return Handle ? execRegistry().lookup(Handle) : nullptr; }
 
-// Checks a graph and its child graphs for cycles.
-static Error checkAcyclic(const Graph &G) {
-  auto Order = G.topologicalOrder();
-  if (!Order)
-    return Order.takeError();
-  for (auto &N : G.nodes())
-    if (N->Child)
-      CUSHIM_TRY(checkAcyclic(*N->Child));
-  return Error::success();
-}
-
 // Maps the nodes of Original (and of its child graphs) to the snapshot's nodes, which are paired by creation index.
 static void mapNodes(const Graph &Original, Graph &Snapshot, std::map<const GraphNode *, GraphNode *> &Map) {
   for (auto &N : Snapshot.nodes()) {
@@ -42,24 +32,6 @@ static void mapNodes(const Graph &Original, Graph &Snapshot, std::map<const Grap
     if (N->Child && (*It)->Child)
       mapNodes(*(*It)->Child, *N->Child, Map);
   }
-}
-
-static Error appendOrder(const Graph &G, std::vector<GraphNode *> &Out) {
-  auto Order = G.topologicalOrder();
-  if (!Order)
-    return Order.takeError();
-  for (GraphNode *N : *Order) {
-    if (N->Type == CU_GRAPH_NODE_TYPE_GRAPH)
-      CUSHIM_TRY(appendOrder(*N->Child, Out)); // a child graph runs where its node stands
-    else if (N->Type != CU_GRAPH_NODE_TYPE_EMPTY)
-      Out.push_back(N);
-  }
-  return Error::success();
-}
-
-Error GraphExec::rebuildOrder() {
-  Order.clear();
-  return appendOrder(*Snapshot, Order);
 }
 
 Expected<GraphExec *> GraphExec::instantiate(Graph &G, unsigned long long Flags) {
@@ -75,19 +47,50 @@ Expected<GraphExec *> GraphExec::instantiate(Graph &G, unsigned long long Flags)
   E->Flags = Flags;
   {
     std::lock_guard<std::recursive_mutex> L(graphLock());
-    CUSHIM_TRY(checkAcyclic(G));
+    E->HasMemoryNodes = hasMemoryNodes(G);
+    if (E->HasMemoryNodes) {
+      if (G.Instances->load() > 0)
+        return makeError(CUDA_ERROR_INVALID_VALUE, "a graph with memory allocation or free nodes may have one "
+                                                   "executable graph at a time; destroy the other one first");
+      E->MemoryInstance = G.Instances;
+    }
     E->Snapshot = G.clone(false);
     mapNodes(G, *E->Snapshot, E->FromOriginal);
   }
-  CUSHIM_TRY(E->rebuildOrder());
+  // Also checks the graph and its child graphs for cycles.
+  auto Sched = scheduleGraph(*E->Snapshot);
+  if (!Sched)
+    return Sched.takeError();
+  E->Schedule = std::make_unique<GraphSchedule>(std::move(*Sched));
+  if (E->MemoryInstance)
+    ++*E->MemoryInstance;
   execRegistry().add(E.get());
   return E.release();
 }
 
 GraphExec::~GraphExec() {
-  // A pending record still completes. The event died with its context if that was destroyed first (cudaDeviceReset).
-  if (Done && lookupContext(DoneContext->handle()) == DoneContext)
-    (void)hal::ops().event_destroy(Done);
+  releaseLanes();
+  if (MemoryInstance)
+    --*MemoryInstance;
+}
+
+void GraphExec::releaseLanes() {
+  // Pending records still complete and queued work still runs. The events and streams died with their context if that
+  // was destroyed first (cudaDeviceReset).
+  if (Done && lookupContext(DoneContext->handle()) == DoneContext) {
+    const cushim_hal_ops &Ops = hal::ops();
+    for (cushim_hal_event Ev : Slots)
+      (void)Ops.event_destroy(Ev);
+    if (Start)
+      (void)Ops.event_destroy(Start);
+    (void)Ops.event_destroy(Done);
+    for (Stream *L : Lanes)
+      (void)Stream::destroy(L); // an error when the context already took it
+  }
+  Slots.clear();
+  Lanes.clear();
+  Start = Done = nullptr;
+  LastStream = nullptr;
 }
 
 Error GraphExec::destroy(GraphExec *E) {
@@ -159,11 +162,99 @@ Error runGraphNode(const GraphNode &N, Stream &S) {
   case CU_GRAPH_NODE_TYPE_EVENT_RECORD: CUSHIM_TRY(liveEvent(N)); return S.record(*N.Ev);
   case CU_GRAPH_NODE_TYPE_WAIT_EVENT: CUSHIM_TRY(liveEvent(N)); return S.wait(*N.Ev);
   case CU_GRAPH_NODE_TYPE_EMPTY:
-  case CU_GRAPH_NODE_TYPE_GRAPH: return Error::success();
+  case CU_GRAPH_NODE_TYPE_GRAPH:
+  // The memory of an allocation node exists from the node's creation; its liveness is tracked at launch.
+  case CU_GRAPH_NODE_TYPE_MEM_ALLOC:
+  case CU_GRAPH_NODE_TYPE_MEM_FREE: return Error::success();
   default:
     return makeError(CUDA_ERROR_NOT_SUPPORTED, fmt::format("graph node {}: node type {} is not supported by cuda_shim",
                                                            N.Index, static_cast<int>(N.Type)));
   }
+}
+
+Expected<bool> GraphExec::prepareLanes(Stream &S) {
+  const cushim_hal_ops &Ops = hal::ops();
+  if (Done && lookupContext(DoneContext->handle()) != DoneContext) {
+    // Its context was destroyed, and the events and lanes with it.
+    Done = nullptr;
+    releaseLanes();
+  }
+  if (!Done) {
+    CUSHIM_TRY(hal::check(Ops.event_create(S.context().hal(), CU_EVENT_DISABLE_TIMING, &Done), "event_create"));
+    DoneContext = &S.context();
+  }
+  // Launches into another context than the first one's run on the launch stream alone (and do not order themselves
+  // after other launches).
+  if (DoneContext != &S.context())
+    return false;
+  if (Schedule->Lanes == 1)
+    return true;
+  auto event = [&]() -> Expected<cushim_hal_event> {
+    cushim_hal_event Ev = nullptr;
+    CUSHIM_TRY(hal::check(Ops.event_create(S.context().hal(), CU_EVENT_DISABLE_TIMING, &Ev), "event_create"));
+    return Ev;
+  };
+  if (!Start) {
+    auto Ev = event();
+    if (!Ev)
+      return Ev.takeError();
+    Start = *Ev;
+  }
+  while (Slots.size() < Schedule->EventSlots) {
+    auto Ev = event();
+    if (!Ev)
+      return Ev.takeError();
+    Slots.push_back(*Ev);
+  }
+  while (Lanes.size() + 1 < Schedule->Lanes) {
+    auto L = Stream::create(S.context(), CU_STREAM_NON_BLOCKING, S.priority());
+    if (!L)
+      return L.takeError();
+    Lanes.push_back(*L);
+  }
+  return true;
+}
+
+static Error recordOn(Stream &S, cushim_hal_event Ev) {
+  return S.submit([&] { return hal::check(hal::ops().event_record(Ev, S.hal()), "event_record"); });
+}
+
+static Error waitOn(Stream &S, cushim_hal_event Ev) {
+  return S.submit([&] { return hal::check(hal::ops().queue_wait_event(S.hal(), Ev), "queue_wait_event"); });
+}
+
+// Every lane starts after the launch stream's earlier work; the launch stream's later work follows every lane. The
+// steps are enqueued in dependency order, so each wait is enqueued after the record it waits for.
+Error GraphExec::launchOnLanes(Stream &S) {
+  const GraphSchedule &Sched = *Schedule;
+  auto lane = [&](unsigned I) -> Stream & { return I == 0 ? S : *Lanes[I - 1]; };
+  if (Sched.Lanes > 1) {
+    CUSHIM_TRY(recordOn(S, Start));
+    for (Stream *L : Lanes)
+      CUSHIM_TRY(waitOn(*L, Start));
+  }
+  Error Failed = Error::success();
+  for (const GraphStep &Step : Sched.Steps) {
+    Stream &L = lane(Step.Lane);
+    for (unsigned W : Step.Waits)
+      if ((Failed = waitOn(L, Slots[W])).isError())
+        break;
+    if (!Failed.isError() && Step.Node && Step.Node->Enabled)
+      Failed = runGraphNode(*Step.Node, L);
+    if (!Failed.isError() && Step.Signal >= 0)
+      Failed = recordOn(L, Slots[Step.Signal]);
+    if (Failed.isError())
+      break;
+  }
+  // Join the lanes even after a failed enqueue: what did start stays ordered before the stream's later work.
+  for (size_t I = 0; I < Lanes.size(); ++I) {
+    Error E = recordOn(*Lanes[I], Slots[Sched.LaneEnds[I]]);
+    if (!E.isError())
+      E = waitOn(S, Slots[Sched.LaneEnds[I]]);
+    if (!Failed.isError())
+      Failed = std::move(E);
+  }
+  return Failed;
 }
 
 Error GraphExec::launch(Stream &S) {
@@ -177,26 +268,23 @@ Error GraphExec::launch(Stream &S) {
       return std::move(*R);
   }
   CUSHIM_TRY(S.context().stickyError());
-  const cushim_hal_ops &Ops = hal::ops();
-  if (Done && lookupContext(DoneContext->handle()) != DoneContext) {
-    Done = nullptr; // its context was destroyed, and the event with it
-    LastStream = nullptr;
+  if (HasMemoryNodes)
+    CUSHIM_TRY(graphMemoryLaunch(Schedule->workNodes(), Flags & CUDA_GRAPH_INSTANTIATE_FLAG_AUTO_FREE_ON_LAUNCH));
+  auto OnLanes = prepareLanes(S);
+  if (!OnLanes)
+    return OnLanes.takeError();
+  if (!*OnLanes) {
+    for (GraphNode *N : Schedule->workNodes())
+      if (N->Enabled)
+        CUSHIM_TRY(runGraphNode(*N, S));
+    return Error::success();
   }
-  if (!Done) {
-    CUSHIM_TRY(hal::check(Ops.event_create(S.context().hal(), CU_EVENT_DISABLE_TIMING, &Done), "event_create"));
-    DoneContext = &S.context();
-  }
-  bool SameContext = DoneContext == &S.context();
   // A graph does not run concurrently with itself: wait for the previous launch when it went to another stream.
-  if (SameContext && LastStream && LastStream != &S)
-    CUSHIM_TRY(S.submit([&] { return hal::check(Ops.queue_wait_event(S.hal(), Done), "queue_wait_event"); }));
-  for (GraphNode *N : Order)
-    if (N->Enabled)
-      CUSHIM_TRY(runGraphNode(*N, S));
-  if (SameContext) {
-    CUSHIM_TRY(S.submit([&] { return hal::check(Ops.event_record(Done, S.hal()), "event_record"); }));
-    LastStream = &S;
-  }
+  if (LastStream && LastStream != &S)
+    CUSHIM_TRY(waitOn(S, Done));
+  CUSHIM_TRY(launchOnLanes(S));
+  CUSHIM_TRY(recordOn(S, Done));
+  LastStream = &S;
   return Error::success();
 }
 
@@ -258,6 +346,14 @@ static bool paramsUpdatable(const GraphNode &Old, GraphNode &New, GraphUpdateRes
     return true;
   }
   case CU_GRAPH_NODE_TYPE_GRAPH: return matchGraphs(*Old.Child, *New.Child, R);
+  case CU_GRAPH_NODE_TYPE_MEM_ALLOC:
+    if (Old.MemAlloc.Ptr != New.MemAlloc.Ptr)
+      return fail(R, CU_GRAPH_EXEC_UPDATE_ERROR_PARAMETERS_CHANGED, &New);
+    return true;
+  case CU_GRAPH_NODE_TYPE_MEM_FREE:
+    if (Old.FreePtr != New.FreePtr)
+      return fail(R, CU_GRAPH_EXEC_UPDATE_ERROR_PARAMETERS_CHANGED, &New);
+    return true;
   default: return true;
   }
 }

@@ -4,6 +4,7 @@
 
 #include "core/Context.h"
 #include "core/Device.h"
+#include "core/Graph.h"
 #include "core/Handles.h"
 #include "core/Stream.h"
 #include "hal/Hal.h"
@@ -178,6 +179,8 @@ Error MemoryPool::setCurrentPool(Device &Dev, MemoryPool *Pool) {
 Expected<void *> MemoryPool::allocate(Stream &S, size_t Bytes) {
   if (Bytes == 0)
     return makeError(CUDA_ERROR_INVALID_VALUE, "stream-ordered allocation of 0 bytes");
+  if (captureActive() && captureInfo(S).Status != CU_STREAM_CAPTURE_STATUS_NONE)
+    return captureAllocation(S, Props, Bytes); // an allocation node (core/GraphMemory.h)
   size_t Rounded = (Bytes + BlockGranularity - 1) / BlockGranularity * BlockGranularity;
   if (Rounded < Bytes)
     return makeError(CUDA_ERROR_OUT_OF_MEMORY, fmt::format("cannot allocate {} bytes", Bytes));
@@ -239,6 +242,10 @@ Expected<void *> MemoryPool::allocate(Stream &S, size_t Bytes) {
 }
 
 Error MemoryPool::freeAsync(Stream &S, void *Ptr) {
+  if (captureActive() && captureInfo(S).Status != CU_STREAM_CAPTURE_STATUS_NONE)
+    return captureFree(S, Ptr); // a free node
+  if (auto R = freeGraphAllocation(Ptr, &S))
+    return std::move(*R);
   auto A = memory_map::findBase(Ptr);
   if (!A || A->Kind != PoolKind)
     return makeError(CUDA_ERROR_INVALID_VALUE,
@@ -264,6 +271,8 @@ Error MemoryPool::freeAsync(Stream &S, void *Ptr) {
 }
 
 Error MemoryPool::freeSynchronously(const Allocation &A) {
+  if (auto R = freeGraphAllocation(reinterpret_cast<void *>(A.Base), nullptr))
+    return std::move(*R);
   auto *Pool = static_cast<MemoryPool *>(A.Object);
   Error Sync = A.Owner->synchronize();
   Block B;

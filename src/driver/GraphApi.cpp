@@ -48,7 +48,7 @@ template <typename P> Error kernelGet(const char *Api, CUgraphNode Node, P *Para
   return Error::success();
 }
 
-// One side of a CUDA_MEMCPY3D: its base address (CUDA arrays are not supported here).
+// One side of a CUDA_MEMCPY3D: its base address (arrays: copyProto describes them with core::copyArraySide).
 Expected<const void *> copySide(CUmemorytype Type, const void *Host, CUdeviceptr Device, CUarray Array,
                                 const char *Side) {
   switch (Type) {
@@ -56,9 +56,9 @@ Expected<const void *> copySide(CUmemorytype Type, const void *Host, CUdeviceptr
   case CU_MEMORYTYPE_DEVICE:
   case CU_MEMORYTYPE_UNIFIED: return reinterpret_cast<const void *>(Device);
   case CU_MEMORYTYPE_ARRAY:
-    (void)Array;
-    return makeError(CUDA_ERROR_NOT_SUPPORTED,
-                     fmt::format("memcpy node {}: CUDA arrays are not supported by cuda_shim's graphs yet", Side));
+    if (!Array)
+      return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("memcpy node {}: the array is NULL", Side));
+    return static_cast<const void *>(Array);
   default:
     return makeError(CUDA_ERROR_INVALID_VALUE,
                      fmt::format("memcpy node {}: memory type {} is not defined", Side, static_cast<int>(Type)));
@@ -84,6 +84,10 @@ Expected<core::GraphNode> copyProto(const CUDA_MEMCPY3D *P) {
   C.SrcX = P->srcXInBytes, C.SrcY = P->srcY, C.SrcZ = P->srcZ;
   C.DstX = P->dstXInBytes, C.DstY = P->dstY, C.DstZ = P->dstZ;
   C.Width = P->WidthInBytes, C.Height = P->Height, C.Depth = P->Depth;
+  if (P->srcMemoryType == CU_MEMORYTYPE_ARRAY)
+    CUSHIM_TRY(core::copyArraySide(C, true, P->srcArray, P->srcXInBytes, P->srcY, P->srcZ));
+  if (P->dstMemoryType == CU_MEMORYTYPE_ARRAY)
+    CUSHIM_TRY(core::copyArraySide(C, false, P->dstArray, P->dstXInBytes, P->dstY, P->dstZ));
   return core::copyNode(C);
 }
 
@@ -538,6 +542,14 @@ CUSHIM_EXPORT CUresult cuGraphMemcpyNodeGetParams(CUgraphNode HNode, CUDA_MEMCPY
     NodeParams->srcPitch = C.SrcPitch, NodeParams->srcHeight = C.SrcHeight;
     NodeParams->dstPitch = C.DstPitch, NodeParams->dstHeight = C.DstHeight;
     NodeParams->WidthInBytes = C.Width, NodeParams->Height = C.Height, NodeParams->Depth = C.Depth;
+    if (C.SrcArray) {
+      NodeParams->srcMemoryType = CU_MEMORYTYPE_ARRAY, NodeParams->srcArray = C.SrcArray;
+      NodeParams->srcDevice = 0, NodeParams->srcPitch = NodeParams->srcHeight = 0;
+    }
+    if (C.DstArray) {
+      NodeParams->dstMemoryType = CU_MEMORYTYPE_ARRAY, NodeParams->dstArray = C.DstArray;
+      NodeParams->dstDevice = 0, NodeParams->dstPitch = NodeParams->dstHeight = 0;
+    }
     return Error::success();
   });
 }
@@ -834,4 +846,61 @@ CUSHIM_EXPORT CUresult cuGraphNodeGetEnabled(CUgraphExec HGraphExec, CUgraphNode
   T.args("graphExec={} node={}", static_cast<void *>(HGraphExec), static_cast<void *>(HNode));
   return T.done(IsEnabled ? core::graphEnabledApi("cuGraphNodeGetEnabled", HGraphExec, HNode, 0, IsEnabled)
                           : makeError(CUDA_ERROR_INVALID_VALUE, "cuGraphNodeGetEnabled: isEnabled is NULL"));
+}
+
+// ---- Memory allocation and free nodes, graph memory of a device ----------------------------------------------------
+
+CUSHIM_EXPORT CUresult cuGraphAddMemAllocNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
+                                              size_t NumDeps, CUDA_MEM_ALLOC_NODE_PARAMS *NodeParams) {
+  ApiTrace T("cuGraphAddMemAllocNode");
+  T.args("graph={} numDependencies={} bytesize={}", static_cast<void *>(HGraph), NumDeps,
+         NodeParams ? NodeParams->bytesize : 0);
+  return T.done(core::graphAddMemAllocApi("cuGraphAddMemAllocNode", PhGraphNode, HGraph, Deps, NumDeps,
+                                          requireContext("cuGraphAddMemAllocNode"), NodeParams));
+}
+
+CUSHIM_EXPORT CUresult cuGraphMemAllocNodeGetParams(CUgraphNode HNode, CUDA_MEM_ALLOC_NODE_PARAMS *ParamsOut) {
+  ApiTrace T("cuGraphMemAllocNodeGetParams");
+  T.args("node={}", static_cast<void *>(HNode));
+  return T.done(core::graphMemAllocGetApi("cuGraphMemAllocNodeGetParams", HNode, ParamsOut));
+}
+
+CUSHIM_EXPORT CUresult cuGraphAddMemFreeNode(CUgraphNode *PhGraphNode, CUgraph HGraph, const CUgraphNode *Deps,
+                                             size_t NumDeps, CUdeviceptr Dptr) {
+  ApiTrace T("cuGraphAddMemFreeNode");
+  T.args("graph={} numDependencies={} dptr={:#x}", static_cast<void *>(HGraph), NumDeps, Dptr);
+  return T.done(core::graphAddMemFreeApi("cuGraphAddMemFreeNode", PhGraphNode, HGraph, Deps, NumDeps,
+                                         reinterpret_cast<void *>(static_cast<uintptr_t>(Dptr))));
+}
+
+CUSHIM_EXPORT CUresult cuGraphMemFreeNodeGetParams(CUgraphNode HNode, CUdeviceptr *DptrOut) {
+  ApiTrace T("cuGraphMemFreeNodeGetParams");
+  T.args("node={}", static_cast<void *>(HNode));
+  CUSHIM_DRIVER_BODY(T, {
+    void *Ptr = nullptr;
+    CUSHIM_TRY(core::graphMemFreeGetApi("cuGraphMemFreeNodeGetParams", HNode, DptrOut ? &Ptr : nullptr));
+    *DptrOut = reinterpret_cast<CUdeviceptr>(Ptr);
+    return Error::success();
+  });
+}
+
+CUSHIM_EXPORT CUresult cuDeviceGraphMemTrim(CUdevice Device) {
+  ApiTrace T("cuDeviceGraphMemTrim");
+  T.args("device={}", Device);
+  auto D = requireDevice(Device);
+  return T.done(D ? core::graphMemTrim(Device) : D.takeError());
+}
+
+CUSHIM_EXPORT CUresult cuDeviceGetGraphMemAttribute(CUdevice Device, CUgraphMem_attribute Attr, void *Value) {
+  ApiTrace T("cuDeviceGetGraphMemAttribute");
+  T.args("device={} attr={}", Device, static_cast<int>(Attr));
+  auto D = requireDevice(Device);
+  return T.done(D ? core::graphMemAttribute(Device, Attr, Value, false) : D.takeError());
+}
+
+CUSHIM_EXPORT CUresult cuDeviceSetGraphMemAttribute(CUdevice Device, CUgraphMem_attribute Attr, void *Value) {
+  ApiTrace T("cuDeviceSetGraphMemAttribute");
+  T.args("device={} attr={}", Device, static_cast<int>(Attr));
+  auto D = requireDevice(Device);
+  return T.done(D ? core::graphMemAttribute(Device, Attr, Value, true) : D.takeError());
 }

@@ -363,3 +363,28 @@ CUSHIM_EXPORT cudaError_t cudaGraphNodeGetEnabled(cudaGraphExec_t Exec, cudaGrap
   return finish(T, Enabled ? core::graphEnabledApi("cudaGraphNodeGetEnabled", Exec, Node, 0, Enabled)
                            : runtimeError(cudaErrorInvalidValue, "cudaGraphNodeGetEnabled: isEnabled is NULL"));
 }
+
+// ---- Graph memory of a device --------------------------------------------------------------------------------------
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGraphMemTrim(int Device) {
+  ApiTrace T("cudaDeviceGraphMemTrim");
+  T.args("device={}", Device);
+  auto D = runtimeDevice(Device);
+  return finish(T, D ? core::graphMemTrim(Device) : D.takeError());
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceGetGraphMemAttribute(int Device, enum cudaGraphMemAttributeType Attr, void *Value) {
+  ApiTrace T("cudaDeviceGetGraphMemAttribute");
+  T.args("device={} attr={}", Device, static_cast<int>(Attr));
+  auto D = runtimeDevice(Device);
+  return finish(T, D ? core::graphMemAttribute(Device, static_cast<CUgraphMem_attribute>(Attr), Value, false)
+                     : D.takeError());
+}
+
+CUSHIM_EXPORT cudaError_t cudaDeviceSetGraphMemAttribute(int Device, enum cudaGraphMemAttributeType Attr, void *Value) {
+  ApiTrace T("cudaDeviceSetGraphMemAttribute");
+  T.args("device={} attr={}", Device, static_cast<int>(Attr));
+  auto D = runtimeDevice(Device);
+  return finish(T, D ? core::graphMemAttribute(Device, static_cast<CUgraphMem_attribute>(Attr), Value, true)
+                     : D.takeError());
+}

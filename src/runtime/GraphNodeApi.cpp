@@ -2,6 +2,7 @@
 // wait): adding them, their getters and setters, and the executable-graph setters (docs/GRAPHS.md).
 #include "runtime/RuntimeStream.h"
 
+#include "core/Array.h"
 #include "core/Graph.h"
 #include "core/Module.h"
 
@@ -66,10 +67,10 @@ Error checkKind(cudaMemcpyKind Kind) {
 Expected<core::GraphNode> copyProto(const cudaMemcpy3DParms *P) {
   if (!P)
     return runtimeError(cudaErrorInvalidValue, "memcpy node params are NULL");
-  if (P->srcArray || P->dstArray)
-    return runtimeError(cudaErrorNotSupported, "memcpy nodes with CUDA arrays are not supported by cuda_shim yet "
-                                               "(pitched and linear memory are)");
   CUSHIM_TRY(checkKind(P->kind));
+  if ((P->srcArray != nullptr) == (P->srcPtr.ptr != nullptr) || (P->dstArray != nullptr) == (P->dstPtr.ptr != nullptr))
+    return runtimeError(cudaErrorInvalidValue, "memcpy node: give exactly one of srcArray/srcPtr and one of "
+                                               "dstArray/dstPtr");
   core::CopyNodeParams C;
   C.Dst = P->dstPtr.ptr;
   C.Src = P->srcPtr.ptr;
@@ -79,6 +80,19 @@ Expected<core::GraphNode> copyProto(const cudaMemcpy3DParms *P) {
   C.SrcX = P->srcPos.x, C.SrcY = P->srcPos.y, C.SrcZ = P->srcPos.z;
   C.Width = P->extent.width, C.Height = P->extent.height, C.Depth = P->extent.depth;
   C.Kind = P->kind;
+  // Where an array takes part, the extent and the array's position count its elements (cudaMemcpy3D's rule).
+  core::Array *SA = P->srcArray ? core::lookupArray(P->srcArray) : nullptr;
+  core::Array *DA = P->dstArray ? core::lookupArray(P->dstArray) : nullptr;
+  if ((P->srcArray && !SA) || (P->dstArray && !DA))
+    return runtimeError(cudaErrorInvalidResourceHandle, "memcpy node: not a live CUDA array");
+  if (SA && DA && SA->elementSize() != DA->elementSize())
+    return runtimeError(cudaErrorInvalidValue, "memcpy node: the arrays' element sizes differ");
+  size_t Elem = SA ? SA->elementSize() : DA ? DA->elementSize() : 1;
+  C.Width *= Elem;
+  if (SA)
+    CUSHIM_TRY(core::copyArraySide(C, true, SA->handle(), P->srcPos.x * Elem, P->srcPos.y, P->srcPos.z));
+  if (DA)
+    CUSHIM_TRY(core::copyArraySide(C, false, DA->handle(), P->dstPos.x * Elem, P->dstPos.y, P->dstPos.z));
   return core::copyNode(C);
 }
 
@@ -118,6 +132,20 @@ Error copyGet(cudaGraphNode_t Node, cudaMemcpy3DParms *P) {
   P->srcPos = cudaPos{C.SrcX, C.SrcY, C.SrcZ};
   P->dstPos = cudaPos{C.DstX, C.DstY, C.DstZ};
   P->extent = cudaExtent{C.Width, C.Height, C.Depth};
+  // Arrays are reported as the application gave them, positions and extent in their elements.
+  size_t Elem = C.ArrayElementSize;
+  if (C.SrcArray) {
+    P->srcArray = reinterpret_cast<cudaArray_t>(C.SrcArray);
+    P->srcPtr = cudaPitchedPtr{};
+    P->srcPos.x = C.SrcX / Elem;
+  }
+  if (C.DstArray) {
+    P->dstArray = reinterpret_cast<cudaArray_t>(C.DstArray);
+    P->dstPtr = cudaPitchedPtr{};
+    P->dstPos.x = C.DstX / Elem;
+  }
+  if (C.SrcArray || C.DstArray)
+    P->extent.width = C.Width / Elem;
   P->kind = static_cast<cudaMemcpyKind>(C.Kind);
   return Error::success();
 }
@@ -449,4 +477,43 @@ CUSHIM_EXPORT cudaError_t cudaGraphExecEventWaitNodeSetEvent(cudaGraphExec_t Exe
          static_cast<void *>(Event));
   return finish(T, core::graphExecSetNodeApi("cudaGraphExecEventWaitNodeSetEvent", Exec, Node,
                                              core::eventGraphNode(CU_GRAPH_NODE_TYPE_WAIT_EVENT, Event)));
+}
+
+// ---- Memory allocation and free nodes ----------------------------------------------------------------------------
+
+// cudaMemAllocNodeParams has CUDA_MEM_ALLOC_NODE_PARAMS' layout (cudaMemPoolProps and cudaMemAccessDesc are the
+// driver's structs under other names).
+static_assert(sizeof(cudaMemAllocNodeParams) == sizeof(CUDA_MEM_ALLOC_NODE_PARAMS) &&
+              offsetof(cudaMemAllocNodeParams, dptr) == offsetof(CUDA_MEM_ALLOC_NODE_PARAMS, dptr) &&
+              sizeof(cudaMemPoolProps) == sizeof(CUmemPoolProps) && sizeof(cudaMemAccessDesc) == sizeof(CUmemAccessDesc));
+
+CUSHIM_EXPORT cudaError_t cudaGraphAddMemAllocNode(cudaGraphNode_t *Node, cudaGraph_t Graph,
+                                                   const cudaGraphNode_t *Deps, size_t NumDeps,
+                                                   struct cudaMemAllocNodeParams *P) {
+  ApiTrace T("cudaGraphAddMemAllocNode");
+  T.args("pGraphNode={} graph={} numDependencies={} bytesize={}", static_cast<void *>(Node),
+         static_cast<void *>(Graph), NumDeps, P ? P->bytesize : 0);
+  return finish(T, core::graphAddMemAllocApi("cudaGraphAddMemAllocNode", Node, Graph, Deps, NumDeps, context(),
+                                             reinterpret_cast<CUDA_MEM_ALLOC_NODE_PARAMS *>(P)));
+}
+
+CUSHIM_EXPORT cudaError_t cudaGraphMemAllocNodeGetParams(cudaGraphNode_t Node, struct cudaMemAllocNodeParams *Out) {
+  ApiTrace T("cudaGraphMemAllocNodeGetParams");
+  T.args("node={}", static_cast<void *>(Node));
+  return finish(T, core::graphMemAllocGetApi("cudaGraphMemAllocNodeGetParams", Node,
+                                             reinterpret_cast<CUDA_MEM_ALLOC_NODE_PARAMS *>(Out)));
+}
+
+CUSHIM_EXPORT cudaError_t cudaGraphAddMemFreeNode(cudaGraphNode_t *Node, cudaGraph_t Graph, const cudaGraphNode_t *Deps,
+                                                  size_t NumDeps, void *Ptr) {
+  ApiTrace T("cudaGraphAddMemFreeNode");
+  T.args("pGraphNode={} graph={} numDependencies={} dptr={}", static_cast<void *>(Node), static_cast<void *>(Graph),
+         NumDeps, Ptr);
+  return finish(T, core::graphAddMemFreeApi("cudaGraphAddMemFreeNode", Node, Graph, Deps, NumDeps, Ptr));
+}
+
+CUSHIM_EXPORT cudaError_t cudaGraphMemFreeNodeGetParams(cudaGraphNode_t Node, void *Out) {
+  ApiTrace T("cudaGraphMemFreeNodeGetParams");
+  T.args("node={}", static_cast<void *>(Node));
+  return finish(T, core::graphMemFreeGetApi("cudaGraphMemFreeNodeGetParams", Node, static_cast<void **>(Out)));
 }

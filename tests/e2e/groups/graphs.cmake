@@ -9,3 +9,14 @@ e2e_run(graphs BINARY graphs LABELS graphs)
 # cuStream*Capture* (through cuGetProcAddress), which checks the driver half on its own.
 e2e_static(graphs EXTRA ${E2E_STUB_LIBCUDA})
 set_property(TEST e2e/graphs/static_cudart APPEND PROPERTY LABELS graphs)
+# Independent branches run concurrently: host nodes that rendezvous, a host node waiting for a kernel on another
+# branch, child-graph and captured branches; edges and launch order checked by results.
+e2e_build(graph_concurrency SOURCE ${E2E_SRC}/graph_concurrency.cu)
+e2e_run(graph_concurrency BINARY graph_concurrency LABELS graphs)
+# Memory allocation and free nodes: explicit, captured from cudaMallocAsync/cudaFreeAsync, freed outside the graph,
+# auto-free on launch, the documented errors, graph memory attributes; runtime and driver API.
+e2e_build(graph_memory SOURCE ${E2E_SRC}/graph_memory.cu FLAGS ${E2E_FLAGS_STREAMS})
+e2e_run(graph_memory BINARY graph_memory LABELS graphs)
+# Memcpy nodes with CUDA arrays (runtime and driver), symbol and 1D copy nodes.
+e2e_build(graph_arrays SOURCE ${E2E_SRC}/graph_arrays.cu FLAGS ${E2E_FLAGS_STREAMS})
+e2e_run(graph_arrays BINARY graph_arrays LABELS graphs)
