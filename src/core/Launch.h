@@ -27,6 +27,10 @@ CUSHIM_API Error checkLaunchShared(const Function &F, const LaunchConfig &Config
 // Blocks of BlockSize threads (plus DynamicShared bytes) one multiprocessor keeps resident: the occupancy API's answer
 // and the co-residency limit cooperative launches rely on.
 CUSHIM_API Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int BlockSize, size_t DynamicShared);
+// The most dynamic shared memory per block that still lets NumBlocks blocks of BlockSize threads share one
+// multiprocessor (cuOccupancyAvailableDynamicSMemPerBlock / cudaOccupancyAvailableDynamicSMemPerBlock); 0 when even
+// without it fewer fit.
+CUSHIM_API Expected<size_t> availableDynamicSharedPerBlock(const Function &F, int NumBlocks, int BlockSize);
 // A cooperative grid must fit in occupancy x multiprocessors (CUDA_ERROR_COOPERATIVE_LAUNCH_TOO_LARGE otherwise).
 CUSHIM_API Error checkCooperativeGrid(const Function &F, const LaunchConfig &C);
 

@@ -45,6 +45,26 @@ Expected<int> maxActiveBlocksPerMultiprocessor(const Function &F, int BlockSize,
   return std::max(Blocks, 0);
 }
 
+Expected<size_t> availableDynamicSharedPerBlock(const Function &F, int NumBlocks, int BlockSize) {
+  if (NumBlocks <= 0 || BlockSize <= 0)
+    return makeError(CUDA_ERROR_INVALID_VALUE, "numBlocks and blockSize must be positive");
+  auto Fit = maxActiveBlocksPerMultiprocessor(F, BlockSize, 0);
+  if (!Fit)
+    return Fit.takeError();
+  if (*Fit < NumBlocks)
+    return size_t(0);
+  const Device &Dev = F.module().context().device();
+  auto SharedPerSm = Dev.attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
+  auto Reserved = Dev.attribute(CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK);
+  auto Static = F.attribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
+  auto MaxDynamic = F.attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
+  for (auto *V : {&SharedPerSm, &Reserved, &Static, &MaxDynamic})
+    if (!*V)
+      return V->takeError();
+  long long PerBlock = *SharedPerSm / NumBlocks - *Reserved - *Static;
+  return static_cast<size_t>(std::max(0LL, std::min<long long>(PerBlock, *MaxDynamic)));
+}
+
 // The largest cooperative grid: the occupancy times the multiprocessor count.
 Error checkCooperativeGrid(const Function &F, const LaunchConfig &C) {
   unsigned Threads = C.Block[0] * C.Block[1] * C.Block[2];

@@ -1,4 +1,4 @@
-// Occupancy: cuOccupancyMaxActiveBlocksPerMultiprocessor(WithFlags), the limit cooperative launches (LaunchApi.cpp)
+// Occupancy: cuOccupancyMaxActiveBlocksPerMultiprocessor(WithFlags), cuOccupancyAvailableDynamicSMemPerBlock, the limit cooperative launches (LaunchApi.cpp)
 // are checked against. The limits live in core (core/Occupancy.cpp), shared with libcudart.
 #include "driver/DriverApi.h"
 
@@ -39,4 +39,24 @@ CUSHIM_EXPORT CUresult cuOccupancyMaxActiveBlocksPerMultiprocessor(int *NumBlock
                                                                    size_t DynamicSMemSize) {
   return cuOccupancyMaxActiveBlocksPerMultiprocessorWithFlags(NumBlocks, Handle, BlockSize, DynamicSMemSize,
                                                               CU_OCCUPANCY_DEFAULT);
+}
+
+CUSHIM_EXPORT CUresult cuOccupancyAvailableDynamicSMemPerBlock(size_t *DynamicSmemSize, CUfunction Handle, int NumBlocks,
+                                                               int BlockSize) {
+  ApiTrace T("cuOccupancyAvailableDynamicSMemPerBlock");
+  T.args("dynamicSmemSize={} func={} numBlocks={} blockSize={}", static_cast<void *>(DynamicSmemSize),
+         static_cast<void *>(Handle), NumBlocks, BlockSize);
+  CUSHIM_DRIVER_BODY(T, {
+    CUSHIM_TRY(requireInit());
+    if (!DynamicSmemSize)
+      return makeError(CUDA_ERROR_INVALID_VALUE, "dynamicSmemSize is NULL");
+    core::Function *F = core::lookupFunction(Handle);
+    if (!F)
+      return makeError(CUDA_ERROR_INVALID_HANDLE, "not a live function");
+    auto Available = core::availableDynamicSharedPerBlock(*F, NumBlocks, BlockSize);
+    if (!Available)
+      return Available.takeError();
+    *DynamicSmemSize = *Available;
+    return Error::success();
+  });
 }

@@ -41,6 +41,17 @@ void noteRuntimeModule(const core::Module &M);
 void forgetRuntimeModule(const core::Module &M);
 bool isRuntimeLaunch(const core::Function &F);
 
+// Libraries (cuLibraryLoadData) in several contexts (LibraryContexts.cpp): Home is the module loaded first, whose
+// handles are the CUlibrary and CUkernels; other contexts load their own copy of Data on first use.
+// Runtime: the static cudart's registration load (its copies are runtime modules too).
+void noteLibrary(core::Module &Home, const void *Data, size_t MaxSize, bool Runtime);
+// cuLibraryUnload: the home module and every copy.
+Error unloadLibrary(core::Module &Home);
+// The module of M's library in Ctx (loaded now if needed); M itself when M is not a library's.
+Expected<core::Module *> libraryModuleIn(core::Module &M, core::Context &Ctx);
+// The kernel F (a CUkernel, or a function of a library's module) as Ctx's function.
+Expected<core::Function *> libraryKernelIn(core::Function &F, core::Context &Ctx);
+
 // The bytes of a module file (cuModuleLoad, cuLibraryLoadFromFile), NUL-terminated for PTX text;
 // CUDA_ERROR_FILE_NOT_FOUND when it cannot be opened.
 Expected<std::string> readImageFile(const char *Path, const char *Api);

@@ -34,6 +34,13 @@ Error launch(const char *Api, const LaunchRequest &R) {
   core::Function *F = core::lookupFunction(R.Handle);
   if (!F)
     return makeError(CUDA_ERROR_INVALID_HANDLE, std::string(Api) + ": not a live function");
+  // A CUkernel runs in the current context: its library's copy there (loaded on first use).
+  if (core::Context *Current = core::currentContext()) {
+    auto Here = libraryKernelIn(*F, *Current);
+    if (!Here)
+      return Here.takeError();
+    F = *Here;
+  }
   auto S = core::resolveStream(F->module().context(), R.HStream, R.PerThread);
   if (!S)
     return S.takeError();

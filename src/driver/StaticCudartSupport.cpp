@@ -18,8 +18,9 @@ using namespace cushim::driver;
 
 // --- Libraries and kernels -------------------------------------------------------------------------------------------
 // A CUlibrary is a core::Module and a CUkernel is a core::Function of it: libraries are loaded eagerly in one context
-// (the current one, else device 0's primary context), which covers single-device programs. CUDA 12 lets a CUkernel be
-// passed wherever a CUfunction is expected, which this identity gives for free.
+// (the current one, else device 0's primary context), and in each other context on its first use of them
+// (LibraryContexts.cpp: launches, cuKernelGetFunction, cuLibraryGetGlobal ... resolve to the current context's copy).
+// CUDA 12 lets a CUkernel be passed wherever a CUfunction is expected, which this identity gives for free.
 
 static Expected<core::Context *> libraryContext(const char *Api) {
   CUSHIM_TRY(requireInit());
@@ -41,6 +42,15 @@ static Expected<core::Module *> requireLibrary(CUlibrary Library, const char *Ap
   if (!M)
     return makeError(CUDA_ERROR_INVALID_HANDLE, std::string(Api) + ": not a live library");
   return M;
+}
+
+// The library's module in the current context (loaded there on first use); its home module when none is current.
+static Expected<core::Module *> requireLibraryHere(CUlibrary Library, const char *Api) {
+  auto M = requireLibrary(Library, Api);
+  if (!M)
+    return M.takeError();
+  core::Context *Ctx = core::currentContext();
+  return Ctx ? libraryModuleIn(**M, *Ctx) : M;
 }
 
 static Expected<core::Function *> requireKernel(CUkernel Kernel, const char *Api) {
@@ -100,8 +110,10 @@ static Error libraryLoad(CUlibrary *Library, const void *Code, unsigned NumLibra
   auto M = core::Module::loadImage(**Ctx, Code, MaxSize, std::move(Name));
   if (!M)
     return M.takeError();
-  if (fatbin::detectImageKind(Code) == fatbin::ImageKind::Wrapper)
+  bool Runtime = fatbin::detectImageKind(Code) == fatbin::ImageKind::Wrapper;
+  if (Runtime)
     noteRuntimeModule(**M);
+  noteLibrary(**M, Code, MaxSize, Runtime);
   *Library = reinterpret_cast<CUlibrary>((*M)->handle());
   return Error::success();
 }
@@ -141,9 +153,7 @@ CUSHIM_EXPORT CUresult cuLibraryUnload(CUlibrary Library) {
     auto M = requireLibrary(Library, "cuLibraryUnload");
     if (!M)
       return M.takeError();
-    forgetRuntimeModule(**M);
-    forgetLegacyLaunchState(**M);
-    return core::Module::unload(*M);
+    return unloadLibrary(**M);
   });
 }
 
@@ -153,7 +163,7 @@ CUSHIM_EXPORT CUresult cuLibraryGetModule(CUmodule *Module, CUlibrary Library) {
   CUSHIM_DRIVER_BODY(T, {
     if (!Module)
       return makeError(CUDA_ERROR_INVALID_VALUE, "cuLibraryGetModule: pMod is NULL");
-    auto M = requireLibrary(Library, "cuLibraryGetModule");
+    auto M = requireLibraryHere(Library, "cuLibraryGetModule");
     if (!M)
       return M.takeError();
     *Module = (*M)->handle();
@@ -216,7 +226,7 @@ CUSHIM_EXPORT CUresult cuLibraryEnumerateKernels(CUkernel *Kernels, unsigned int
 static Error libraryGlobal(CUdeviceptr *Dptr, size_t *Bytes, CUlibrary Library, const char *Name, const char *Api) {
   if (!Name)
     return makeError(CUDA_ERROR_INVALID_VALUE, std::string(Api) + ": name is NULL");
-  auto M = requireLibrary(Library, Api);
+  auto M = requireLibraryHere(Library, Api);
   if (!M)
     return M.takeError();
   auto G = (*M)->global(Name);
@@ -272,6 +282,11 @@ CUSHIM_EXPORT CUresult cuKernelGetFunction(CUfunction *Func, CUkernel Kernel) {
     auto F = requireKernel(Kernel, "cuKernelGetFunction");
     if (!F)
       return F.takeError();
+    if (core::Context *Ctx = core::currentContext()) {
+      F = libraryKernelIn(**F, *Ctx); // the kernel's function in the current context
+      if (!F)
+        return F.takeError();
+    }
     *Func = (*F)->handle();
     return Error::success();
   });

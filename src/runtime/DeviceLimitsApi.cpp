@@ -155,23 +155,10 @@ CUSHIM_EXPORT cudaError_t cudaOccupancyAvailableDynamicSMemPerBlock(size_t *Size
       return F.takeError();
     if (NumBlocks <= 0 || BlockSize <= 0)
       return runtimeError(cudaErrorInvalidValue, "numBlocks and blockSize must be positive");
-    // The most dynamic shared memory per block that still lets NumBlocks blocks share one multiprocessor.
-    auto Fit = core::maxActiveBlocksPerMultiprocessor(**F, BlockSize, 0);
-    if (!Fit)
-      return Fit.takeError();
-    *Size = 0;
-    if (*Fit < NumBlocks)
-      return Error::success();
-    const core::Device &Dev = (*F)->module().context().device();
-    auto SharedPerSm = Dev.attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_MULTIPROCESSOR);
-    auto Reserved = Dev.attribute(CU_DEVICE_ATTRIBUTE_RESERVED_SHARED_MEMORY_PER_BLOCK);
-    auto Static = (*F)->attribute(CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
-    auto MaxDynamic = (*F)->attribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES);
-    for (auto *V : {&SharedPerSm, &Reserved, &Static, &MaxDynamic})
-      if (!*V)
-        return V->takeError();
-    long long PerBlock = *SharedPerSm / NumBlocks - *Reserved - *Static;
-    *Size = static_cast<size_t>(std::max(0LL, std::min<long long>(PerBlock, *MaxDynamic)));
+    auto Available = core::availableDynamicSharedPerBlock(**F, NumBlocks, BlockSize);
+    if (!Available)
+      return Available.takeError();
+    *Size = *Available;
     return Error::success();
   });
 }

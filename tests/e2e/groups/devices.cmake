@@ -14,6 +14,9 @@ e2e_run(multi_device/visible_truncated BINARY multi_device ENV CUSHIM_DEVICES=4 
 e2e_run(multi_device/visible_none BINARY multi_device ENV CUSHIM_DEVICES=4 CUDA_VISIBLE_DEVICES=-1
         ARGS --expect-count 0 LABELS devices)
 e2e_run(multi_device/default_one BINARY multi_device ARGS --expect-count 1 LABELS devices)
+# Every device runs its own copy of a kernel, with its own __device__ variables and streams (static build below).
+e2e_build(device_kernels SOURCE ${E2E_SRC}/device_kernels.cu)
+e2e_run(device_kernels BINARY device_kernels ENV CUSHIM_DEVICES=4 LABELS devices)
 
 # --- Host threads: 16 threads with their own streams, 1,000 launch + copy rounds each, exact results; the program
 # also prints how launch+sync and table lookups scale with host threads (docs/PERFORMANCE.md, "Host threads").

@@ -110,6 +110,12 @@ e2e_static(math_float ARCH 75 EXTRA -Xcompiler -frounding-math LABELS math)
 e2e_static(math_double ARCH 90 EXTRA -Xcompiler -frounding-math ENV CUSHIM_CC=9.0 LABELS math)
 e2e_static(math_half ARCH 90 EXTRA -Xcompiler -frounding-math -DMATH_HALF_SM80 ENV CUSHIM_CC=9.0 LABELS math)
 
+# --- Several devices: the runtime loads its library once and launches its CUkernels in every device's primary
+# context; each context gets its own copy of the library on first use (src/driver/LibraryContexts.cpp).
+# multi_device is not built static: after a device's reset NVIDIA's runtime keeps using the primary context's old
+# handle (NVIDIA's stays the same across a reset, ours is a new object; docs/EXPORT_TABLES.md, "Open ends").
+e2e_static(device_kernels ENV CUSHIM_DEVICES=4 LABELS devices)
+
 # --- Launches with attributes: cudaLaunchKernelEx (NVIDIA's static runtime calls cuLaunchKernelEx, its
 # --default-stream per-thread build cuLaunchKernelEx_ptsz), cooperative configuration errors, and cuLaunchKernelEx on
 # a module of driver_kernels.ptx. Built for our libcudart.so.13 too.

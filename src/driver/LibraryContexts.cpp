@@ -1,0 +1,146 @@
+// Libraries in several contexts. CUDA's libraries (cuLibraryLoadData) are context-independent: a CUkernel launched
+// in a context runs that context's copy of the code and globals. cuda_shim loads a library in one context first (its
+// "home" module, whose handles are the CUlibrary and its CUkernels) and in each other context that uses it on first
+// use, from a retained copy of the image. With one device only the home module ever exists.
+#include "driver/DriverApi.h"
+
+#include "core/Module.h"
+#include "fatbin/Fatbin.h"
+
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <utility>
+
+using namespace cushim;
+using namespace cushim::driver;
+
+namespace {
+struct Library {
+  std::string Image; // the image's bytes, or empty when Data points at a registration wrapper (lives in the program)
+  const void *Data = nullptr;
+  std::string Name;
+  bool Runtime = false;
+  core::Module *Home = nullptr;
+  std::map<core::Context *, core::Module *> Copies; // other contexts' modules, keyed by their context
+};
+
+std::mutex LibraryMutex;
+// Every module of a library (home and copies) -> its library.
+std::map<const core::Module *, Library *> &libraryOf() {
+  static auto *M = new std::map<const core::Module *, Library *>;
+  return *M;
+}
+
+// A context going away takes its modules with it: drop them from their libraries. A library whose home goes keeps
+// no copies alive through it (its handles die with the home module, as before).
+void forgetContextLibraries(core::Context &Ctx) {
+  std::lock_guard<std::mutex> G(LibraryMutex);
+  auto &Of = libraryOf();
+  for (auto It = Of.begin(); It != Of.end();) {
+    if (&It->first->context() != &Ctx) {
+      ++It;
+      continue;
+    }
+    Library *L = It->second;
+    if (L->Home == It->first) {
+      for (auto &[CopyCtx, Copy] : L->Copies) {
+        Of.erase(Copy);
+        (void)core::Module::unload(Copy);
+      }
+      delete L;
+    } else {
+      L->Copies.erase(&Ctx);
+    }
+    It = Of.erase(It);
+  }
+}
+
+// Size of an image whose size the caller did not give: PTX text up to its NUL, a container by its header.
+size_t imageSize(const void *Data, size_t MaxSize) {
+  if (MaxSize)
+    return MaxSize;
+  if (fatbin::detectImageKind(Data) == fatbin::ImageKind::PtxText)
+    return std::strlen(static_cast<const char *>(Data)) + 1;
+  uint16_t HeaderSize = 0;
+  uint64_t FatSize = 0;
+  std::memcpy(&HeaderSize, static_cast<const char *>(Data) + 6, 2);
+  std::memcpy(&FatSize, static_cast<const char *>(Data) + 8, 8);
+  return size_t(HeaderSize) + FatSize;
+}
+} // namespace
+
+void cushim::driver::noteLibrary(core::Module &Home, const void *Data, size_t MaxSize, bool Runtime) {
+  static std::once_flag Once;
+  std::call_once(Once, [] { core::addContextDestroyHook(forgetContextLibraries); });
+  auto *L = new Library;
+  if (fatbin::detectImageKind(Data) == fatbin::ImageKind::Wrapper)
+    L->Data = Data;
+  else
+    L->Image.assign(static_cast<const char *>(Data), imageSize(Data, MaxSize));
+  L->Name = Home.name();
+  L->Runtime = Runtime;
+  L->Home = &Home;
+  std::lock_guard<std::mutex> G(LibraryMutex);
+  libraryOf()[&Home] = L;
+}
+
+Error cushim::driver::unloadLibrary(core::Module &Home) {
+  Library *L = nullptr;
+  {
+    std::lock_guard<std::mutex> G(LibraryMutex);
+    auto It = libraryOf().find(&Home);
+    if (It != libraryOf().end() && It->second->Home == &Home) {
+      L = It->second;
+      libraryOf().erase(It);
+      for (auto &[Ctx, Copy] : L->Copies)
+        libraryOf().erase(Copy);
+    }
+  }
+  Error Result = Error::success();
+  if (L)
+    for (auto &[Ctx, Copy] : L->Copies) {
+      forgetRuntimeModule(*Copy);
+      forgetLegacyLaunchState(*Copy);
+      Error E = core::Module::unload(Copy);
+      if (E.isError() && !Result.isError())
+        Result = std::move(E);
+    }
+  delete L;
+  forgetRuntimeModule(Home);
+  forgetLegacyLaunchState(Home);
+  Error E = core::Module::unload(&Home);
+  return E.isError() ? std::move(E) : std::move(Result);
+}
+
+Expected<core::Module *> cushim::driver::libraryModuleIn(core::Module &M, core::Context &Ctx) {
+  if (&M.context() == &Ctx)
+    return &M;
+  std::lock_guard<std::mutex> G(LibraryMutex);
+  auto It = libraryOf().find(&M);
+  if (It == libraryOf().end())
+    return &M; // a module of cuModuleLoad*: it belongs to its own context only
+  Library *L = It->second;
+  if (&L->Home->context() == &Ctx)
+    return L->Home;
+  if (auto Copy = L->Copies.find(&Ctx); Copy != L->Copies.end())
+    return Copy->second;
+  const void *Data = L->Data ? L->Data : L->Image.data();
+  auto Copy = core::Module::loadImage(Ctx, Data, L->Data ? 0 : L->Image.size(), L->Name);
+  if (!Copy)
+    return Copy.takeError();
+  L->Copies[&Ctx] = *Copy;
+  libraryOf()[*Copy] = L;
+  if (L->Runtime)
+    noteRuntimeModule(**Copy);
+  return *Copy;
+}
+
+Expected<core::Function *> cushim::driver::libraryKernelIn(core::Function &F, core::Context &Ctx) {
+  auto M = libraryModuleIn(F.module(), Ctx);
+  if (!M)
+    return M.takeError();
+  if (*M == &F.module())
+    return &F;
+  return (*M)->function(F.name());
+}
