@@ -20,3 +20,9 @@ e2e_run(graph_memory BINARY graph_memory LABELS graphs)
 # Memcpy nodes with CUDA arrays (runtime and driver), symbol and 1D copy nodes.
 e2e_build(graph_arrays SOURCE ${E2E_SRC}/graph_arrays.cu FLAGS ${E2E_FLAGS_STREAMS})
 e2e_run(graph_arrays BINARY graph_arrays LABELS graphs)
+# The same three with nvcc's default static cudart: NVIDIA's runtime reaches our cuGraph*, cuMemAllocAsync in capture
+# and CU_MEMORYTYPE_ARRAY copies through cuGetProcAddress.
+foreach(Prog graph_concurrency graph_memory graph_arrays)
+  e2e_static(${Prog} EXTRA ${E2E_STUB_LIBCUDA})
+  set_property(TEST e2e/${Prog}/static_cudart APPEND PROPERTY LABELS graphs)
+endforeach()
