@@ -211,6 +211,18 @@ static void CUDART_CB enterGraph(void *) {
 }
 static void CUDART_CB leaveGraph(void *) { Inside.fetch_sub(1); }
 
+// A kernel node over the N elements (the arguments are copied when the node is added).
+static cudaGraphNode_t gridNode(cudaGraph_t G, void *Fn, void **Args, std::vector<cudaGraphNode_t> Deps) {
+  cudaKernelNodeParams K{};
+  K.func = Fn;
+  K.gridDim = dim3(N / 256);
+  K.blockDim = dim3(256);
+  K.kernelParams = Args;
+  cudaGraphNode_t Node;
+  E2E_CHECK(cudaGraphAddKernelNode(&Node, G, Deps.data(), Deps.size(), &K));
+  return Node;
+}
+
 static void orderedBranches() {
   std::printf("dependent kernels on %d branches, launched back to back on two streams\n", Branches);
   int *Parts[Branches], **DevParts, *Out;
@@ -238,26 +250,13 @@ static void orderedBranches() {
     for (int St = 0; St < Steps; ++St) {
       int Step = St + 1;
       void *Args[] = {&Parts[B], &Count, &Step};
-      cudaKernelNodeParams K{};
-      K.func = reinterpret_cast<void *>(stepKernel);
-      K.gridDim = dim3(N / 256);
-      K.blockDim = dim3(256);
-      K.kernelParams = Args;
-      cudaGraphNode_t Next;
-      E2E_CHECK(cudaGraphAddKernelNode(&Next, G, &Prev, 1, &K));
-      Prev = Next;
+      Prev = gridNode(G, reinterpret_cast<void *>(stepKernel), Args, {Prev});
     }
     Ends.push_back(Prev);
   }
   int NumParts = Branches;
   void *SumArgs[] = {&DevParts, &NumParts, &Out, &Count};
-  cudaKernelNodeParams K{};
-  K.func = reinterpret_cast<void *>(sumBranches);
-  K.gridDim = dim3(N / 256);
-  K.blockDim = dim3(256);
-  K.kernelParams = SumArgs;
-  cudaGraphNode_t Sum;
-  E2E_CHECK(cudaGraphAddKernelNode(&Sum, G, Ends.data(), Ends.size(), &K));
+  cudaGraphNode_t Sum = gridNode(G, reinterpret_cast<void *>(sumBranches), SumArgs, Ends);
   hostNode(G, leaveGraph, nullptr, {Sum});
 
   cudaGraphExec_t E;
