@@ -92,8 +92,14 @@ Expected<LaunchAttributes> readLaunchAttributes(const CUlaunchAttribute *Attrs, 
 }
 
 Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer) {
+  Buffer.assign(F.info().ParamSize, 0);
+  return packKernelParams(F, KernelParams, Extra, Buffer.data());
+}
+
+Error packKernelParams(const Function &F, void **KernelParams, void **Extra, char *Out) {
   const ptx::KernelInfo &K = F.info();
-  Buffer.assign(K.ParamSize, 0);
+  if (K.ParamSize)
+    std::memset(Out, 0, K.ParamSize);
   if (KernelParams && Extra)
     return makeError(CUDA_ERROR_INVALID_VALUE, "launch of '" + K.Name + "': both kernelParams and extra given");
   if (KernelParams) {
@@ -101,7 +107,7 @@ Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std
       if (!KernelParams[I])
         return makeError(CUDA_ERROR_INVALID_VALUE,
                          fmt::format("launch of '{}': kernelParams[{}] is NULL", K.Name, I));
-      std::memcpy(Buffer.data() + K.Params[I].Offset, KernelParams[I], K.Params[I].Size);
+      std::memcpy(Out + K.Params[I].Offset, KernelParams[I], K.Params[I].Size);
     }
     return Error::success();
   }
@@ -131,7 +137,7 @@ Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std
       return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("launch of '{}': parameter buffer of {} bytes, the "
                                                              "kernel takes {}",
                                                              K.Name, Size, K.ParamSize));
-    std::memcpy(Buffer.data(), Source, K.ParamSize);
+    std::memcpy(Out, Source, K.ParamSize);
     return Error::success();
   }
   if (!K.Params.empty())
@@ -147,7 +153,15 @@ Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelP
                                                                           "different contexts");
   CUSHIM_TRY(checkLaunchDims(F, C));
   CUSHIM_TRY(checkLaunchShared(F, C));
-  std::vector<char> Buffer;
+  // Packed on the stack unless unusually large: a launch allocates nothing (the backend copies the buffer).
+  size_t ParamSize = F.info().ParamSize;
+  alignas(16) char Small[1024];
+  std::vector<char> Large;
+  char *Buffer = Small;
+  if (ParamSize > sizeof(Small)) {
+    Large.resize(ParamSize);
+    Buffer = Large.data();
+  }
   CUSHIM_TRY(packKernelParams(F, KernelParams, Extra, Buffer));
   cushim_hal_launch L{};
   for (int I = 0; I < 3; ++I) {
@@ -155,18 +169,17 @@ Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelP
     L.block[I] = C.Block[I];
   }
   L.dynamic_shared_size = C.DynamicShared;
-  L.params = Buffer.data();
-  L.params_size = Buffer.size();
+  L.params = Buffer;
+  L.params_size = ParamSize;
   if (captureActive()) {
     // A capturing stream records a kernel node holding its own copy of the packed parameters (docs/GRAPHS.md).
     GraphNode N;
     N.Type = CU_GRAPH_NODE_TYPE_KERNEL;
     N.Kernel.F = &F;
     N.Kernel.Config = C;
-    N.Kernel.Args = std::move(Buffer);
+    N.Kernel.Args.assign(Buffer, Buffer + ParamSize);
     if (auto R = captureNode(S, std::move(N)))
       return std::move(*R);
-    L.params = N.Kernel.Args.data(); // not capturing after all: the buffer moved into N
   }
   return S.launch(F.hal(), L); // the backend copies the buffer before returning
 }

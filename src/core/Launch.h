@@ -47,6 +47,8 @@ CUSHIM_API Expected<LaunchAttributes> readLaunchAttributes(const CUlaunchAttribu
 // Fills the packed parameter buffer from kernelParams (one pointer per parameter) or extra (a ready-made buffer);
 // graph kernel nodes keep such a buffer.
 CUSHIM_API Error packKernelParams(const Function &F, void **KernelParams, void **Extra, std::vector<char> &Buffer);
+// The same into Out, which holds the function's parameter size (zero-filled here first).
+CUSHIM_API Error packKernelParams(const Function &F, void **KernelParams, void **Extra, char *Out);
 
 // Packs the parameters (cuLaunchKernel's kernelParams or extra) and enqueues the launch on the stream.
 CUSHIM_API Error launchKernel(Function &F, const LaunchConfig &Config, Stream &S, void **KernelParams, void **Extra);

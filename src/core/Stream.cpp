@@ -225,7 +225,7 @@ Error Stream::orderBeforeSubmitLocked() {
   return waitFor(Legacy);
 }
 
-Error Stream::submit(const std::function<Error()> &Enqueue) {
+Error Stream::submit(llvm::function_ref<Error()> Enqueue) {
   CUSHIM_TRY(Ctx.stickyError());
   // The methods below record nodes on a capturing stream before getting here; anything else cannot be captured.
   if (captureActive())

@@ -8,6 +8,8 @@
 
 #include <cuda.h>
 
+#include <llvm/ADT/STLFunctionalExtras.h>
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -61,7 +63,7 @@ public:
   Error wait(Event &E, unsigned Flags = 0);
   // Runs Enqueue (which must enqueue exactly one command on hal()) in the stream's order. For callers that need a
   // HAL entry the methods above do not cover (2D copies, ...).
-  Error submit(const std::function<Error()> &Enqueue);
+  Error submit(llvm::function_ref<Error()> Enqueue); // a reference, not a copy: no allocation per command
 
   // Copies with CUDA's host-synchronisation rules. copyAsync (cudaMemcpyAsync): pageable host sources are staged
   // before returning, copies to pageable host memory and host-to-host copies return when done, the rest is fully

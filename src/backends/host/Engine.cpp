@@ -63,6 +63,23 @@ void LaunchState::fail(CUresult Code, const std::string &Message) {
     CUSHIM_LOG_DEBUG("kernel '{}': further fault after the first: {}", KernelName, Message);
 }
 
+void LaunchState::setParams(const void *Data, size_t Size, size_t Padded) {
+  ParamStorage.assign((std::max(Size, Padded) + 7) / 8 + 1, 0); // within the capacity of earlier launches
+  if (Size)
+    std::memcpy(ParamStorage.data(), Data, Size);
+}
+
+void LaunchState::reset() {
+  KernelOwner.reset();
+  KernelName = {};
+  GridId = 0;
+  NextBlock.store(0, std::memory_order_relaxed);
+  FinishedBlocks.store(0, std::memory_order_relaxed);
+  Error.store(0, std::memory_order_relaxed);
+  GridWorkspace[0] = 8;
+  GridWorkspace[1] = 0;
+}
+
 // ---- Fiber stacks --------------------------------------------------------------------------------------------
 
 namespace {
@@ -341,10 +358,10 @@ BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, 
 }
 
 // A grid published to the pool. Blocks are claimed in increasing linear order, in small chunks when the grid is
-// large so the shared counter is not the bottleneck.
+// large so the shared counter is not the bottleneck. It lives on the launching thread's stack (runLaunch).
 class LaunchJob final : public PoolJob {
 public:
-  explicit LaunchJob(std::shared_ptr<LaunchState> State) : Owner(std::move(State)), L(*Owner) {
+  explicit LaunchJob(LaunchState &State) : L(State) {
     uint64_t PerWorker = L.TotalBlocks / (static_cast<uint64_t>(engineWorkerCount()) * 16);
     Chunk = std::clamp<uint64_t>(PerWorker, 1, 64);
   }
@@ -465,32 +482,32 @@ private:
     }
   }
 
-  // Workers may still hold the job (and touch the counters) after the launching thread returned.
-  std::shared_ptr<LaunchState> Owner;
   LaunchState &L;
   uint64_t Chunk = 1;
 };
 
 } // namespace
 
-CUresult runLaunch(std::shared_ptr<LaunchState> State) {
-  LaunchState &L = *State;
+CUresult runLaunch(LaunchState &L) {
   if (L.TotalBlocks == 0)
     return CUDA_SUCCESS;
   WorkerResources &Self = currentWorkerResources();
-  auto Job = std::make_shared<LaunchJob>(std::move(State));
+  LaunchJob Job(L);
   bool Published = false;
   if (L.TotalBlocks > 1) {
     WorkerPool &Pool = WorkerPool::get();
     Pool.submit(Job, static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, Pool.size())));
     Published = true;
   }
-  Job->work(Self);
+  Job.work(Self);
+  // Every block is claimed; wait for those other threads still run (a poll first: the standard library's wait
+  // would sched_yield, see spinUntil), then until no pool thread is inside the job.
+  if (!spinUntil([&] { return L.FinishedBlocks.load(std::memory_order_acquire) == L.TotalBlocks; }))
+    for (uint64_t Done = L.FinishedBlocks.load(std::memory_order_acquire); Done != L.TotalBlocks;
+         Done = L.FinishedBlocks.load(std::memory_order_acquire))
+      L.FinishedBlocks.wait(Done, std::memory_order_acquire);
   if (Published)
-    WorkerPool::get().retire(Job.get());
-  for (uint64_t Done = L.FinishedBlocks.load(std::memory_order_acquire); Done != L.TotalBlocks;
-       Done = L.FinishedBlocks.load(std::memory_order_acquire))
-    L.FinishedBlocks.wait(Done, std::memory_order_acquire);
+    WorkerPool::get().retire(Job);
   return L.error();
 }
 

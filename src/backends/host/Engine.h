@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cushim::host {
@@ -25,12 +26,15 @@ using KernelFn = void (*)(const void *Params, cushim_thread_ctx *Ctx);
 // A coroutine entry (tier T1): runs a thread to its first wait and returns its frame (kernel_abi.h).
 using CoroutineFn = void *(*)(const void *Params, cushim_thread_ctx *Ctx);
 
-// One enqueued launch: everything the engine needs, owned by the launch (the parameter buffer is a copy).
+// One enqueued launch: everything the engine needs, owned by the launch (the parameter buffer is a copy). Queues
+// recycle them (HostQueue.cpp), so a launch allocates nothing once a queue has run a few: reset() clears the state
+// of the previous launch, and the parameter buffer keeps its capacity.
 struct LaunchState {
   KernelFn Fn = nullptr;
   KernelFn FlatFn = nullptr; // a whole block per call: tier T0 flat or T1 region entry (kernel_abi.h); null if none
   CoroutineFn CoroFn = nullptr; // tier T1: threads as stackless coroutines; null for fibers (or no waits)
-  std::string KernelName;
+  std::string_view KernelName;          // the kernel's name, kept alive by KernelOwner
+  std::shared_ptr<const void> KernelOwner;
   uint32_t Flags = 0; // cushim_hal_kernel_flags
   uint32_t Grid[3] = {1, 1, 1};
   uint32_t Block[3] = {1, 1, 1};
@@ -38,7 +42,7 @@ struct LaunchState {
   uint32_t DynamicShared = 0;
   uint32_t LocalSize = 0;
   uint64_t GridId = 0;
-  std::unique_ptr<uint64_t[]> ParamStorage; // 8-byte aligned copy of the packed parameters
+  std::vector<uint64_t> ParamStorage; // 8-byte aligned copy of the packed parameters
   uint64_t TotalBlocks = 0;
   uint32_t ThreadsPerBlock = 0;
 
@@ -48,15 +52,20 @@ struct LaunchState {
   // The grid workspace %envreg1:%envreg2 point at ({size, barrier}: cooperative_groups' grid.sync() counter).
   alignas(8) uint32_t GridWorkspace[2] = {8, 0};
 
-  const void *params() const { return ParamStorage.get(); }
+  const void *params() const { return ParamStorage.data(); }
+  // Copies Size bytes of packed parameters, zero-padded to Padded bytes (what the kernel reads) plus a word.
+  void setParams(const void *Data, size_t Size, size_t Padded);
+  // Makes a used state ready for the next launch (its fields are all set again by the enqueue).
+  void reset();
   // Records the first fault of the launch and logs it; later faults are only logged at debug level.
   void fail(CUresult Code, const std::string &Message);
   CUresult error() const { return static_cast<CUresult>(Error.load(std::memory_order_acquire)); }
 };
 
 // Runs the whole grid on the calling thread plus the worker pool; returns when every block finished or was
-// skipped after a fault. Returns the launch's first fault (CUDA_SUCCESS when none).
-CUresult runLaunch(std::shared_ptr<LaunchState> Launch);
+// skipped after a fault, and no pool thread touches Launch any more. Returns the launch's first fault (CUDA_SUCCESS
+// when none).
+CUresult runLaunch(LaunchState &Launch);
 
 // Worker count (CUSHIM_WORKERS or one per hardware thread); the pool itself starts on first launch.
 unsigned engineWorkerCount();

@@ -4,6 +4,7 @@
 
 #include "Engine.h"
 #include "HostJit.h"
+#include "QueueCommand.h"
 
 #include <cuda_shim/hal.h>
 
@@ -12,13 +13,12 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <deque>
-#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace cushim::host {
@@ -87,7 +87,9 @@ struct HostEvent {
   void waitFor(uint64_t Gen);
 };
 
-// An ordered command list run by a dedicated thread; launches borrow the worker pool.
+// An ordered command list run by a dedicated thread; launches borrow the worker pool. A thread waiting for the
+// queue (synchronize, drain) runs device commands and event records itself when the queue thread has not taken
+// them yet: a launch + synchronise round trip then needs no hand-over between threads. One command runs at a time.
 class HostQueue : public std::enable_shared_from_this<HostQueue> {
 public:
   explicit HostQueue(std::shared_ptr<HostContext> Context);
@@ -96,8 +98,9 @@ public:
   // Stops accepting work, waits for what is queued, joins the thread.
   void shutdown();
 
-  // Skippable commands (copies, fills, launches) are dropped once the context has a sticky fault.
-  void enqueue(std::function<CUresult()> Work, bool Skippable);
+  // Device commands (copies, fills, launches) are dropped once the context has a sticky fault. Work's captures must
+  // fit QueueCommand::Capacity (checked at compile time).
+  template <typename Fn> void enqueue(CommandKind Kind, Fn &&Work) { push(QueueCommand(Kind, std::forward<Fn>(Work))); }
   CUresult query();
   CUresult synchronize();
   // Waits for the queue to drain without reporting errors (used before frees and unloads).
@@ -106,21 +109,50 @@ public:
 
   const std::shared_ptr<HostContext> &context() const { return Context; }
 
-private:
-  struct Command {
-    std::function<CUresult()> Work;
-    bool Skippable;
+  // A launch state owned by this queue, returned to it when the launch's command is destroyed (run or skipped).
+  class PooledLaunch {
+  public:
+    PooledLaunch(HostQueue &Q, LaunchState *L) : Queue(&Q), State(L) {}
+    PooledLaunch(PooledLaunch &&O) noexcept : Queue(O.Queue), State(std::exchange(O.State, nullptr)) {}
+    PooledLaunch &operator=(PooledLaunch &&) = delete;
+    ~PooledLaunch() {
+      if (State)
+        Queue->recycleLaunch(State);
+    }
+    LaunchState &operator*() const { return *State; }
+    LaunchState *operator->() const { return State; }
+
+  private:
+    HostQueue *Queue;
+    LaunchState *State;
   };
+  // A recycled (or, when none is free, new) launch state for the next launch on this queue.
+  PooledLaunch acquireLaunch();
+
+private:
+  void push(QueueCommand &&Cmd);
   void threadMain();
+  // Runs Cmd (unless a sticky fault skips it), records its error and destroys it; the caller marked Running.
+  void execute(QueueCommand &Cmd);
+  // Whether a waiting thread may take the next command. With Mutex held.
+  bool frontIsHelpable() const;
+  void noteFront(); // refreshes FrontHelpable; with Mutex held
+  void recycleLaunch(LaunchState *L);
   CUresult stickyResult() const;
 
   std::shared_ptr<HostContext> Context;
   std::thread Thread;
+  // Free launch states (declared before Pending: commands destroyed with the queue return theirs here first).
+  std::mutex LaunchPoolMutex;
+  std::vector<std::unique_ptr<LaunchState>> FreeLaunches;
   std::mutex Mutex;
   std::condition_variable HasWork, Progress;
-  std::deque<Command> Pending;
-  uint64_t Submitted = 0, Completed = 0;
-  bool Stopping = false;
+  CommandRing Pending;
+  // Counters and flags change with Mutex held; waiters poll them without it before sleeping.
+  std::atomic<uint64_t> Submitted{0}, Started{0}, Completed{0};
+  std::atomic<bool> Running{false};       // a command is being run (by the queue thread or a waiting thread)
+  std::atomic<bool> FrontHelpable{false}; // the next command may be run by a waiting thread
+  std::atomic<bool> Stopping{false};
   std::atomic<int> FirstError{0};
 };
 

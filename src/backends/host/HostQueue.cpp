@@ -6,7 +6,6 @@
 
 #include "support/Log.h"
 
-#include <algorithm>
 #include <cstring>
 
 namespace cushim::host {
@@ -64,43 +63,92 @@ void HostQueue::shutdown() {
     Thread.join();
 }
 
-void HostQueue::enqueue(std::function<CUresult()> Work, bool Skippable) {
+void HostQueue::push(QueueCommand &&Cmd) {
   {
     std::lock_guard<std::mutex> Lock(Mutex);
-    Pending.push_back(Command{std::move(Work), Skippable});
-    ++Submitted;
+    Pending.push(std::move(Cmd));
+    Submitted.fetch_add(1, std::memory_order_release);
+    noteFront();
   }
   HasWork.notify_one();
 }
 
+bool HostQueue::frontIsHelpable() const {
+  return FrontHelpable.load(std::memory_order_relaxed) && !Running.load(std::memory_order_relaxed);
+}
+
+void HostQueue::noteFront() {
+  bool Helpable = false;
+  if (!Pending.empty()) {
+    CommandKind K = Pending.front().kind();
+    Helpable = K == CommandKind::Device || K == CommandKind::Record;
+  }
+  FrontHelpable.store(Helpable, std::memory_order_relaxed);
+}
+
+void HostQueue::execute(QueueCommand &Cmd) {
+  CUresult Result = CUDA_SUCCESS;
+  if (!(Cmd.kind() == CommandKind::Device && Context->sticky() != CUDA_SUCCESS))
+    Result = Cmd.run();
+  if (Result != CUDA_SUCCESS) {
+    int Expected = 0;
+    FirstError.compare_exchange_strong(Expected, static_cast<int>(Result));
+    if (isContextFatal(Result))
+      Context->recordFault(Result);
+  }
+  Cmd.reset(); // release what the command captured before reporting completion
+}
+
 void HostQueue::threadMain() {
+  // Ready: nothing is running and there is a command, or the queue stops (after the last command ran).
+  auto Ready = [this] {
+    return !Running.load(std::memory_order_acquire) &&
+           (Stopping.load(std::memory_order_relaxed) ||
+            Started.load(std::memory_order_relaxed) != Submitted.load(std::memory_order_acquire));
+  };
   for (;;) {
-    Command Cmd;
+    QueueCommand Cmd;
     {
-      std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
-      spinThenLock(Lock, [this] { return Stopping || !Pending.empty(); });
-      HasWork.wait(Lock, [this] { return Stopping || !Pending.empty(); });
+      spinUntil(Ready);
+      std::unique_lock<std::mutex> Lock(Mutex);
+      HasWork.wait(Lock, Ready);
       if (Pending.empty())
         return; // stopping and drained
-      Cmd = std::move(Pending.front());
-      Pending.pop_front();
+      Cmd = Pending.pop();
+      Started.fetch_add(1, std::memory_order_relaxed);
+      Running.store(true, std::memory_order_relaxed);
+      noteFront();
     }
-    CUresult Result = CUDA_SUCCESS;
-    if (!(Cmd.Skippable && Context->sticky() != CUDA_SUCCESS))
-      Result = Cmd.Work();
-    if (Result != CUDA_SUCCESS) {
-      int Expected = 0;
-      FirstError.compare_exchange_strong(Expected, static_cast<int>(Result));
-      if (isContextFatal(Result))
-        Context->recordFault(Result);
-    }
-    Cmd.Work = nullptr; // release what the command captured before reporting completion
+    execute(Cmd);
     {
       std::lock_guard<std::mutex> Lock(Mutex);
-      ++Completed;
+      Running.store(false, std::memory_order_release);
+      Completed.fetch_add(1, std::memory_order_release);
     }
     Progress.notify_all();
   }
+}
+
+HostQueue::PooledLaunch HostQueue::acquireLaunch() {
+  {
+    std::lock_guard<std::mutex> Lock(LaunchPoolMutex);
+    if (!FreeLaunches.empty()) {
+      LaunchState *L = FreeLaunches.back().release();
+      FreeLaunches.pop_back();
+      return PooledLaunch(*this, L);
+    }
+  }
+  return PooledLaunch(*this, new LaunchState);
+}
+
+void HostQueue::recycleLaunch(LaunchState *L) {
+  // Enough for a long backlog of queued launches; beyond it, states are freed rather than kept.
+  constexpr size_t MaxFree = 1024;
+  std::unique_ptr<LaunchState> Owned(L);
+  Owned->reset();
+  std::lock_guard<std::mutex> Lock(LaunchPoolMutex);
+  if (FreeLaunches.size() < MaxFree)
+    FreeLaunches.push_back(std::move(Owned));
 }
 
 CUresult HostQueue::stickyResult() const {
@@ -110,33 +158,45 @@ CUresult HostQueue::stickyResult() const {
 }
 
 CUresult HostQueue::query() {
-  {
-    std::lock_guard<std::mutex> Lock(Mutex);
-    if (Completed < Submitted)
-      return CUDA_ERROR_NOT_READY;
-  }
+  if (Completed.load(std::memory_order_acquire) < Submitted.load(std::memory_order_acquire))
+    return CUDA_ERROR_NOT_READY;
   return stickyResult();
 }
 
 void HostQueue::drain() {
   if (isCurrentThread())
     return;
-  uint64_t Target;
-  {
-    std::lock_guard<std::mutex> Lock(Mutex);
-    Target = Submitted;
-    if (Completed >= Target)
+  uint64_t Target = Submitted.load(std::memory_order_acquire);
+  auto Done = [&] { return Completed.load(std::memory_order_acquire) >= Target; };
+  if (Done())
+    return;
+  std::unique_lock<std::mutex> Lock(Mutex);
+  for (;;) {
+    // Run the next command here when the queue thread has not taken it: no hand-over to another thread.
+    while (!Done() && frontIsHelpable()) {
+      QueueCommand Cmd = Pending.pop();
+      Started.fetch_add(1, std::memory_order_relaxed);
+      Running.store(true, std::memory_order_relaxed);
+      noteFront();
+      Lock.unlock();
+      execute(Cmd);
+      Lock.lock();
+      Running.store(false, std::memory_order_release);
+      Completed.fetch_add(1, std::memory_order_release);
+      Progress.notify_all(); // other waiters
+      HasWork.notify_one();  // the queue thread waits while a command runs
+    }
+    if (Done())
       return;
+    // The queue thread runs a command, or the next one is a host function or event wait: run blocks of published
+    // grids (its launch, most likely), poll briefly, then sleep.
+    Lock.unlock();
+    WorkerPool::helpUntil(Done);
+    bool Changed = spinUntil([&] { return Done() || frontIsHelpable(); });
+    Lock.lock();
+    if (!Changed)
+      Progress.wait(Lock, [&] { return Done() || frontIsHelpable(); });
   }
-  // While the queue works, this thread runs blocks of published grids (its own queue's launch, most likely) and
-  // then spins briefly before it sleeps.
-  std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
-  WorkerPool::helpUntil([&] {
-    std::lock_guard<std::mutex> Guard(Mutex);
-    return Completed >= Target;
-  });
-  spinThenLock(Lock, [&] { return Completed >= Target; });
-  Progress.wait(Lock, [&] { return Completed >= Target; });
 }
 
 CUresult HostQueue::synchronize() {
@@ -205,12 +265,10 @@ cushim_hal_result halEnqueueCopy(cushim_hal_queue Queue, void *Dst, const void *
     return CUDA_SUCCESS;
   if (!Dst || !Src)
     return CUDA_ERROR_INVALID_VALUE;
-  Q->enqueue(
-      [=] {
-        std::memmove(Dst, Src, Bytes);
-        return CUDA_SUCCESS;
-      },
-      true);
+  Q->enqueue(CommandKind::Device, [=] {
+    std::memmove(Dst, Src, Bytes);
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -225,15 +283,13 @@ cushim_hal_result halEnqueueCopy2D(cushim_hal_queue Queue, void *Dst, size_t Dst
     return CUDA_SUCCESS;
   if (!Dst || !Src || (Height > 1 && (DstPitch < WidthBytes || SrcPitch < WidthBytes)))
     return CUDA_ERROR_INVALID_VALUE;
-  Q->enqueue(
-      [=] {
-        auto *D = static_cast<char *>(Dst);
-        auto *S = static_cast<const char *>(Src);
-        for (size_t Row = 0; Row < Height; ++Row)
-          std::memmove(D + Row * DstPitch, S + Row * SrcPitch, WidthBytes);
-        return CUDA_SUCCESS;
-      },
-      true);
+  Q->enqueue(CommandKind::Device, [=] {
+    auto *D = static_cast<char *>(Dst);
+    auto *S = static_cast<const char *>(Src);
+    for (size_t Row = 0; Row < Height; ++Row)
+      std::memmove(D + Row * DstPitch, S + Row * SrcPitch, WidthBytes);
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -250,23 +306,21 @@ cushim_hal_result halEnqueueFill(cushim_hal_queue Queue, void *Dst, uint32_t Val
     return CUDA_SUCCESS;
   if (!Dst)
     return CUDA_ERROR_INVALID_VALUE;
-  Q->enqueue(
-      [=] {
-        if (ElementSize == 1) {
-          std::memset(Dst, static_cast<int>(Value & 0xff), Count);
-        } else if (ElementSize == 2) {
-          auto V = static_cast<uint16_t>(Value);
-          auto *D = static_cast<char *>(Dst); // cuMemsetD16 requires alignment, but do not rely on it
-          for (size_t I = 0; I < Count; ++I)
-            std::memcpy(D + I * 2, &V, 2);
-        } else {
-          auto *D = static_cast<char *>(Dst);
-          for (size_t I = 0; I < Count; ++I)
-            std::memcpy(D + I * 4, &Value, 4);
-        }
-        return CUDA_SUCCESS;
-      },
-      true);
+  Q->enqueue(CommandKind::Device, [=] {
+    if (ElementSize == 1) {
+      std::memset(Dst, static_cast<int>(Value & 0xff), Count);
+    } else if (ElementSize == 2) {
+      auto V = static_cast<uint16_t>(Value);
+      auto *D = static_cast<char *>(Dst); // cuMemsetD16 requires alignment, but do not rely on it
+      for (size_t I = 0; I < Count; ++I)
+        std::memcpy(D + I * 2, &V, 2);
+    } else {
+      auto *D = static_cast<char *>(Dst);
+      for (size_t I = 0; I < Count; ++I)
+        std::memcpy(D + I * 4, &Value, 4);
+    }
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -296,7 +350,7 @@ cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Ker
   if (In.params_size && !In.params)
     return CUDA_ERROR_INVALID_VALUE;
 
-  auto L = std::make_shared<LaunchState>();
+  HostQueue::PooledLaunch L = Q->acquireLaunch();
   L->Fn = K->Fn;
   L->FlatFn = engineUsesFlatEntries() && K->FlatFn ? K->FlatFn : engineUsesRegionEntries() ? K->RegionFn : nullptr;
   L->CoroFn = engineUsesCoroutineEntries() ? K->CoroFn : nullptr;
@@ -312,19 +366,15 @@ cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Ker
   L->TotalBlocks = uint64_t(In.grid[0]) * In.grid[1] * In.grid[2];
   L->ThreadsPerBlock = static_cast<uint32_t>(Threads);
   // The caller's buffer may change as soon as we return: keep a copy, padded to what the kernel reads.
-  size_t Bytes = std::max<size_t>(In.params_size, K->ParamSize);
-  L->ParamStorage.reset(new uint64_t[(Bytes + 7) / 8 + 1]());
-  if (In.params_size)
-    std::memcpy(L->ParamStorage.get(), In.params, In.params_size);
+  L->setParams(In.params, In.params_size, K->ParamSize);
+  L->KernelOwner = std::move(K); // keeps KernelName alive
 
-  Q->enqueue(
-      [L] {
-        L->GridId = nextGridId();
-        CUresult Result = runLaunch(L);
-        flushDevicePrintf();
-        return Result;
-      },
-      true);
+  Q->enqueue(CommandKind::Device, [L = std::move(L)] {
+    L->GridId = nextGridId();
+    CUresult Result = runLaunch(*L);
+    flushDevicePrintf();
+    return Result;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -334,12 +384,10 @@ cushim_hal_result halEnqueueHostFunc(cushim_hal_queue Queue, cushim_hal_host_fn 
     return CUDA_ERROR_INVALID_HANDLE;
   if (!Fn)
     return CUDA_ERROR_INVALID_VALUE;
-  Q->enqueue(
-      [=] {
-        Fn(UserData);
-        return CUDA_SUCCESS;
-      },
-      false);
+  Q->enqueue(CommandKind::Host, [=] {
+    Fn(UserData);
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -376,12 +424,10 @@ cushim_hal_result halEventRecord(cushim_hal_event Event, cushim_hal_queue Queue)
     std::lock_guard<std::mutex> Lock(E->Mutex);
     Gen = ++E->RecordedGen;
   }
-  Q->enqueue(
-      [E, Gen] {
-        E->complete(Gen);
-        return CUDA_SUCCESS;
-      },
-      false);
+  Q->enqueue(CommandKind::Record, [E, Gen] {
+    E->complete(Gen);
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 
@@ -399,12 +445,10 @@ cushim_hal_result halQueueWaitEvent(cushim_hal_queue Queue, cushim_hal_event Eve
   }
   if (Gen == 0)
     return CUDA_SUCCESS; // never recorded: nothing to wait for (as cuStreamWaitEvent)
-  Q->enqueue(
-      [E, Gen] {
-        E->waitFor(Gen);
-        return CUDA_SUCCESS;
-      },
-      false);
+  Q->enqueue(CommandKind::Wait, [E, Gen] {
+    E->waitFor(Gen);
+    return CUDA_SUCCESS;
+  });
   return CUDA_SUCCESS;
 }
 

@@ -23,27 +23,32 @@ WorkerPool &WorkerPool::get() {
   return *Pool;
 }
 
-std::shared_ptr<PoolJob> WorkerPool::findJob() {
-  auto It = std::find_if(Jobs.begin(), Jobs.end(), [](const auto &J) { return J->hasUnclaimedWork(); });
-  return It == Jobs.end() ? nullptr : *It;
+PoolJob *WorkerPool::enterJob() {
+  auto It = std::find_if(Jobs.begin(), Jobs.end(), [](PoolJob *J) { return J->hasUnclaimedWork(); });
+  if (It == Jobs.end())
+    return nullptr;
+  (*It)->Inside.fetch_add(1, std::memory_order_relaxed); // retire() cannot pass the mutex meanwhile
+  return *It;
 }
 
 bool WorkerPool::helpOnce() {
   WorkerPool *Pool = Instance.load(std::memory_order_acquire);
   if (!Pool)
     return false;
-  std::shared_ptr<PoolJob> Job;
+  PoolJob *Job;
   {
     std::lock_guard<std::mutex> Lock(Pool->Mutex);
-    Job = Pool->findJob();
+    Job = Pool->enterJob();
   }
   if (!Job)
     return false;
   Job->work(currentWorkerResources());
+  leaveJob(*Job);
   return true;
 }
 
 WorkerPool::WorkerPool(unsigned Count) {
+  Jobs.reserve(64);
   Threads.reserve(Count);
   for (unsigned I = 0; I < Count; ++I) {
     Threads.emplace_back([this, I] { workerMain(I); });
@@ -52,10 +57,11 @@ WorkerPool::WorkerPool(unsigned Count) {
   CUSHIM_LOG_DEBUG("host backend: worker pool started with {} workers", Count);
 }
 
-void WorkerPool::submit(std::shared_ptr<PoolJob> Job, unsigned WakeCount) {
+void WorkerPool::submit(PoolJob &Job, unsigned WakeCount) {
   {
     std::lock_guard<std::mutex> Lock(Mutex);
-    Jobs.push_back(std::move(Job));
+    Jobs.push_back(&Job);
+    Published.store(Jobs.size(), std::memory_order_release);
   }
   if (WakeCount >= Threads.size()) {
     Wake.notify_all();
@@ -65,25 +71,46 @@ void WorkerPool::submit(std::shared_ptr<PoolJob> Job, unsigned WakeCount) {
     Wake.notify_one();
 }
 
-void WorkerPool::retire(PoolJob *Job) {
-  std::lock_guard<std::mutex> Lock(Mutex);
-  auto It = std::find_if(Jobs.begin(), Jobs.end(), [Job](const auto &J) { return J.get() == Job; });
-  if (It != Jobs.end())
-    Jobs.erase(It);
+void WorkerPool::retire(PoolJob &Job) {
+  {
+    std::lock_guard<std::mutex> Lock(Mutex);
+    auto It = std::find(Jobs.begin(), Jobs.end(), &Job);
+    if (It != Jobs.end())
+      Jobs.erase(It);
+    Published.store(Jobs.size(), std::memory_order_release);
+  }
+  // Threads still inside work() found nothing left to claim and are on their way out; one may have been preempted
+  // there, so poll briefly and then sleep in short steps rather than spin.
+  if (spinUntil([&] { return Job.Inside.load(std::memory_order_acquire) == 0; }))
+    return;
+  while (Job.Inside.load(std::memory_order_acquire) != 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(20));
 }
 
 void WorkerPool::workerMain(unsigned Index) {
   WorkerResources &Resources = currentWorkerResources();
   Resources.Index = Index;
   for (;;) {
-    std::shared_ptr<PoolJob> Job;
+    PoolJob *Job = nullptr;
     {
       std::unique_lock<std::mutex> Lock(Mutex, std::defer_lock);
-      auto HasJob = [&] { return (Job = findJob()) != nullptr; };
-      spinThenLock(Lock, HasJob);
-      Wake.wait(Lock, HasJob);
+      auto HasJob = [&] { return (Job = enterJob()) != nullptr; };
+      // Poll (taking the mutex only when something is published), then sleep until submit() wakes us.
+      bool Found = spinUntil([&] {
+        if (Published.load(std::memory_order_acquire) == 0 || !Lock.try_lock())
+          return false;
+        if (HasJob())
+          return true;
+        Lock.unlock();
+        return false;
+      });
+      if (!Found) {
+        Lock.lock();
+        Wake.wait(Lock, HasJob);
+      }
     }
     Job->work(Resources);
+    leaveJob(*Job);
   }
 }
 

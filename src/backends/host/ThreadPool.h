@@ -16,12 +16,19 @@ namespace cushim::host {
 struct WorkerResources;
 
 // Work the pool can help with. work() claims and runs pieces until none are left; it may be called by several
-// workers at once and by the thread that submitted the job.
+// workers at once and by the thread that submitted the job. The submitter owns the job (no allocation per grid);
+// retire() waits until no other thread is inside work() before the job may go away.
 class PoolJob {
 public:
-  virtual ~PoolJob() = default;
   virtual void work(WorkerResources &Worker) = 0;
   virtual bool hasUnclaimedWork() const = 0;
+
+protected:
+  ~PoolJob() = default;
+
+private:
+  friend class WorkerPool;
+  std::atomic<unsigned> Inside{0}; // pool threads inside work(); entered with the pool's mutex held
 };
 
 // A pause in a spin-wait loop (lets the sibling hyper-thread run, saves power).
@@ -31,32 +38,27 @@ inline void cpuRelax() {
 #endif
 }
 
-// One step of a bounded spin-wait: a few pauses, then a yield. On an idle machine the yield returns at once; on an
-// overloaded one it hands the core to a runnable thread (possibly the one being waited for) instead of burning it.
-inline void spinPause() {
-  for (int I = 0; I < 16; ++I)
-    cpuRelax();
-  std::this_thread::yield();
-}
-
 // How long an idle worker, an idle queue thread or a synchronising thread polls before sleeping: launches come in
 // bursts and synchronisations right after them, so a poll saves a futex wake-up (several microseconds) per round
-// trip and costs at most this much CPU per idle gap.
-constexpr auto SpinBeforeSleep = std::chrono::microseconds(50);
+// trip and costs at most this much CPU per idle gap. Short, because on an oversubscribed machine the poller may
+// hold the core the awaited thread needs.
+constexpr auto SpinBeforeSleep = std::chrono::microseconds(20);
 
-// Polls Done() (called with the mutex held) until it holds or SpinBeforeSleep has passed; returns with Lock (an
-// unlocked unique_lock) locked either way, ready for a condition-variable wait on the same predicate.
-template <typename Pred> void spinThenLock(std::unique_lock<std::mutex> &Lock, Pred Done) {
+// Polls Done() with pauses until it holds (true) or SpinBeforeSleep has passed (false). Never sched_yield: under
+// Linux's EEVDF scheduler a yield hands the rest of the time slice to any other runnable task, which on a loaded
+// machine costs milliseconds per call (measured: 1,000 launch+sync rounds took 8 s with two CPU hogs); a poller that
+// gives up sleeps on a futex instead, which frees the core for the thread it waits for.
+template <typename Pred> bool spinUntil(Pred Done) {
   auto Deadline = std::chrono::steady_clock::now() + SpinBeforeSleep;
-  do {
-    if (Lock.try_lock()) {
+  for (;;) {
+    for (int I = 0; I < 16; ++I) {
       if (Done())
-        return;
-      Lock.unlock();
+        return true;
+      cpuRelax();
     }
-    spinPause();
-  } while (std::chrono::steady_clock::now() < Deadline);
-  Lock.lock();
+    if (std::chrono::steady_clock::now() >= Deadline)
+      return false;
+  }
 }
 
 class WorkerPool {
@@ -75,22 +77,25 @@ public:
   unsigned size() const { return static_cast<unsigned>(Threads.size()); }
 
   // Publishes Job and wakes up to WakeCount idle workers.
-  void submit(std::shared_ptr<PoolJob> Job, unsigned WakeCount);
-  // Removes Job from the published list (workers already inside work() keep their reference).
-  void retire(PoolJob *Job);
+  void submit(PoolJob &Job, unsigned WakeCount);
+  // Removes Job from the published list and waits until no pool thread is inside its work() any more.
+  void retire(PoolJob &Job);
 
 private:
   explicit WorkerPool(unsigned Count);
   void workerMain(unsigned Index);
   // Runs the unclaimed work of one published job on the calling thread; false when there is none.
   static bool helpOnce();
-  std::shared_ptr<PoolJob> findJob(); // with Mutex held
+  // With Mutex held: the oldest job with unclaimed work, entered (the caller leaves it after work()).
+  PoolJob *enterJob();
+  static void leaveJob(PoolJob &Job) { Job.Inside.fetch_sub(1, std::memory_order_release); }
 
   static std::atomic<WorkerPool *> Instance; // set once get() created the pool
 
   std::mutex Mutex;
   std::condition_variable Wake;
-  std::vector<std::shared_ptr<PoolJob>> Jobs;
+  std::vector<PoolJob *> Jobs; // capacity kept: publishing a grid does not allocate
+  std::atomic<size_t> Published{0}; // Jobs.size(), for idle workers to poll without the mutex
   std::vector<std::thread> Threads;
 };
 
