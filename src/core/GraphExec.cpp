@@ -228,10 +228,10 @@ static Error waitOn(Stream &S, cushim_hal_event Ev) {
 Error GraphExec::launchOnLanes(Stream &S) {
   const GraphSchedule &Sched = *Schedule;
   auto lane = [&](unsigned I) -> Stream & { return I == 0 ? S : *Lanes[I - 1]; };
-  if (Sched.Lanes > 1) {
+  if (!Sched.StartWaiters.empty()) {
     CUSHIM_TRY(recordOn(S, Start));
-    for (Stream *L : Lanes)
-      CUSHIM_TRY(waitOn(*L, Start));
+    for (unsigned L : Sched.StartWaiters)
+      CUSHIM_TRY(waitOn(lane(L), Start));
   }
   Error Failed = Error::success();
   for (const GraphStep &Step : Sched.Steps) {
@@ -246,15 +246,15 @@ Error GraphExec::launchOnLanes(Stream &S) {
     if (Failed.isError())
       break;
   }
-  // Join the lanes even after a failed enqueue: what did start stays ordered before the stream's later work.
-  for (size_t I = 0; I < Lanes.size(); ++I) {
-    Error E = recordOn(*Lanes[I], Slots[Sched.LaneEnds[I]]);
-    if (!E.isError())
-      E = waitOn(S, Slots[Sched.LaneEnds[I]]);
-    if (!Failed.isError())
-      Failed = std::move(E);
+  if (Failed.isError()) {
+    // Part of the graph is enqueued and its joins may be missing: let it finish before the stream's later work.
+    for (Stream *L : Lanes)
+      (void)L->synchronize();
+    return Failed;
   }
-  return Failed;
+  for (unsigned Slot : Sched.LaneEnds)
+    CUSHIM_TRY(waitOn(S, Slots[Slot]));
+  return Error::success();
 }
 
 Error GraphExec::launch(Stream &S) {

@@ -103,9 +103,20 @@ Expected<GraphSchedule> scheduleGraph(const Graph &G) {
         Sched.Steps[I].Waits.push_back(signalOf(D)); // signalOf may not grow Steps, so S stays valid
   }
   Sched.Lanes = static_cast<unsigned>(std::max<size_t>(Tail.size(), 1));
-  // The launch stream joins every other lane at the end, so that later work in it follows the whole graph.
+  std::vector<bool> HasDependents(Flat.size());
+  for (const FlatNode &F : Flat)
+    for (size_t D : F.Deps)
+      HasDependents[D] = true;
+  std::vector<bool> Started(Sched.Lanes);
+  for (const GraphStep &S : Sched.Steps) {
+    if (S.Lane && !Started[S.Lane] && S.Waits.empty())
+      Sched.StartWaiters.push_back(S.Lane);
+    Started[S.Lane] = true;
+  }
+  // The launch stream joins the other lanes at the end, so that later work in it follows the whole graph.
   for (size_t L = 1; L < Tail.size(); ++L)
-    Sched.LaneEnds.push_back(signalOf(Tail[L]));
+    if (!HasDependents[Tail[L]])
+      Sched.LaneEnds.push_back(signalOf(Tail[L]));
   return Sched;
 }
 

@@ -27,7 +27,12 @@ struct GraphSchedule {
   std::vector<GraphStep> Steps; // in an order where every step follows its dependencies
   unsigned Lanes = 1;
   unsigned EventSlots = 0;
-  std::vector<unsigned> LaneEnds; // for lanes 1..Lanes-1: the slot recorded after the lane's last step
+  // Lanes 1..Lanes-1 that start with a root of the graph: they wait for the launch's start event (the others start
+  // with a wait for another lane, which already follows it).
+  std::vector<unsigned> StartWaiters;
+  // The slots the launch stream waits for at the end: those after the lanes' last steps that nothing depends on (a
+  // lane whose last step has dependents is joined through them).
+  std::vector<unsigned> LaneEnds;
 
   // The nodes that do work, in step order (a launch that runs everything on one stream).
   std::vector<GraphNode *> workNodes() const;
