@@ -205,15 +205,9 @@ static Expected<CUcontext> clsContext(CUcontext Ctx) {
   return Current->handle();
 }
 
-// The runtime's state for a context must go with the context (cuCtxDestroy, the primary context's reset or last
-// release): NVIDIA's runtime forgets the context's handle, streams and modules in its destructor.
-static void destroyGoingContextStorage(core::Context &Ctx) { destroyContextLocalStorage(Ctx.handle()); }
-
 static CUresult clsPut(CUcontext Ctx, void *Key, void *Value, ClsDestructor Dtor) {
   ApiTrace T("CONTEXT_LOCAL_STORAGE.put");
   T.args("ctx={} key={} value={} dtor={}", static_cast<void *>(Ctx), Key, Value, reinterpret_cast<void *>(Dtor));
-  static std::once_flag Once;
-  std::call_once(Once, [] { core::addContextDestroyHook(destroyGoingContextStorage); });
   CUSHIM_DRIVER_BODY(T, {
     auto C = clsContext(Ctx);
     if (!C)

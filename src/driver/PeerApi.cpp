@@ -117,6 +117,11 @@ CUSHIM_EXPORT CUresult cuCtxDisablePeerAccess(CUcontext PeerContext) {
     auto Peer = liveContext(PeerContext, "cuCtxDisablePeerAccess", "peerContext");
     if (!Peer)
       return Peer.takeError();
+    // As for enabling: a device is never its own peer (NVIDIA's runtime passes this code on for
+    // cudaDeviceDisablePeerAccess of the current device).
+    if (&(*Ctx)->device() == &(*Peer)->device())
+      return makeError(CUDA_ERROR_INVALID_DEVICE, fmt::format("cuCtxDisablePeerAccess: both contexts are on device {}",
+                                                              (*Ctx)->device().ordinal()));
     return core::disablePeerAccess(**Ctx, **Peer);
   });
 }

@@ -341,7 +341,15 @@ CUSHIM_EXPORT CUresult cuKernelSetAttribute(CUfunction_attribute Attrib, int Val
   });
 }
 
-// Cache configuration is a hint without effect on the host backend.
+// Cache configuration is a hint without effect on the host backend; only its value is checked (and, for contexts,
+// kept for cuCtxGetCacheConfig).
+static Error checkCacheConfig(CUfunc_cache Config, const char *Api) {
+  if (static_cast<unsigned>(Config) > CU_FUNC_CACHE_PREFER_EQUAL)
+    return makeError(CUDA_ERROR_INVALID_VALUE,
+                     fmt::format("{}: cache configuration {} is not a CUfunc_cache", Api, static_cast<int>(Config)));
+  return Error::success();
+}
+
 CUSHIM_EXPORT CUresult cuKernelSetCacheConfig(CUkernel Kernel, CUfunc_cache Config, CUdevice Dev) {
   ApiTrace T("cuKernelSetCacheConfig");
   T.args("kernel={} config={} dev={}", static_cast<void *>(Kernel), static_cast<int>(Config), Dev);
@@ -350,7 +358,7 @@ CUSHIM_EXPORT CUresult cuKernelSetCacheConfig(CUkernel Kernel, CUfunc_cache Conf
     if (!D)
       return D.takeError();
     auto F = requireKernel(Kernel, "cuKernelSetCacheConfig");
-    return F ? Error::success() : F.takeError();
+    return F ? checkCacheConfig(Config, "cuKernelSetCacheConfig") : F.takeError();
   });
 }
 
@@ -429,7 +437,7 @@ CUSHIM_EXPORT CUresult cuFuncSetCacheConfig(CUfunction Func, CUfunc_cache Config
   T.args("hfunc={} config={}", static_cast<void *>(Func), static_cast<int>(Config));
   CUSHIM_DRIVER_BODY(T, {
     auto F = requireKernel(reinterpret_cast<CUkernel>(Func), "cuFuncSetCacheConfig");
-    return F ? Error::success() : F.takeError();
+    return F ? checkCacheConfig(Config, "cuFuncSetCacheConfig") : F.takeError();
   });
 }
 
@@ -459,7 +467,9 @@ CUSHIM_EXPORT CUresult cuCtxGetFlags(unsigned int *Flags) {
     auto Ctx = requireContext("cuCtxGetFlags");
     if (!Ctx)
       return Ctx.takeError();
-    *Flags = (*Ctx)->flags();
+    // A primary context follows cuDevicePrimaryCtxSetFlags even while active (CUDA 11+); mapped host memory is
+    // always available, as NVIDIA's driver reports.
+    *Flags = ((*Ctx)->isPrimary() ? (*Ctx)->device().primaryFlags() : (*Ctx)->flags()) | CU_CTX_MAP_HOST;
     return Error::success();
   });
 }
@@ -528,6 +538,17 @@ CUSHIM_EXPORT CUresult cuCtxSetLimit(CUlimit Limit, size_t Value) {
   });
 }
 
+// Each context's cache preference (cuCtxSetCacheConfig), forgotten with the context.
+static std::mutex CacheConfigMutex;
+static std::map<const core::Context *, CUfunc_cache> &contextCacheConfigs() {
+  static auto *M = new std::map<const core::Context *, CUfunc_cache>;
+  return *M;
+}
+static void forgetContextCacheConfig(core::Context &Ctx) {
+  std::lock_guard<std::mutex> G(CacheConfigMutex);
+  contextCacheConfigs().erase(&Ctx);
+}
+
 CUSHIM_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache *Config) {
   ApiTrace T("cuCtxGetCacheConfig");
   T.args("pconfig={}", static_cast<void *>(Config));
@@ -537,7 +558,9 @@ CUSHIM_EXPORT CUresult cuCtxGetCacheConfig(CUfunc_cache *Config) {
     auto Ctx = requireContext("cuCtxGetCacheConfig");
     if (!Ctx)
       return Ctx.takeError();
-    *Config = CU_FUNC_CACHE_PREFER_NONE;
+    std::lock_guard<std::mutex> G(CacheConfigMutex);
+    auto It = contextCacheConfigs().find(*Ctx);
+    *Config = It == contextCacheConfigs().end() ? CU_FUNC_CACHE_PREFER_NONE : It->second;
     return Error::success();
   });
 }
@@ -548,7 +571,14 @@ CUSHIM_EXPORT CUresult cuCtxSetCacheConfig(CUfunc_cache Config) {
   T.args("config={}", static_cast<int>(Config));
   CUSHIM_DRIVER_BODY(T, {
     auto Ctx = requireContext("cuCtxSetCacheConfig");
-    return Ctx ? Error::success() : Ctx.takeError();
+    if (!Ctx)
+      return Ctx.takeError();
+    CUSHIM_TRY(checkCacheConfig(Config, "cuCtxSetCacheConfig"));
+    static std::once_flag Once;
+    std::call_once(Once, [] { core::addContextDestroyHook(forgetContextCacheConfig); });
+    std::lock_guard<std::mutex> G(CacheConfigMutex);
+    contextCacheConfigs()[*Ctx] = Config;
+    return Error::success();
   });
 }
 

@@ -17,7 +17,11 @@ Expected<CUDA_ARRAY3D_DESCRIPTOR> descriptorOf(const char *Api, const cudaChanne
     return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": channel descriptor is NULL");
   CUDA_ARRAY3D_DESCRIPTOR D{};
   unsigned Channels = 0;
-  CUSHIM_TRY(core::formatFromChannelDesc(*Desc, D.Format, Channels, Api));
+  // NVIDIA's runtime refuses a descriptor no array format matches (3 channels, unequal or odd sizes) itself, with
+  // cudaErrorInvalidChannelDescriptor, before asking the driver (traced with its static cudart).
+  if (Error E = core::formatFromChannelDesc(*Desc, D.Format, Channels, Api); E.isError())
+    return E.code() == CUDA_ERROR_INVALID_VALUE ? runtimeError(cudaErrorInvalidChannelDescriptor, E.message())
+                                                : std::move(E);
   D.NumChannels = Channels;
   D.Width = Width;
   D.Height = Height;

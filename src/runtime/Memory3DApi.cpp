@@ -160,9 +160,8 @@ Error arrayLinear(const char *Api, core::Array &A, size_t WOffset, size_t HOffse
 Expected<Request> request3D(const char *Api, const cudaMemcpy3DParms *P) {
   if (!P)
     return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": parameters are NULL");
-  if ((P->srcArray != nullptr) == (P->srcPtr.ptr != nullptr) || (P->dstArray != nullptr) == (P->dstPtr.ptr != nullptr))
-    return runtimeError(cudaErrorInvalidValue,
-                        std::string(Api) + ": give exactly one of srcArray/srcPtr and one of dstArray/dstPtr");
+  // The arrays are looked up first: NVIDIA's runtime reads their descriptors before any other check, so a dead
+  // array handle is cudaErrorInvalidResourceHandle even when srcPtr is given too (traced with its static cudart).
   Request R;
   core::Array *SA = nullptr, *DA = nullptr;
   if (P->srcArray) {
@@ -177,6 +176,9 @@ Expected<Request> request3D(const char *Api, const cudaMemcpy3DParms *P) {
       return A.takeError();
     DA = *A;
   }
+  if ((P->srcArray != nullptr) == (P->srcPtr.ptr != nullptr) || (P->dstArray != nullptr) == (P->dstPtr.ptr != nullptr))
+    return runtimeError(cudaErrorInvalidValue,
+                        std::string(Api) + ": give exactly one of srcArray/srcPtr and one of dstArray/dstPtr");
   if (SA && DA && SA->elementSize() != DA->elementSize())
     return runtimeError(cudaErrorInvalidValue, std::string(Api) + ": the arrays' element sizes differ");
   size_t Elem = SA ? SA->elementSize() : DA ? DA->elementSize() : 1;

@@ -166,9 +166,18 @@ static void check3D() {
       }
   expect(M2.report(), "cudaMemcpy3DAsync full volume");
 
-  C.srcArray = reinterpret_cast<cudaArray_t>(1); // both srcArray and srcPtr
+  // NVIDIA's runtime looks the array up before anything else: a dead handle is reported as such.
+  C.srcArray = reinterpret_cast<cudaArray_t>(1);
+  expectCode(cudaMemcpy3D(&C), cudaErrorInvalidResourceHandle, "cudaMemcpy3D with a dead srcArray and srcPtr");
+  (void)cudaGetLastError();
+  cudaChannelFormatDesc One = cudaCreateChannelDesc<float>();
+  cudaArray_t Live = nullptr;
+  E2E_CHECK(cudaMallocArray(&Live, &One, 4, 4));
+  C.srcArray = Live; // both srcArray and srcPtr
+  C.extent = make_cudaExtent(1, 1, 1);
   expectCode(cudaMemcpy3D(&C), cudaErrorInvalidValue, "cudaMemcpy3D with both srcArray and srcPtr");
   (void)cudaGetLastError();
+  E2E_CHECK(cudaFreeArray(Live));
   E2E_CHECK(cudaFree(P.ptr));
 }
 
@@ -252,7 +261,7 @@ static void checkArrays() {
   E2E_CHECK(cudaFreeArray(B));
 
   cudaChannelFormatDesc Three = cudaCreateChannelDesc(32, 32, 32, 0, cudaChannelFormatKindFloat);
-  expectCode(cudaMallocArray(&A, &Three, 4, 4), cudaErrorInvalidValue, "three-channel arrays are rejected");
+  expectCode(cudaMallocArray(&A, &Three, 4, 4), cudaErrorInvalidChannelDescriptor, "three-channel arrays are rejected");
   (void)cudaGetLastError();
 }
 

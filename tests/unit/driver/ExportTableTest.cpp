@@ -213,6 +213,29 @@ TEST_CASE("context-local storage destructors run when the context is destroyed t
   CHECK(LastDtor.Value == &Value);
 }
 
+TEST_CASE("context-local storage destructors run when the primary context is reset or released",
+          "[driver][exporttable]") {
+  const void *const *Cls = table(ContextLocalStorage);
+  using PutFn = CUresult (*)(CUcontext, void *, void *, ClsDestructor);
+  int Key = 0, Value = 0;
+  // cudaDeviceReset: cuDevicePrimaryCtxReset destroys the context whatever its use count.
+  CUcontext Ctx = primaryContext();
+  REQUIRE(slot<PutFn>(Cls, 0)(Ctx, &Key, &Value, recordDtor) == CUDA_SUCCESS);
+  LastDtor = {};
+  REQUIRE(cuDevicePrimaryCtxReset(0) == CUDA_SUCCESS);
+  CHECK(LastDtor.Calls == 1);
+  CHECK(LastDtor.Ctx == Ctx);
+  CHECK(LastDtor.Value == &Value);
+  // The last cuDevicePrimaryCtxRelease does the same.
+  Ctx = primaryContext();
+  REQUIRE(slot<PutFn>(Cls, 0)(Ctx, &Key, &Value, recordDtor) == CUDA_SUCCESS);
+  LastDtor = {};
+  REQUIRE(cuDevicePrimaryCtxRelease(0) == CUDA_SUCCESS);
+  CHECK(LastDtor.Calls == 1);
+  CHECK(LastDtor.Ctx == Ctx);
+  REQUIRE(cuCtxSetCurrent(nullptr) == CUDA_SUCCESS);
+}
+
 TEST_CASE("CUDART_INTERFACE hands out the primary context and loads fatbinaries", "[driver][exporttable]") {
   CUcontext Primary = primaryContext();
   const void *const *Cudart = table(CudartInterface);
