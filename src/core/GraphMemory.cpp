@@ -72,6 +72,7 @@ void setLive(Record &R, bool Live) {
 void releaseLocked(std::map<uintptr_t, Record>::iterator It) {
   Record &R = It->second;
   statsOf(R).Reserved -= R.Bytes;
+  memory_map::addDeviceBytes(R.Ctx->device().ordinal(), -int64_t(R.Bytes));
   memory_map::erase(It->first);
   (void)hal::check(hal::ops().mem_free(R.Ctx->hal(), R.Ptr, CUSHIM_HAL_MEMORY_DEVICE), "mem_free");
   state().Records.erase(It);
@@ -163,6 +164,8 @@ Expected<GraphNode> memAllocGraphNode(Context &Ctx, const CUmemPoolProps &Props,
     S.Reserved += Bytes;
     S.ReservedHigh = std::max(S.ReservedHigh, S.Reserved);
   }
+  memory_map::addDeviceBytes(Ctx.device().ordinal(), int64_t(Bytes)); // cuMemGetInfo counts it, as a pool block
+
   // Addressable like a stream-ordered allocation (cuPointerGetAttribute, cuMemFree/cuMemFreeAsync find it).
   memory_map::insert({A->Base, Bytes, PoolKind, &Ctx, 0, &MemoryPool::defaultPool(Ctx.device())});
 
