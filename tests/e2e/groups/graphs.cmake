@@ -13,6 +13,10 @@ set_property(TEST e2e/graphs/static_cudart APPEND PROPERTY LABELS graphs)
 # branch, child-graph and captured branches; edges and launch order checked by results.
 e2e_build(graph_concurrency SOURCE ${E2E_SRC}/graph_concurrency.cu)
 e2e_run(graph_concurrency BINARY graph_concurrency LABELS graphs)
+# Kernels synchronous with their enqueue, and a single worker thread: branches still meet (queues have threads of their
+# own, and an enqueue waits only for its own lane).
+e2e_run(graph_concurrency/launch_blocking BINARY graph_concurrency ENV CUDA_LAUNCH_BLOCKING=1 LABELS graphs)
+e2e_run(graph_concurrency/one_worker BINARY graph_concurrency ENV CUSHIM_WORKERS=1 LABELS graphs)
 # Memory allocation and free nodes: explicit, captured from cudaMallocAsync/cudaFreeAsync, freed outside the graph,
 # auto-free on launch, the documented errors, graph memory attributes; runtime and driver API.
 e2e_build(graph_memory SOURCE ${E2E_SRC}/graph_memory.cu FLAGS ${E2E_FLAGS_STREAMS})
