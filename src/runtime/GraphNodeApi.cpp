@@ -68,6 +68,11 @@ Expected<core::GraphNode> copyProto(const cudaMemcpy3DParms *P) {
   if (!P)
     return runtimeError(cudaErrorInvalidValue, "memcpy node params are NULL");
   CUSHIM_TRY(checkKind(P->kind));
+  // Arrays are looked up first, as cudaMemcpy3D does (a dead handle: cudaErrorInvalidResourceHandle).
+  core::Array *SA = P->srcArray ? core::lookupArray(P->srcArray) : nullptr;
+  core::Array *DA = P->dstArray ? core::lookupArray(P->dstArray) : nullptr;
+  if ((P->srcArray && !SA) || (P->dstArray && !DA))
+    return runtimeError(cudaErrorInvalidResourceHandle, "memcpy node: not a live CUDA array");
   if ((P->srcArray != nullptr) == (P->srcPtr.ptr != nullptr) || (P->dstArray != nullptr) == (P->dstPtr.ptr != nullptr))
     return runtimeError(cudaErrorInvalidValue, "memcpy node: give exactly one of srcArray/srcPtr and one of "
                                                "dstArray/dstPtr");
@@ -81,10 +86,6 @@ Expected<core::GraphNode> copyProto(const cudaMemcpy3DParms *P) {
   C.Width = P->extent.width, C.Height = P->extent.height, C.Depth = P->extent.depth;
   C.Kind = P->kind;
   // Where an array takes part, the extent and the array's position count its elements (cudaMemcpy3D's rule).
-  core::Array *SA = P->srcArray ? core::lookupArray(P->srcArray) : nullptr;
-  core::Array *DA = P->dstArray ? core::lookupArray(P->dstArray) : nullptr;
-  if ((P->srcArray && !SA) || (P->dstArray && !DA))
-    return runtimeError(cudaErrorInvalidResourceHandle, "memcpy node: not a live CUDA array");
   if (SA && DA && SA->elementSize() != DA->elementSize())
     return runtimeError(cudaErrorInvalidValue, "memcpy node: the arrays' element sizes differ");
   size_t Elem = SA ? SA->elementSize() : DA ? DA->elementSize() : 1;
