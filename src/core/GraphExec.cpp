@@ -174,8 +174,11 @@ Error runGraphNode(const GraphNode &N, Stream &S) {
 
 Expected<bool> GraphExec::prepareLanes(Stream &S) {
   const cushim_hal_ops &Ops = hal::ops();
-  if (Done && lookupContext(DoneContext->handle()) != DoneContext) {
-    // Its context was destroyed, and the events and lanes with it.
+  // Its context was destroyed, and the events and lanes with it (a lane that is gone while the context pointer is
+  // live again means a new context took the old one's address).
+  bool LanesGone = std::any_of(Lanes.begin(), Lanes.end(),
+                               [](Stream *L) { return lookupStream(reinterpret_cast<CUstream>(L)) != L; });
+  if (Done && (LanesGone || lookupContext(DoneContext->handle()) != DoneContext)) {
     Done = nullptr;
     releaseLanes();
   }
