@@ -85,6 +85,53 @@ TEST_CASE("host functions and copies run in enqueue order", "[queue]") {
   }
 }
 
+// A thread in queue_synchronize runs device commands the queue thread has not taken yet; host functions stay on
+// the queue thread. Both race for every command here (two synchronising threads, host functions in between), and
+// the order must still be exactly the enqueue order.
+TEST_CASE("synchronising threads run queued copies in order with the queue thread", "[queue]") {
+  HostFixture F;
+  constexpr int N = 3000;
+  std::vector<int> Src(N), Dst(N, -1);
+  for (int I = 0; I < N; ++I)
+    Src[I] = I;
+  struct Check {
+    const std::vector<int> *Dst;
+    int Upto;
+    std::atomic<int> *Wrong;
+  };
+  std::atomic<int> Wrong{0};
+  std::vector<Check> Checks;
+  Checks.reserve(N);
+  auto CheckCopied = [](void *P) {
+    auto *C = static_cast<Check *>(P);
+    for (int I = 0; I <= C->Upto; ++I) // every earlier copy has run, no later one
+      if ((*C->Dst)[I] != I)
+        C->Wrong->fetch_add(1);
+    if (C->Upto + 1 < static_cast<int>(C->Dst->size()) && (*C->Dst)[C->Upto + 1] != -1)
+      C->Wrong->fetch_add(1);
+  };
+  std::atomic<bool> Stop{false};
+  std::thread Other([&] {
+    while (!Stop.load())
+      F.Ops->queue_synchronize(F.Queue);
+  });
+  for (int I = 0; I < N; ++I) {
+    REQUIRE(F.Ops->enqueue_copy(F.Queue, &Dst[I], &Src[I], sizeof(int)) == 0);
+    if (I % 7 == 0) {
+      Checks.push_back({&Dst, I, &Wrong});
+      REQUIRE(F.Ops->enqueue_host_func(F.Queue, CheckCopied, &Checks.back()) == 0);
+    }
+    if (I % 13 == 0)
+      REQUIRE(F.sync() == 0);
+  }
+  REQUIRE(F.sync() == 0);
+  Stop = true;
+  Other.join();
+  CHECK(Wrong.load() == 0);
+  CHECK(Dst == Src);
+  CHECK(F.Ops->queue_query(F.Queue) == 0);
+}
+
 TEST_CASE("events measure elapsed time and order queues", "[queue][event]") {
   HostFixture F;
   cushim_hal_event Start, End;
