@@ -18,6 +18,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <regex>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -169,26 +171,89 @@ std::optional<std::string> ltoPtx(const LinkRecord &Rec) {
   return Ptx;
 }
 
-// Plain links: only a single PTX input can stand for the whole program (our loader translates one PTX module;
-// cubins are NVIDIA machine code). Says why not otherwise.
+// Several PTX inputs of a plain link as one PTX module, which our loader translates as a whole: the inputs' texts
+// one after another under a single header (the newest .version), each `.extern .func` that another input defines
+// turned into a forward declaration of it (once, and only ahead of the definition). Inputs that share module variables (`.extern .global/.const/
+// .shared`) or define the same name are not merged; WhyNot says why.
+std::optional<std::string> mergePtx(const std::vector<const Input *> &Ptx, std::string &WhyNot) {
+  static const std::regex Header(R"(^[ \t]*\.(version|target|address_size)[ \t]+([^\n]*))");
+  static const std::regex Function(R"(((?:\.(?:extern|visible|weak)\s+)?)\.(?:func|entry)\s*(?:\([^)]*\)\s*)?([\w$]+)\s*(?:\([^)]*\))?[^;{]*([{;]))");
+  static const std::regex ExternVariable(R"(\.extern\s+\.(?:global|const|shared)\b)");
+  std::set<std::string> Defined;
+  std::string Version = "0.0", Target, AddressSize;
+  for (const Input *In : Ptx) {
+    if (std::regex_search(In->Data, ExternVariable)) {
+      WhyNot = fmt::format("input '{}' declares an .extern variable (module variables shared between PTX inputs are "
+                           "not merged)", In->Name);
+      return std::nullopt;
+    }
+    for (std::sregex_iterator It(In->Data.begin(), In->Data.end(), Function), End; It != End; ++It)
+      if ((*It)[3] == "{" && !Defined.insert((*It)[2]).second) {
+        WhyNot = fmt::format("'{}' is defined by more than one PTX input", (*It)[2].str());
+        return std::nullopt;
+      }
+  }
+  std::string Body;
+  std::set<std::string> Declared;
+  for (const Input *In : Ptx) {
+    const std::string Data(In->Data.c_str()); // without the NUL that ends NVRTC's PTX
+    std::string Text;
+    std::string::const_iterator Last = Data.begin();
+    for (std::sregex_iterator It(Data.begin(), Data.end(), Function), End; It != End; ++It) {
+      const std::smatch &M = *It;
+      bool Extern = M[1].str().find(".extern") != std::string::npos;
+      Text.append(Last, M[0].first);
+      Last = M[0].second;
+      if (!Extern || !Defined.count(M[2])) {
+        if (M[3] == "{")
+          Declared.insert(M[2]);
+        Text.append(M[0].first, M[0].second);
+        continue;
+      }
+      // Declared once, ahead of a later input's definition; dropped when the definition came first.
+      if (Declared.insert(M[2]).second)
+        Text += ".visible " + std::string(M[1].second, M[0].second);
+    }
+    Text.append(Last, Data.cend());
+    std::istringstream Lines(Text);
+    for (std::string Line; std::getline(Lines, Line);) {
+      std::smatch M;
+      if (!std::regex_search(Line, M, Header)) {
+        Body += Line + "\n";
+        continue;
+      }
+      if (M[1] == "version" && std::stod(M[2].str()) > std::stod(Version))
+        Version = M[2].str();
+      else if (M[1] == "target" && Target.empty())
+        Target = M[2].str();
+      else if (M[1] == "address_size" && AddressSize.empty())
+        AddressSize = M[2].str();
+    }
+  }
+  return fmt::format(".version {}\n.target {}\n.address_size {}\n\n{}", Version, Target,
+                     AddressSize.empty() ? "64" : AddressSize, Body);
+}
+
+// Plain links: the PTX inputs stand for the whole program (NVIDIA's link of them only runs ptxas); several are merged
+// into one module. Cubins are NVIDIA machine code, and other inputs carry no PTX we use. Says why not otherwise.
 std::optional<std::string> plainPtx(const LinkRecord &Rec, std::string &WhyNot) {
-  const Input *Ptx = nullptr;
+  std::vector<const Input *> Ptx;
   for (const Input &In : Rec.Inputs) {
     nvJitLinkInputType T = resolvedType(In);
-    if (T == NVJITLINK_INPUT_PTX && !Ptx) {
-      Ptx = &In;
+    if (T == NVJITLINK_INPUT_PTX) {
+      Ptx.push_back(&In);
       continue;
     }
-    WhyNot = T == NVJITLINK_INPUT_PTX ? "it links several PTX inputs (cuda_shim translates one PTX module)"
-                                      : fmt::format("input '{}' is a {}, which carries no PTX cuda_shim can use",
-                                                    In.Name, typeName(T));
+    WhyNot = fmt::format("input '{}' is a {}, which carries no PTX cuda_shim can use", In.Name, typeName(T));
     return std::nullopt;
   }
-  if (!Ptx) {
+  if (Ptx.empty()) {
     WhyNot = "it has no PTX input";
     return std::nullopt;
   }
-  return Ptx->Data;
+  if (Ptx.size() == 1)
+    return Ptx[0]->Data;
+  return mergePtx(Ptx, WhyNot);
 }
 
 // After NVIDIA's link succeeded: the fatbinary GetLinkedCubin will return, or nothing (logged) when the link cannot

@@ -2,7 +2,7 @@
 // (-arch=sm_80) and load nvJitLinkGetLinkedCubin's result with cuModuleLoadData, run unmodified: our
 // libnvJitLink.so.13 forwards to NVIDIA's and answers with an image cuda_shim loads. Covers an LTO link of two NVRTC
 // -dlto programs (a kernel calling a device function of the other), a plain link of one PTX input, NVIDIA's errors
-// passed through, and the form cuda_shim cannot load (several PTX inputs): cuModuleLoadData refuses it.
+// passed through, and plain links of two PTX inputs (merged into one module by ours) in both orders.
 #include <cuda.h>
 #include <nvJitLink.h>
 #include <nvrtc.h>
@@ -191,15 +191,19 @@ int main() {
   JIT_CHECK(nvJitLinkDestroy(&H));
   runApply(Ptx, "linked PTX");
 
-  // Two PTX modules: NVIDIA links them into one cubin, but no single PTX module stands for the result, so the
-  // image stays NVIDIA machine code and the driver refuses it as it refuses any SASS-only image.
-  std::printf("plain link of two PTX inputs (not loadable by cuda_shim)\n");
-  std::string Two = link({}, {{NVJITLINK_INPUT_PTX, compile(Library, "library.cu", false), "library"},
-                              {NVJITLINK_INPUT_PTX, compile(Kernel, "kernel.cu", false), "kernel"}});
+  // Two PTX modules, in both orders: NVIDIA links them into one cubin; ours merges them into one PTX module (the
+  // kernel's .extern declaration of combine becomes a forward declaration of the other input's definition).
+  std::printf("plain links of two PTX inputs\n");
+  std::string LibraryPtx = compile(Library, "library.cu", false), KernelPtx = compile(Kernel, "kernel.cu", false);
+  std::string Two = link({}, {{NVJITLINK_INPUT_PTX, LibraryPtx, "library"}, {NVJITLINK_INPUT_PTX, KernelPtx, "kernel"}});
   expect(!Two.empty(), "NVIDIA links them");
-  CUmodule Mod;
-  CUresult R = cuModuleLoadData(&Mod, Two.data());
-  expect(R == CUDA_ERROR_NO_BINARY_FOR_GPU, "cuModuleLoadData: CUDA_ERROR_NO_BINARY_FOR_GPU, got " + std::to_string(R));
+  if (!Two.empty())
+    runApply(Two, "two PTX inputs, definition first");
+  std::string Reversed =
+      link({}, {{NVJITLINK_INPUT_PTX, KernelPtx, "kernel"}, {NVJITLINK_INPUT_PTX, LibraryPtx, "library"}});
+  expect(!Reversed.empty(), "NVIDIA links them in the other order");
+  if (!Reversed.empty())
+    runApply(Reversed, "two PTX inputs, declaration first");
 
   CU_CHECK(cuDevicePrimaryCtxRelease(Dev));
   if (Failures) {

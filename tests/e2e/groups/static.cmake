@@ -64,8 +64,8 @@ e2e_run(nvrtc_cubin BINARY nvrtc_cubin NEED libcuda.so.1 libnvrtc.so.13 CHECKS -
         LABELS static-cudart)
 
 # --- nvJitLink linking for a real architecture: our libnvJitLink.so.13 makes the linked cubin loadable -------------
-# An LTO link of two NVRTC -dlto programs and a plain link of one PTX input run; two PTX inputs (not loadable) are
-# refused by cuModuleLoadData. As with NVRTC, only the launches prove ours answered (NVIDIA's cubin is refused).
+# An LTO link of two NVRTC -dlto programs, a plain link of one PTX input and plain links of two PTX inputs (merged
+# into one module) run. As with NVRTC, only the launches prove ours answered (NVIDIA's cubin is refused).
 e2e_build(nvjitlink_cubin SOURCE ${E2E_SRC}/nvjitlink_cubin.cpp
           FLAGS -O2 -cudart none -L${CUDAToolkit_ROOT}/lib64/stubs -L${CUDAToolkit_ROOT}/lib64 -lcuda -lnvrtc
                 -lnvJitLink)
