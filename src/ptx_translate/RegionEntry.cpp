@@ -148,21 +148,80 @@ BlockSet liveInBlocks(llvm::Instruction &I) {
   return LiveIn;
 }
 
-// Moves every SSA value that lives across a barrier into an alloca (stored after its definition, loaded where it is
-// used), so that no region uses a value another region defined.
-void demoteValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers) {
+// Whether I's value lives across a barrier (it is live where a thread goes on after one).
+bool livesAcrossBarrier(llvm::Instruction &I, const std::vector<Barrier> &Barriers) {
+  if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
+    return false;
+  BlockSet LiveIn = liveInBlocks(I);
+  for (const Barrier &Bar : Barriers)
+    if (LiveIn.count(Bar.Continue))
+      return true;
+  return false;
+}
+
+// Whether I can be computed again where it is used, instead of being kept per thread: arithmetic on constants,
+// arguments and reads of the parameter buffer or the context (in a region entry the context is the running
+// thread's private copy, so tid reads give that thread's coordinates). Budget bounds the expression's size.
+bool isRecomputable(llvm::Instruction &I, const llvm::Function &G, unsigned &Budget) {
+  if (Budget == 0 || llvm::isa<llvm::PHINode, llvm::AllocaInst>(I) || I.isTerminator() || I.mayHaveSideEffects())
+    return false;
+  --Budget;
+  if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I)) {
+    const llvm::Value *Base = llvm::getUnderlyingObject(Load->getPointerOperand());
+    if (Load->isVolatile() || (Base != G.getArg(0) && Base != G.getArg(1)))
+      return false;
+  } else if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I)) {
+    if (!Call->doesNotAccessMemory() || Call->isConvergent())
+      return false;
+  } else if (I.mayReadFromMemory()) {
+    return false;
+  }
+  for (llvm::Value *Op : I.operands()) {
+    if (auto *OpI = llvm::dyn_cast<llvm::Instruction>(Op)) {
+      if (!isRecomputable(*OpI, G, Budget))
+        return false;
+    } else if (!llvm::isa<llvm::Argument, llvm::Constant, llvm::BasicBlock>(Op)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A copy of I's expression tree (isRecomputable) inserted before Before.
+llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before) {
+  llvm::Instruction *Copy = I.clone();
+  for (llvm::Use &Op : Copy->operands())
+    if (auto *OpI = llvm::dyn_cast<llvm::Instruction>(Op.get()))
+      Op.set(recompute(*OpI, Before));
+  Copy->insertBefore(Before);
+  return Copy;
+}
+
+// Makes every value that lives across a barrier local to the regions that use it, so that no region uses a value
+// another region defined. Cheap values (addresses and indices computed from the thread's coordinates, the
+// parameters and constants) are computed again where they are used, which keeps them visible to the vectoriser
+// as functions of tid; the others move to an alloca (stored after the definition, loaded where used).
+void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers) {
+  constexpr unsigned MaxRecomputed = 24;
+  std::vector<llvm::Instruction *> Recomputable;
+  for (llvm::Instruction &I : llvm::instructions(G)) {
+    unsigned Budget = MaxRecomputed;
+    if (livesAcrossBarrier(I, Barriers) && isRecomputable(I, G, Budget))
+      Recomputable.push_back(&I);
+  }
+  for (llvm::Instruction *I : Recomputable)
+    for (llvm::Use &U : llvm::make_early_inc_range(I->uses())) {
+      auto *User = llvm::cast<llvm::Instruction>(U.getUser());
+      auto *Phi = llvm::dyn_cast<llvm::PHINode>(User);
+      llvm::BasicBlock *UseBlock = Phi ? Phi->getIncomingBlock(U) : User->getParent();
+      if (UseBlock != I->getParent()) // uses in I's own block never cross a barrier
+        U.set(recompute(*I, Phi ? UseBlock->getTerminator() : User));
+    }
   for (;;) {
     std::vector<llvm::Instruction *> Across;
-    for (llvm::Instruction &I : llvm::instructions(G)) {
-      if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
-        continue;
-      BlockSet LiveIn = liveInBlocks(I);
-      for (const Barrier &Bar : Barriers)
-        if (LiveIn.count(Bar.Continue)) {
-          Across.push_back(&I);
-          break;
-        }
-    }
+    for (llvm::Instruction &I : llvm::instructions(G))
+      if (livesAcrossBarrier(I, Barriers))
+        Across.push_back(&I);
     if (Across.empty())
       return;
     for (llvm::Instruction *I : Across) {
@@ -211,7 +270,7 @@ bool blocksUsing(llvm::AllocaInst &A, BlockSet &Blocks) {
 }
 
 // Whether A's memory must survive a barrier: the barrier can be reached from a use of A and can reach one.
-bool livesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &Barriers,
+bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &Barriers,
                         std::map<llvm::BasicBlock *, BlockSet> &Reach) {
   BlockSet Uses;
   if (!blocksUsing(A, Uses))
@@ -248,7 +307,7 @@ bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
     if (!A->isStaticAlloca() || A->getParent() != &G.getEntryBlock() || A->getAlign().value() > 64)
       return false;
     AllocaHome &H = Homes[A];
-    if (!livesAcrossBarrier(*A, Barriers, Reach))
+    if (!memoryLivesAcrossBarrier(*A, Barriers, Reach))
       continue;
     uint64_t Align = std::max<uint64_t>(A->getAlign().value(), 16);
     H.InArena = true;
@@ -284,8 +343,12 @@ public:
     ThreadCtx = emitPrivateContext(B, EngineCtx);
     Threads = B.CreateZExt(emitBlockThreadCount(B, EngineCtx), B.getInt64Ty(), "threads");
     if (ArenaBytesPerThread) {
+      // Like malloc's, the scratch memory is reachable through no other pointer the kernel has.
+      llvm::AttributeList NoAliasResult =
+          llvm::AttributeList().addRetAttribute(Ctx, llvm::Attribute::NoAlias);
       llvm::FunctionCallee Scratch = H.getParent()->getOrInsertFunction(
-          "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false));
+          "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false),
+          NoAliasResult);
       Arena = B.CreateCall(Scratch, {EngineCtx, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread))}, "arena");
     }
     for (auto &[A, Home] : Homes)
@@ -423,7 +486,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   if (Ok) {
     // The allocas stay in the entry block, which no region clones; the code after them is region 0.
     Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
-    demoteValuesLiveAcrossBarriers(*G, Barriers);
+    localiseValuesLiveAcrossBarriers(*G, Barriers);
     Ok = placeAllocas(*G, Barriers, Homes, ArenaBytesPerThread);
   }
   llvm::Function *Entry = nullptr;
