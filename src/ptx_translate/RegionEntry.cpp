@@ -41,9 +41,11 @@
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/Local.h>
+#include <llvm/Transforms/Utils/LowerAtomic.h>
 #include <llvm/Transforms/Utils/PromoteMemToReg.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
+#include <cstddef>
 #include <map>
 #include <set>
 #include <vector>
@@ -103,6 +105,35 @@ llvm::Function *workingCopy(llvm::Module &M, llvm::Function &Kernel, const std::
   llvm::DominatorTree DT(*G);
   llvm::PromoteMemToReg(Promotable, DT);
   return G;
+}
+
+// Whether Ptr points into the block's shared memory: an offset from the context's shared_base.
+bool isSharedAddress(const llvm::Value *Ptr, const llvm::Function &G) {
+  const auto *Base = llvm::dyn_cast<llvm::LoadInst>(llvm::getUnderlyingObject(Ptr));
+  if (!Base)
+    return false;
+  const llvm::DataLayout &DL = G.getParent()->getDataLayout();
+  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Base->getPointerOperandType()), 0);
+  const llvm::Value *Field = Base->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
+  return Field == G.getArg(1) && Offset == offsetof(cushim_thread_ctx, shared_base);
+}
+
+// A region entry runs its block on one OS thread from start to end, and nothing outside the block sees its
+// shared memory: atomics on shared memory need no atomicity there, and plain reads and writes (no locked
+// instructions) give the same results.
+void relaxSharedAtomics(llvm::Function &G) {
+  std::vector<llvm::Instruction *> Atomics;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (auto *RMW = llvm::dyn_cast<llvm::AtomicRMWInst>(&I); RMW && isSharedAddress(RMW->getPointerOperand(), G))
+      Atomics.push_back(RMW);
+    else if (auto *CAS = llvm::dyn_cast<llvm::AtomicCmpXchgInst>(&I); CAS && isSharedAddress(CAS->getPointerOperand(), G))
+      Atomics.push_back(CAS);
+  for (llvm::Instruction *I : Atomics) {
+    if (auto *RMW = llvm::dyn_cast<llvm::AtomicRMWInst>(I))
+      llvm::lowerAtomicRMWInst(RMW);
+    else
+      llvm::lowerAtomicCmpXchgInst(llvm::cast<llvm::AtomicCmpXchgInst>(I));
+  }
 }
 
 // Cuts the working copy at its barriers (false if a wait is not a uniform block barrier). Each barrier call is
@@ -491,6 +522,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   }
   llvm::Function *Entry = nullptr;
   if (Ok) {
+    relaxSharedAtomics(*G);
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
     Ok = RegionBuilder(*G, *Entry, Barriers, Homes, ArenaBytesPerThread).build(Start);
   }

@@ -187,3 +187,49 @@ $R:
       CHECK(R.Tier[0] == 4);
   }
 }
+
+TEST_CASE("region blocks match fibers: shared-memory atomics between barriers", "[engine][t1]") {
+  // h[0..15] = 0; barrier; every thread adds tid to h[tid % 16], takes the max of h[(tid + 1) % 16] and tid into
+  // m[0] by compare-and-swap, and exchanges ticket numbers; barrier; out[gid] = h[tid % 16] + m[0] * 1000000.
+  auto L = lower(entry("atomics", R"(
+ .shared .align 4 .b8 h[64];
+ .shared .align 4 .b32 m;
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ and.b32 %r5, %r1, 15;
+ shl.b32 %r6, %r5, 2;
+ mov.u32 %r7, h;
+ add.s32 %r8, %r7, %r6;
+ setp.lt.u32 %p1, %r1, 16;
+ @%p1 st.shared.u32 [%r8], 0;
+ setp.eq.u32 %p2, %r1, 0;
+ @%p2 st.shared.u32 [m], 0;
+ bar.sync 0;
+ atom.shared.add.u32 %r9, [%r8], %r1;
+ ld.shared.u32 %r10, [m];
+$CAS:
+ max.u32 %r11, %r10, %r1;
+ atom.shared.cas.b32 %r12, [m], %r10, %r11;
+ setp.ne.u32 %p3, %r12, %r10;
+ mov.u32 %r10, %r12;
+ @%p3 bra $CAS;
+ bar.sync 0;
+ ld.shared.u32 %r13, [%r8];
+ ld.shared.u32 %r14, [m];
+ mad.lo.s32 %r15, %r14, 1000000, %r13;
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r15;
+)"));
+  REQUIRE(hasRegionEntry(*L, "atomics"));
+  for (uint32_t Threads : {16u, 100u, 256u}) {
+    INFO(Threads << " threads");
+    TierRuns R = runBoth(*L, "atomics", {2, 1, 1}, {Threads, 1, 1}, 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
+    uint32_t H0 = 0;
+    for (uint32_t T = 0; T < Threads; T += 16)
+      H0 += T;
+    CHECK(R.Tier[0] == H0 + (Threads - 1) * 1000000);
+  }
+}
