@@ -164,7 +164,8 @@ void addCoroutineEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
   bool Computed = false;
   RuntimeDecls D;
   for (KernelInfo &K : Kernels) {
-    if (!(K.Flags & WaitingFlags) || (K.Flags & FiberOnlyFlags))
+    // A region entry (RegionEntry.cpp, added first) is what T1 runs for the kernel.
+    if (!(K.Flags & WaitingFlags) || (K.Flags & (FiberOnlyFlags | CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY)))
       continue;
     llvm::Function *Kernel = M.getFunction(K.Name);
     if (!Kernel || Kernel->isDeclaration())

@@ -15,8 +15,8 @@ namespace cushim::ptx {
 inline constexpr const char *CoroutineEntryPrefix = "__cushim_coro_";
 
 // Adds a coroutine entry for every kernel with barriers or warp collectives whose waits can all be inlined into it
-// (no recursion or function pointers leading to a wait; no spin loops or grid syncs) and sets
-// CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY in its flags.
+// (no recursion or function pointers leading to a wait; no spin loops or grid syncs) and that has no region entry,
+// and sets CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY in its flags.
 void addCoroutineEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels);
 
 } // namespace cushim::ptx

@@ -50,10 +50,10 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
   }
   if (const char *V = GetEnv("CUSHIM_ENGINE"); V && *V) {
     std::string S = V;
-    if (S == "t0" || S == "t1" || S == "t1-coro" || S == "t2")
+    if (S == "t0" || S == "t1" || S == "t2")
       C.Engine = S;
     else
-      C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1, t1-coro or t2)");
+      C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1 or t2)");
   }
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));

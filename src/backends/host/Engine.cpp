@@ -45,7 +45,7 @@ bool engineUsesRegionEntries() {
 }
 
 bool engineUsesCoroutineEntries() {
-  static const bool Uses = config().Engine.empty() || config().Engine == "t1" || config().Engine == "t1-coro";
+  static const bool Uses = config().Engine.empty() || config().Engine == "t1";
   return Uses;
 }
 

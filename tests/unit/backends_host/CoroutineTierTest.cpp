@@ -33,19 +33,28 @@ TwoRuns runBoth(LoweredPtx &L, const std::string &Kernel, std::array<uint32_t, 3
 
 } // namespace
 
-TEST_CASE("kernels that wait get a coroutine entry unless they spin or wait through function pointers",
+TEST_CASE("kernels that wait get a coroutine entry unless they spin, wait through function pointers or have a "
+          "region entry",
           "[engine][t1]") {
+  // Divergent barriers (only thread 0 waits: exited threads count as arrived) keep a kernel off region entries.
   auto L = lower(".func sync_in_func()\n{\n bar.sync 0;\n ret;\n}\n"
-                 ".visible .entry calls_sync(.param .u64 p)\n{\n call.uni sync_in_func, ();\n ret;\n}\n"
-                 ".visible .entry plain_sync(.param .u64 p)\n{\n bar.sync 0;\n ret;\n}\n"
+                 ".visible .entry calls_sync(.param .u64 p)\n{\n .reg .pred %p<2>;\n .reg .b32 %r<2>;\n"
+                 " mov.u32 %r1, %tid.x;\n setp.ne.u32 %p1, %r1, 0;\n @%p1 bra $OUT;\n call.uni sync_in_func, ();\n"
+                 "$OUT:\n ret;\n}\n"
+                 ".visible .entry divergent_sync(.param .u64 p)\n{\n .reg .pred %p<2>;\n .reg .b32 %r<2>;\n"
+                 " mov.u32 %r1, %tid.x;\n setp.eq.u32 %p1, %r1, 0;\n @%p1 bar.sync 0;\n ret;\n}\n"
+                 ".visible .entry uniform_sync(.param .u64 p)\n{\n bar.sync 0;\n ret;\n}\n"
                  ".visible .entry no_wait(.param .u64 p)\n{\n ret;\n}\n"
                  ".visible .entry spins(.param .u64 p)\n{\n .reg .pred %p<2>;\n .reg .b32 %r<2>;\n"
                  " .reg .b64 %rd<2>;\n ld.param.u64 %rd1, [p];\n bar.sync 0;\n$W:\n"
                  " ld.volatile.global.u32 %r1, [%rd1];\n setp.eq.u32 %p1, %r1, 0;\n @%p1 bra $W;\n ret;\n}\n");
   CHECK(hasCoroutineEntry(*L, "calls_sync"));
-  CHECK(hasCoroutineEntry(*L, "plain_sync"));
+  CHECK(hasCoroutineEntry(*L, "divergent_sync"));
   CHECK_FALSE(hasCoroutineEntry(*L, "no_wait"));
   CHECK_FALSE(hasCoroutineEntry(*L, "spins"));
+  // A kernel with a region entry runs on it: a coroutine entry would only cost compile time.
+  CHECK((kernelInfo(*L, "uniform_sync").Flags & CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY) != 0);
+  CHECK_FALSE(hasCoroutineEntry(*L, "uniform_sync"));
   // The coroutine passes run at O0 too (an unlowered llvm.coro.* intrinsic cannot be compiled).
   CHECK(cushim::ptx::compileToObject(*L->M.IR, cushim::ptx::hostTarget(), 0));
 }
