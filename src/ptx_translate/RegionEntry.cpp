@@ -60,6 +60,8 @@ constexpr uint32_t NonRegionFlags =
 // past this factor over the kernel's size the entry is not worth its compile time.
 constexpr size_t MaxCloneFactor = 8;
 constexpr int32_t DoneState = -1;
+// The liveness walks are quadratic in the kernel's size; past this many instructions the kernel keeps coroutines.
+constexpr size_t MaxKernelInstructions = 20000;
 
 using BlockSet = std::set<llvm::BasicBlock *>;
 
@@ -509,6 +511,10 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   llvm::Function *G = workingCopy(M, Kernel, Waiting);
   if (!G)
     return false;
+  if (G->getInstructionCount() > MaxKernelInstructions) {
+    G->eraseFromParent();
+    return false;
+  }
   std::vector<Barrier> Barriers;
   std::map<llvm::AllocaInst *, AllocaHome> Homes;
   uint64_t ArenaBytesPerThread = 0;
