@@ -74,6 +74,7 @@ struct Barrier {
 // Where a per-thread alloca of the working copy lives in the region entry.
 struct AllocaHome {
   bool InArena = false;
+  bool Uniform = false; // arena: a demoted value that is the same in every thread (UniformSlots)
   uint64_t Start = 0; // arena: the array of all threads' copies begins at Start * thread count
   uint64_t Size = 0;  // arena: bytes per thread (a multiple of the alignment)
   llvm::AllocaInst *Local = nullptr; // not in the arena: one alloca of the entry, reused by every thread
@@ -140,7 +141,7 @@ void relaxSharedAtomics(llvm::Function &G) {
 
 // Cuts the working copy at its barriers (false if a wait is not a uniform block barrier). Each barrier call is
 // removed; its block keeps only a branch to the continuation.
-bool cutAtBarriers(llvm::Function &G, std::vector<Barrier> &Barriers) {
+bool cutAtBarriers(llvm::Function &G, std::vector<Barrier> &Barriers, std::set<llvm::Value *> &UniformValues) {
   std::vector<llvm::CallBase *> Waits;
   for (llvm::Instruction &I : llvm::instructions(G))
     if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && waitCallOf(*Call))
@@ -149,6 +150,9 @@ bool cutAtBarriers(llvm::Function &G, std::vector<Barrier> &Barriers) {
   for (llvm::CallBase *Call : Waits)
     if (!isBlockBarrier(*Call) || !Uniformity.isUniform(Call->getParent()))
       return false;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (Uniformity.isUniform(&I))
+      UniformValues.insert(&I);
   for (llvm::CallBase *Call : Waits) {
     llvm::BasicBlock *Wait = Call->getParent()->splitBasicBlock(Call, "barrier");
     llvm::BasicBlock *Continue = Wait->splitBasicBlock(Call->getNextNode(), "barrier.next");
@@ -234,7 +238,10 @@ llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before) {
 // another region defined. Cheap values (addresses and indices computed from the thread's coordinates, the
 // parameters and constants) are computed again where they are used, which keeps them visible to the vectoriser
 // as functions of tid; the others move to an alloca (stored after the definition, loaded where used).
-void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers) {
+// UniformValues (from BlockUniformity) gives the slots that hold a value every thread has: UniformSlots.
+void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers,
+                                      const std::set<llvm::Value *> &UniformValues,
+                                      std::set<llvm::AllocaInst *> &UniformSlots) {
   constexpr unsigned MaxRecomputed = 24;
   std::vector<llvm::Instruction *> Recomputable;
   for (llvm::Instruction &I : llvm::instructions(G)) {
@@ -258,10 +265,17 @@ void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barri
     if (Across.empty())
       return;
     for (llvm::Instruction *I : Across) {
+      // A reload of a uniform slot (a demoted phi's) is uniform too.
+      auto *Reload = llvm::dyn_cast<llvm::LoadInst>(I);
+      auto *From = Reload ? llvm::dyn_cast<llvm::AllocaInst>(Reload->getPointerOperand()) : nullptr;
+      bool Uniform = UniformValues.count(I) || (From && UniformSlots.count(From));
+      llvm::AllocaInst *Slot = nullptr;
       if (auto *Phi = llvm::dyn_cast<llvm::PHINode>(I))
-        llvm::DemotePHIToStack(Phi);
+        Slot = llvm::DemotePHIToStack(Phi);
       else
-        llvm::DemoteRegToStack(*I);
+        Slot = llvm::DemoteRegToStack(*I);
+      if (Uniform && Slot)
+        UniformSlots.insert(Slot);
     }
   }
 }
@@ -329,7 +343,8 @@ bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &B
 // Decides where each alloca of the working copy lives; false if one cannot be placed (a dynamic alloca, or an
 // alignment above the arena's).
 bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
-                  std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t &ArenaBytesPerThread) {
+                  const std::set<llvm::AllocaInst *> &UniformSlots, std::map<llvm::AllocaInst *, AllocaHome> &Homes,
+                  uint64_t &ArenaBytesPerThread) {
   const llvm::DataLayout &DL = G.getParent()->getDataLayout();
   std::map<llvm::BasicBlock *, BlockSet> Reach;
   ArenaBytesPerThread = 0;
@@ -344,6 +359,7 @@ bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
       continue;
     uint64_t Align = std::max<uint64_t>(A->getAlign().value(), 16);
     H.InArena = true;
+    H.Uniform = UniformSlots.count(A) != 0;
     H.Size = llvm::alignTo(A->getAllocationSize(DL)->getFixedValue(), A->getAlign().value());
     H.Start = llvm::alignTo(ArenaBytesPerThread, Align);
     ArenaBytesPerThread = H.Start + H.Size;
@@ -402,6 +418,7 @@ public:
     size_t Original = G.getInstructionCount(), Cloned = 0;
     for (size_t R = 0; R <= Barriers.size(); ++R) {
       llvm::BasicBlock *Pre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
+      RegionPre = Pre;
       Switch->addCase(B.getInt32(R), Pre);
       B.SetInsertPoint(Pre);
       emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
@@ -489,11 +506,55 @@ private:
         Exit->eraseFromParent();
       }
     }
+    readUniformSlotsOnce(Clones, VMap);
     B.SetInsertPoint(Body);
     B.CreateBr(llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start])));
     B.SetInsertPoint(End);
     B.CreateStore(Next, State);
     return Count;
+  }
+
+  // A uniform slot holds the same value in every thread when a region starts (the threads all stored the same
+  // value before the barrier). Its reads that no store of the region can precede take thread 0's value once,
+  // before the thread loops: the value, and the branches on it, become loop-invariant for the vectoriser.
+  void readUniformSlotsOnce(const std::vector<llvm::BasicBlock *> &Clones, llvm::ValueToValueMapTy &VMap) {
+    for (auto &[A, Home] : Homes) {
+      if (!Home.Uniform)
+        continue;
+      llvm::Value *Slot = VMap[A];
+      BlockSet Stored, AfterStore;
+      for (llvm::BasicBlock *BB : Clones)
+        for (llvm::Instruction &I : *BB)
+          if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
+            Stored.insert(BB);
+      std::vector<llvm::BasicBlock *> Work;
+      for (llvm::BasicBlock *BB : Stored)
+        Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+      while (!Work.empty()) {
+        llvm::BasicBlock *BB = Work.back();
+        Work.pop_back();
+        if (AfterStore.insert(BB).second)
+          Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+      }
+      llvm::IRBuilder<> Pre(RegionPre->getTerminator());
+      llvm::Value *Thread0 = nullptr;
+      for (llvm::BasicBlock *BB : Clones) {
+        if (AfterStore.count(BB))
+          continue;
+        for (llvm::Instruction &I : llvm::make_early_inc_range(*BB)) {
+          if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
+            break; // later reads in this block see this thread's own store
+          auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I);
+          if (!Load || Load->getPointerOperand() != Slot)
+            continue;
+          if (!Thread0)
+            Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena, Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
+                                            A->getName() + ".thread0");
+          Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
+          Load->eraseFromParent();
+        }
+      }
+    }
   }
 
   llvm::Function &G;
@@ -503,6 +564,7 @@ private:
   uint64_t ArenaBytesPerThread;
   llvm::LLVMContext &Ctx;
   llvm::Value *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr;
+  llvm::BasicBlock *RegionPre = nullptr; // the block before the current region's thread loops
   llvm::AllocaInst *State = nullptr;
 };
 
@@ -518,13 +580,15 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   std::vector<Barrier> Barriers;
   std::map<llvm::AllocaInst *, AllocaHome> Homes;
   uint64_t ArenaBytesPerThread = 0;
-  bool Ok = cutAtBarriers(*G, Barriers);
+  std::set<llvm::Value *> UniformValues;
+  std::set<llvm::AllocaInst *> UniformSlots;
+  bool Ok = cutAtBarriers(*G, Barriers, UniformValues);
   llvm::BasicBlock *Start = nullptr;
   if (Ok) {
     // The allocas stay in the entry block, which no region clones; the code after them is region 0.
     Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
-    localiseValuesLiveAcrossBarriers(*G, Barriers);
-    Ok = placeAllocas(*G, Barriers, Homes, ArenaBytesPerThread);
+    localiseValuesLiveAcrossBarriers(*G, Barriers, UniformValues, UniformSlots);
+    Ok = placeAllocas(*G, Barriers, UniformSlots, Homes, ArenaBytesPerThread);
   }
   llvm::Function *Entry = nullptr;
   if (Ok) {
