@@ -391,14 +391,17 @@ public:
     llvm::Value *EngineCtx = H.getArg(1);
     ThreadCtx = emitPrivateContext(B, EngineCtx);
     Threads = B.CreateZExt(emitBlockThreadCount(B, EngineCtx), B.getInt64Ty(), "threads");
-    if (ArenaBytesPerThread) {
+    {
       // Like malloc's, the scratch memory is reachable through no other pointer the kernel has.
       llvm::AttributeList NoAliasResult =
           llvm::AttributeList().addRetAttribute(Ctx, llvm::Attribute::NoAlias);
       llvm::FunctionCallee Scratch = H.getParent()->getOrInsertFunction(
           "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false),
           NoAliasResult);
-      Arena = B.CreateCall(Scratch, {EngineCtx, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread))}, "arena");
+      // After the per-thread values: each thread's next state (an i32 array).
+      Arena = B.CreateCall(Scratch, {EngineCtx, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread + 4))}, "arena");
+      NextStates = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread)),
+                                       "next.states");
     }
     for (auto &[A, Home] : Homes)
       if (!Home.InArena) {
@@ -424,6 +427,8 @@ public:
       emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
         Cloned += emitRegion(B, R == 0 ? Start : Barriers[R - 1].Continue, R, Linear);
       });
+      // Every thread reached the same barrier (or returned): thread 0's next state is the block's.
+      B.CreateStore(B.CreateLoad(B.getInt32Ty(), NextStates, "next"), State);
       B.CreateBr(Dispatch);
       if (Cloned > MaxCloneFactor * Original)
         return false;
@@ -510,7 +515,9 @@ private:
     B.SetInsertPoint(Body);
     B.CreateBr(llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start])));
     B.SetInsertPoint(End);
-    B.CreateStore(Next, State);
+    // Per thread, not in one variable: a value carried from iteration to iteration would keep the vectoriser off
+    // the thread loop.
+    B.CreateStore(Next, B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread));
     return Count;
   }
 
@@ -563,7 +570,7 @@ private:
   std::map<llvm::AllocaInst *, AllocaHome> &Homes;
   uint64_t ArenaBytesPerThread;
   llvm::LLVMContext &Ctx;
-  llvm::Value *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr;
+  llvm::Value *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr, *NextStates = nullptr;
   llvm::BasicBlock *RegionPre = nullptr; // the block before the current region's thread loops
   llvm::AllocaInst *State = nullptr;
 };
