@@ -10,13 +10,15 @@
 //     state = next                              // the same for every thread: the barriers are uniform
 //
 // Running every thread up to a barrier before any thread passes it is exactly bar.sync's guarantee. Values that
-// live across a barrier are kept per thread in a block arena (one array per value, indexed by the thread, so a
-// region's loop can be vectorised like a flat entry); local memory that lives across a barrier is there too.
+// live across a barrier are recomputed where they are used when cheap (addresses from tid and the parameters);
+// the others are kept per thread in a block arena (one array per value, indexed by the thread, so a region's loop
+// can be vectorised like a flat entry), and those every thread has alike are read once per region. Local memory
+// that lives across a barrier is in the arena too; shared-memory atomics need no atomicity (one OS thread).
 //
 // The cut is only correct when all threads reach the same barriers in the same order, so the kernel must pass
 // BlockUniformity: every barrier sits where no divergent branch decides whether it runs. Kernels with warp
-// collectives, bar.arrive/bar.red, barriers with thread counts, spin loops or exits from device functions keep the
-// coroutine entry (CoroutineEntry.cpp) or fibers.
+// collectives, bar.arrive/bar.red, barriers with thread counts, spin loops or exits from device functions get the
+// coroutine entry (CoroutineEntry.cpp) or stay on fibers.
 #include "ptx_translate/RegionEntry.h"
 
 #include "ptx_translate/BlockEntry.h"
