@@ -3,6 +3,7 @@
 #include "cuda_shim/kernel_abi.h"
 
 #include <llvm/IR/Instructions.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/Module.h>
 
 #include <cstddef>
@@ -13,6 +14,8 @@
 namespace cushim::ptx {
 
 namespace {
+
+constexpr unsigned MaxBlockDimXY = 1024, MaxBlockDimZ = 64;
 
 // A bottom-tested counted loop 0..Count-1 (Count >= 1: block dimensions are never 0). Body(B, Index) emits the
 // loop body at B's insertion point and may create blocks; the builder is left after the loop.
@@ -34,9 +37,16 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
   B.SetInsertPoint(Exit);
 }
 
+// A block dimension. CUDA bounds them (x and y <= 1024, z <= 64): with the range known, scalar evolution can prove
+// that 32-bit index arithmetic on tid does not wrap (shared-memory addresses are 32-bit offsets), which the
+// vectoriser needs to bound a thread loop's accesses.
 llvm::Value *loadDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I) {
-  return B.CreateLoad(B.getInt32Ty(),
-                      B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
+  llvm::LoadInst *Dim = B.CreateLoad(
+      B.getInt32Ty(), B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
+  llvm::MDBuilder MD(B.getContext());
+  Dim->setMetadata(llvm::LLVMContext::MD_range,
+                   MD.createRange(llvm::APInt(32, 1), llvm::APInt(32, I == 2 ? MaxBlockDimZ + 1 : MaxBlockDimXY + 1)));
+  return Dim;
 }
 
 // Runtime calls that need the engine to run one thread at a time: exit unwinds a single thread (a flat loop would
