@@ -282,10 +282,12 @@ void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barri
   }
 }
 
-// Blocks reachable from From's successors.
-BlockSet reachableFrom(llvm::BasicBlock *From) {
+// Blocks reachable from the successors of any block in From.
+BlockSet reachableFrom(const BlockSet &From) {
   BlockSet Seen;
-  std::vector<llvm::BasicBlock *> Work(llvm::succ_begin(From), llvm::succ_end(From));
+  std::vector<llvm::BasicBlock *> Work;
+  for (llvm::BasicBlock *BB : From)
+    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
   while (!Work.empty()) {
     llvm::BasicBlock *BB = Work.back();
     Work.pop_back();
@@ -327,7 +329,7 @@ bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &B
   auto reach = [&](llvm::BasicBlock *BB) -> const BlockSet & {
     auto It = Reach.find(BB);
     if (It == Reach.end())
-      It = Reach.emplace(BB, reachableFrom(BB)).first;
+      It = Reach.emplace(BB, reachableFrom(BlockSet{BB})).first;
     return It->second;
   };
   for (const Barrier &Bar : Barriers) {
@@ -531,20 +533,12 @@ private:
       if (!Home.Uniform)
         continue;
       llvm::Value *Slot = VMap[A];
-      BlockSet Stored, AfterStore;
+      BlockSet Stored;
       for (llvm::BasicBlock *BB : Clones)
         for (llvm::Instruction &I : *BB)
           if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
             Stored.insert(BB);
-      std::vector<llvm::BasicBlock *> Work;
-      for (llvm::BasicBlock *BB : Stored)
-        Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-      while (!Work.empty()) {
-        llvm::BasicBlock *BB = Work.back();
-        Work.pop_back();
-        if (AfterStore.insert(BB).second)
-          Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-      }
+      BlockSet AfterStore = reachableFrom(Stored);
       llvm::IRBuilder<> Pre(RegionPre->getTerminator());
       llvm::Value *Thread0 = nullptr;
       for (llvm::BasicBlock *BB : Clones) {
