@@ -23,31 +23,57 @@ static HandleRegistry<Context> &contexts() {
 
 Context *lookupContext(CUcontext Handle) { return Handle ? contexts().lookup(Handle) : nullptr; }
 
+Context *lookupContextHandle(CUcontext Handle) {
+  if (Context *Ctx = lookupContext(Handle))
+    return Ctx;
+  // An inactive primary context: its device still owns the object.
+  for (int O = 0; Handle && O < deviceCount(); ++O)
+    if (Context *P = device(O)->primaryHandleIfCreated(); P && P->handle() == Handle)
+      return P;
+  return nullptr;
+}
+
 Expected<Context *> Context::create(Device &Dev, unsigned Flags, bool IsPrimary) {
   auto *Ctx = new Context(Dev, Flags, IsPrimary);
-  const cushim_hal_ops &Ops = hal::ops();
-  if (Error E = hal::check(Ops.context_create(Dev.halIndex(), &Ctx->Hal), "context_create"); E.isError()) {
+  if (Error E = Ctx->activate(Flags); E.isError()) {
     delete Ctx;
     return E;
   }
-  cushim_hal_queue Queue = nullptr;
-  if (Error E = hal::check(Ops.queue_create(Ctx->Hal, 0, 0, &Queue), "queue_create"); E.isError()) {
-    Ops.context_destroy(Ctx->Hal);
-    delete Ctx;
-    return E;
-  }
-  Ctx->Null = new Stream(*Ctx, Queue, 0, 0, Stream::Kind::Legacy);
-  if (Error E = hal::check(Ops.event_create(Ctx->Hal, CU_EVENT_DISABLE_TIMING, &Ctx->StatusProbe), "event_create");
-      E.isError()) {
-    delete Ctx->Null;
-    Ops.context_destroy(Ctx->Hal);
-    delete Ctx;
-    return E;
-  }
-  contexts().add(Ctx);
-  CUSHIM_LOG_DEBUG("created {} context {} on device {}", IsPrimary ? "primary" : "", static_cast<void *>(Ctx),
-                   Dev.ordinal());
   return Ctx;
+}
+
+Context *Context::createInactivePrimary(Device &Dev) { return new Context(Dev, 0, /*IsPrimary=*/true); }
+
+Error Context::activate(unsigned NewFlags) {
+  Flags = NewFlags;
+  const cushim_hal_ops &Ops = hal::ops();
+  CUSHIM_TRY(hal::check(Ops.context_create(Dev.halIndex(), &Hal), "context_create"));
+  cushim_hal_queue Queue = nullptr;
+  if (Error E = hal::check(Ops.queue_create(Hal, 0, 0, &Queue), "queue_create"); E.isError()) {
+    Ops.context_destroy(Hal);
+    Hal = nullptr;
+    return E;
+  }
+  Null = new Stream(*this, Queue, 0, 0, Stream::Kind::Legacy);
+  if (Error E = hal::check(Ops.event_create(Hal, CU_EVENT_DISABLE_TIMING, &StatusProbe), "event_create");
+      E.isError()) {
+    delete Null;
+    Null = nullptr;
+    Ops.context_destroy(Hal);
+    Hal = nullptr;
+    return E;
+  }
+  {
+    std::lock_guard<std::mutex> G(Mutex);
+    Sticky = CUDA_SUCCESS;
+    StickyMessage.clear();
+    Limits.clear();
+  }
+  Active.store(true, std::memory_order_release);
+  contexts().add(this);
+  CUSHIM_LOG_DEBUG("{} {} context {} on device {}", IsPrimary ? "activated" : "created", IsPrimary ? "primary" : "",
+                   static_cast<void *>(this), Dev.ordinal());
+  return Error::success();
 }
 
 Error Context::teardown() {
@@ -59,8 +85,12 @@ Error Context::teardown() {
     OldModules.swap(Modules);
     OldEvents.swap(Events);
   }
-  for (Module *M : OldModules)
-    (void)Module::unload(M);
+  for (Module *M : OldModules) {
+    if (IsPrimary && M->keepsHandles())
+      M->detach(); // a library's module: its CUlibrary and CUkernel handles outlive the reset (Module.h)
+    else
+      (void)Module::unload(M);
+  }
   Stream::destroyAllOf(*this); // created and per-thread streams
   delete Null;                 // destroys its queue
   Null = nullptr;
@@ -69,6 +99,7 @@ Error Context::teardown() {
     (void)Event::destroy(E);
   if (StatusProbe)
     (void)hal::ops().event_destroy(StatusProbe);
+  StatusProbe = nullptr;
   // Memory of a destroyed context is freed, as on CUDA.
   for (;;) {
     std::optional<Allocation> A = memory_map::findOwnedBy(this);
@@ -79,6 +110,7 @@ Error Context::teardown() {
       (void)hal::ops().mem_free(Hal, reinterpret_cast<void *>(A->Base), A->Kind);
   }
   (void)hal::check(hal::ops().context_destroy(Hal), "context_destroy");
+  Hal = nullptr;
   return Error::success(); // a sticky kernel error dies with its context
 }
 
@@ -94,18 +126,31 @@ void addContextDestroyHook(ContextDestroyHook Hook) {
     destroyHooks().push_back(Hook);
 }
 
-Error Context::destroy(Context *Ctx) {
+void Context::runDestroyHooks() {
   std::vector<ContextDestroyHook> Hooks;
   {
     std::lock_guard<std::mutex> G(HooksMutex);
     Hooks = destroyHooks();
   }
   for (ContextDestroyHook Hook : Hooks)
-    Hook(*Ctx);
-  contexts().remove(Ctx);
-  Error E = Ctx->teardown();
+    Hook(*this);
+}
+
+Error Context::destroy(Context *Ctx) {
+  Error E = Ctx->deactivate();
   delete Ctx;
   return E;
+}
+
+Error Context::deactivate() {
+  if (!active())
+    return Error::success();
+  runDestroyHooks();
+  contexts().remove(this);
+  Active.store(false, std::memory_order_release);
+  CUSHIM_LOG_DEBUG("{} context {} on device {}", IsPrimary ? "deactivated primary" : "destroyed",
+                   static_cast<void *>(this), Dev.ordinal());
+  return teardown();
 }
 
 Expected<void *> Context::allocate(size_t Bytes, int Kind) {
@@ -242,14 +287,19 @@ void Context::removeEvent(Event *E) {
 
 static thread_local std::vector<Context *> ContextStack;
 
-Context *currentContext() {
+Context *currentContextHandle() {
   while (!ContextStack.empty()) {
     Context *Top = ContextStack.back();
-    if (contexts().lookup(Top))
-      return Top;
+    if (lookupContextHandle(Top->handle()))
+      return Top; // an inactive primary context stays current, as on CUDA (it is reactivated in place)
     ContextStack.pop_back(); // destroyed meanwhile (possibly by another thread)
   }
   return nullptr;
+}
+
+Context *currentContext() {
+  Context *Top = currentContextHandle();
+  return Top && Top->active() ? Top : nullptr;
 }
 
 void setCurrentContext(Context *Ctx) {
@@ -262,7 +312,7 @@ void setCurrentContext(Context *Ctx) {
 void pushCurrentContext(Context *Ctx) { ContextStack.push_back(Ctx); }
 
 Context *popCurrentContext() {
-  Context *Top = currentContext();
+  Context *Top = currentContextHandle();
   if (Top)
     ContextStack.pop_back();
   return Top;
@@ -271,6 +321,10 @@ Context *popCurrentContext() {
 Expected<Context *> requireCurrentContext(const char *Api) {
   if (Context *Ctx = currentContext())
     return Ctx;
+  if (currentContextHandle())
+    return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED,
+                     std::string(Api) + ": the current context is a primary context that was reset or released "
+                                        "(cuDevicePrimaryCtxRetain or a runtime call reactivates it)");
   return makeError(CUDA_ERROR_INVALID_CONTEXT, std::string(Api) + ": no current context (call cuCtxSetCurrent or "
                                                                   "cuDevicePrimaryCtxRetain first)");
 }

@@ -7,8 +7,9 @@
 
 #include <cuda.h>
 
-#include <memory>
+#include <atomic>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -26,6 +27,15 @@ public:
   static Expected<Context *> create(Device &Dev, unsigned Flags, bool IsPrimary);
   // Synchronises, unloads modules, frees the context's memory and destroys it (the handle becomes invalid).
   static Error destroy(Context *Ctx);
+
+  // A device's primary context keeps its handle for the life of the process, as on CUDA: core::Device creates the
+  // object once, inactive, and activates it on retain. Deactivating (the last release, cuDevicePrimaryCtxReset)
+  // runs the destroy hooks and frees everything create gave and the context gathered since (memory, streams, events,
+  // modules: library modules are detached instead, Module::detach); the next activation starts afresh.
+  static Context *createInactivePrimary(Device &Dev);
+  Error activate(unsigned NewFlags);
+  Error deactivate();
+  bool active() const { return Active.load(std::memory_order_acquire); }
 
   Device &device() const { return Dev; }
   cushim_hal_context hal() const { return Hal; }
@@ -80,12 +90,14 @@ private:
   Context(Device &Dev, unsigned Flags, bool IsPrimary) : Dev(Dev), Flags(Flags), IsPrimary(IsPrimary) {}
   ~Context() = default;
   Error teardown();
+  void runDestroyHooks();
   // Every stream of the context (the legacy one first), pinned: the caller unpins each when done with it.
   std::vector<Stream *> pinAllStreams();
 
   Device &Dev;
   unsigned Flags;
   bool IsPrimary;
+  std::atomic<bool> Active{false};
   cushim_hal_context Hal = nullptr;
   Stream *Null = nullptr;
 
@@ -106,17 +118,23 @@ private:
 using ContextDestroyHook = void (*)(Context &Ctx);
 CUSHIM_API void addContextDestroyHook(ContextDestroyHook Hook);
 
-// Validates an application handle: the live context, or nullptr.
+// Validates an application handle: the live (active) context, or nullptr.
 CUSHIM_API Context *lookupContext(CUcontext Handle);
+// Also accepts an inactive primary context (reset or released, its handle still valid): what cuCtxSetCurrent and
+// cuCtxPushCurrent take.
+CUSHIM_API Context *lookupContextHandle(CUcontext Handle);
 
-// The calling thread's current context (top of its stack), or nullptr.
+// The calling thread's current context (top of its stack) if it is active, or nullptr.
 CUSHIM_API Context *currentContext();
+// The top of the calling thread's stack, an inactive primary context included (cuCtxGetCurrent), or nullptr.
+CUSHIM_API Context *currentContextHandle();
 // cuCtxSetCurrent: replaces the top of the stack (nullptr pops it).
 CUSHIM_API void setCurrentContext(Context *Ctx);
 CUSHIM_API void pushCurrentContext(Context *Ctx);
 // Pops and returns the top, or nullptr if the stack is empty.
 CUSHIM_API Context *popCurrentContext();
-// The current context, or CUDA_ERROR_INVALID_CONTEXT with a message naming the API that needed it.
+// The current context, or CUDA_ERROR_INVALID_CONTEXT with a message naming the API that needed it
+// (CUDA_ERROR_CONTEXT_IS_DESTROYED when the current one is a primary context that was reset or released).
 CUSHIM_API Expected<Context *> requireCurrentContext(const char *Api);
 
 } // namespace cushim::core

@@ -151,40 +151,46 @@ Expected<Device *> deviceByPciBusId(const char *Id) {
   return makeError(CUDA_ERROR_INVALID_DEVICE, fmt::format("no device at PCI bus id '{}'", Id));
 }
 
-Expected<Context *> Device::retainPrimary() {
+Context *Device::primaryHandle() {
   std::lock_guard<std::mutex> G(PrimaryMutex);
-  if (!Primary) {
-    auto Ctx = Context::create(*this, PrimaryFlags, /*IsPrimary=*/true);
-    if (!Ctx)
-      return Ctx.takeError();
-    Primary = *Ctx;
-  }
+  if (!PrimaryObject.load(std::memory_order_relaxed))
+    PrimaryObject.store(Context::createInactivePrimary(*this), std::memory_order_release);
+  return PrimaryObject.load(std::memory_order_relaxed);
+}
+
+Expected<Context *> Device::retainPrimary() {
+  Context *Primary = primaryHandle();
+  std::lock_guard<std::mutex> G(PrimaryMutex);
+  if (!Primary->active())
+    CUSHIM_TRY(Primary->activate(PrimaryFlags));
   ++PrimaryRefs;
   return Primary;
 }
 
 Error Device::releasePrimary() {
   std::lock_guard<std::mutex> G(PrimaryMutex);
+  Context *Primary = PrimaryObject.load(std::memory_order_relaxed);
+  if (Primary && PrimaryRefs == 0 && ReleasesOwed > 0) {
+    --ReleasesOwed; // a reference the last reset already dropped
+    return Error::success();
+  }
   if (!Primary || PrimaryRefs == 0)
     return makeError(CUDA_ERROR_INVALID_CONTEXT, "primary context of device " + std::to_string(Ordinal) +
                                                      " is not retained");
-  if (--PrimaryRefs == 0) {
-    Context *Old = Primary;
-    Primary = nullptr;
-    return Context::destroy(Old);
-  }
+  if (--PrimaryRefs == 0)
+    return Primary->deactivate();
   return Error::success();
 }
 
 Error Device::resetPrimary() {
   std::lock_guard<std::mutex> G(PrimaryMutex);
+  Context *Primary = PrimaryObject.load(std::memory_order_relaxed);
   if (!Primary)
     return Error::success();
-  Context *Old = Primary;
-  Primary = nullptr;
+  ReleasesOwed += PrimaryRefs;
   PrimaryRefs = 0;
   PrimaryFlags = 0;
-  return Context::destroy(Old);
+  return Primary->deactivate();
 }
 
 Error Device::setPrimaryFlags(unsigned Flags) {
@@ -204,14 +210,11 @@ unsigned Device::primaryFlags() const {
   return PrimaryFlags;
 }
 
-bool Device::primaryActive() const {
-  std::lock_guard<std::mutex> G(PrimaryMutex);
-  return Primary != nullptr;
-}
+bool Device::primaryActive() const { return primaryIfActive() != nullptr; }
 
 Context *Device::primaryIfActive() const {
-  std::lock_guard<std::mutex> G(PrimaryMutex);
-  return Primary;
+  Context *Primary = primaryHandleIfCreated();
+  return Primary && Primary->active() ? Primary : nullptr;
 }
 
 } // namespace cushim::core

@@ -8,6 +8,7 @@
 
 #include <cuda.h>
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -36,10 +37,19 @@ public:
   // cuDeviceGetAttribute: CUDA_ERROR_INVALID_VALUE for an attribute that does not exist.
   Expected<int> attribute(CUdevice_attribute Attribute) const;
 
-  // Primary context: retained by the runtime and cuDevicePrimaryCtxRetain; destroyed when the count drops to 0.
+  // Primary context: one object per device for the life of the process, so its CUcontext handle never changes (as
+  // on CUDA). Retained by the runtime and cuDevicePrimaryCtxRetain, which (re)activate it; the last release and
+  // cuDevicePrimaryCtxReset deactivate it (Context::deactivate). A reset drops the count; the releases its holders
+  // still owe succeed without effect ("it is safe for other modules to call cuDevicePrimaryCtxRelease() even after
+  // resetting the device").
   Expected<Context *> retainPrimary();
   Error releasePrimary();
   Error resetPrimary();
+  // The primary context's handle, created inactive if it does not exist yet (CUDART_INTERFACE hands it out without
+  // a reference).
+  Context *primaryHandle();
+  // The primary context object if it was ever created (active or not), else nullptr; takes no lock.
+  Context *primaryHandleIfCreated() const { return PrimaryObject.load(std::memory_order_acquire); }
   Error setPrimaryFlags(unsigned Flags);
   unsigned primaryFlags() const;
   bool primaryActive() const;
@@ -53,8 +63,9 @@ private:
   int CcMajor, CcMinor;
 
   mutable std::mutex PrimaryMutex;
-  Context *Primary = nullptr;
+  std::atomic<Context *> PrimaryObject{nullptr}; // set once, never deleted
   unsigned PrimaryRefs = 0;
+  unsigned ReleasesOwed = 0; // references a reset dropped
   unsigned PrimaryFlags = 0;
 };
 

@@ -148,6 +148,8 @@ Error packKernelParams(const Function &F, void **KernelParams, void **Extra, cha
 }
 
 Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelParams, void **Extra) {
+  if (!F.hal())
+    return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED, "launch of '" + F.name() + "': its module's context was reset");
   if (&F.module().context() != &S.context())
     return makeError(CUDA_ERROR_INVALID_HANDLE, "launch of '" + F.name() + "': function and stream belong to "
                                                                           "different contexts");

@@ -14,6 +14,7 @@
 #include "support/Config.h"
 #include "support/Log.h"
 
+#include <llvm/ADT/STLFunctionalExtras.h>
 #include <llvm/IR/LLVMContext.h>
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
@@ -64,7 +65,9 @@ Expected<Module *> Module::loadPtx(Context &Ctx, std::string_view Ptx, std::stri
   return M;
 }
 
-Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t MaxSize, std::string Name) {
+// Finds the PTX of an image as cuModuleLoadData accepts it and hands it to Use.
+static Error withImagePtx(const Context &Ctx, const void *Image, size_t MaxSize, const std::string &Name,
+                          llvm::function_ref<Error(std::string_view)> Use) {
   if (!Image)
     return makeError(CUDA_ERROR_INVALID_VALUE, "module image is NULL");
   Expected<fatbin::Image> Parsed = makeError(CUDA_ERROR_INVALID_IMAGE, "");
@@ -72,7 +75,7 @@ Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t Max
   case fatbin::ImageKind::PtxText: {
     const char *Text = static_cast<const char *>(Image);
     size_t Length = MaxSize ? strnlen(Text, MaxSize) : std::strlen(Text);
-    return loadPtx(Ctx, std::string_view(Text, Length), std::move(Name));
+    return Use(std::string_view(Text, Length));
   }
   case fatbin::ImageKind::Wrapper:
     Parsed = fatbin::parseWrapper(Image);
@@ -108,7 +111,19 @@ Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t Max
     return makeError(CUDA_ERROR_NO_BINARY_FOR_GPU, "the fatbinary '" + Name + "' carries no code");
   }
   CUSHIM_LOG_DEBUG("module '{}': using PTX for compute_{} ({} bytes)", Name, Ptx->Arch, Ptx->Payload.size());
-  return loadPtx(Ctx, Ptx->Payload, std::move(Name));
+  return Use(Ptx->Payload);
+}
+
+Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t MaxSize, std::string Name) {
+  Module *Loaded = nullptr;
+  CUSHIM_TRY(withImagePtx(Ctx, Image, MaxSize, Name, [&](std::string_view Ptx) -> Error {
+    auto M = loadPtx(Ctx, Ptx, Name);
+    if (!M)
+      return M.takeError();
+    Loaded = *M;
+    return Error::success();
+  }));
+  return Loaded;
 }
 
 // Parses, lowers and compiles PTX for Target (the work the JIT cache saves).
@@ -192,11 +207,10 @@ Error Module::unload(Module *M) {
   return Error::success();
 }
 
-Module::~Module() {
+void Module::releaseBackend() {
   for (auto &[Symbol, R] : References)
     delete R;
-  for (auto &[N, F] : Functions)
-    functions().remove(F.get());
+  References.clear();
   for (const ptx::GlobalInfo &G : Globals) {
     void *Address = nullptr;
     size_t Size = 0;
@@ -205,6 +219,43 @@ Module::~Module() {
   }
   if (Hal)
     (void)hal::check(hal::ops().module_unload(Hal), "module_unload");
+  Hal = nullptr;
+}
+
+void Module::detach() {
+  std::lock_guard<std::mutex> G(Mutex);
+  releaseBackend();
+  for (auto &[N, F] : Functions)
+    F->setHal(nullptr);
+  Ctx.removeModule(this);
+  Detached = true;
+  CUSHIM_LOG_DEBUG("module '{}' detached from its reset context; its handles stay valid", Name);
+}
+
+Error Module::reattach(const void *Image, size_t MaxSize) {
+  std::lock_guard<std::mutex> G(Mutex);
+  if (!Detached)
+    return Error::success();
+  CUSHIM_TRY(Ctx.stickyError());
+  CUSHIM_TRY(withImagePtx(Ctx, Image, MaxSize, Name, [&](std::string_view Ptx) { return build(Ptx); }));
+  for (auto &[N, F] : Functions) {
+    cushim_hal_kernel HalKernel = nullptr;
+    if (Error E = hal::check(hal::ops().kernel_get(Hal, N.c_str(), &HalKernel), "kernel_get"); E.isError()) {
+      releaseBackend();
+      return E;
+    }
+    F->setHal(HalKernel);
+  }
+  Ctx.addModule(this);
+  Detached = false;
+  CUSHIM_LOG_DEBUG("module '{}' loaded again in its reactivated context", Name);
+  return Error::success();
+}
+
+Module::~Module() {
+  for (auto &[N, F] : Functions)
+    functions().remove(F.get());
+  releaseBackend();
 }
 
 Expected<Function *> Module::function(std::string_view KernelName) {
@@ -214,8 +265,9 @@ Expected<Function *> Module::function(std::string_view KernelName) {
   for (const ptx::KernelInfo &K : Kernels) {
     if (K.Name != KernelName)
       continue;
-    cushim_hal_kernel HalKernel = nullptr;
-    CUSHIM_TRY(hal::check(hal::ops().kernel_get(Hal, K.Name.c_str(), &HalKernel), "kernel_get"));
+    cushim_hal_kernel HalKernel = nullptr; // a detached module's kernels get theirs when it is loaded again
+    if (!Detached)
+      CUSHIM_TRY(hal::check(hal::ops().kernel_get(Hal, K.Name.c_str(), &HalKernel), "kernel_get"));
     auto F = std::make_unique<Function>(*this, K, HalKernel);
     Function *Raw = F.get();
     Functions.emplace(K.Name, std::move(F));
@@ -226,6 +278,9 @@ Expected<Function *> Module::function(std::string_view KernelName) {
 }
 
 Expected<std::pair<void *, size_t>> Module::global(std::string_view VarName) {
+  if (Detached)
+    return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED,
+                     "module '" + Name + "': its context was reset; its variables exist again once it is current");
   for (const ptx::GlobalInfo &G : Globals) {
     if (G.Name != VarName)
       continue;
@@ -241,6 +296,8 @@ Expected<std::pair<void *, size_t>> Module::global(std::string_view VarName) {
 Expected<TextureReference *> Module::textureReference(std::string_view RefName, bool Surface) {
   std::string Symbol = (Surface ? CUSHIM_SURFREF_SLOT_PREFIX : CUSHIM_TEXREF_SLOT_PREFIX) + std::string(RefName);
   std::lock_guard<std::mutex> G(Mutex);
+  if (Detached)
+    return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED, "module '" + Name + "': its context was reset");
   if (auto It = References.find(Symbol); It != References.end())
     return It->second;
   void *Slot = nullptr;

@@ -9,6 +9,7 @@
 
 #include <cuda.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,7 +29,9 @@ public:
   Module &module() const { return M; }
   const ptx::KernelInfo &info() const { return Info; }
   const std::string &name() const { return Info.Name; }
+  // nullptr while its module is detached (Module::detach).
   cushim_hal_kernel hal() const { return Hal; }
+  void setHal(cushim_hal_kernel NewHal) { Hal = NewHal; }
   CUfunction handle() { return reinterpret_cast<CUfunction>(this); }
 
   // cuFuncGetAttribute.
@@ -55,6 +58,16 @@ public:
   static Expected<Module *> loadPtx(Context &Ctx, std::string_view Ptx, std::string Name);
   static Error unload(Module *M);
 
+  // Library modules (cuLibraryLoadData) in a primary context keep their handles across its reset, as CUDA's
+  // context-independent CUlibrary and CUkernel handles do: the reset detaches the module (its code and variables go,
+  // the Module and Function objects stay registered) and the library loads it again on its next use there.
+  void setKeepsHandles() { KeepsHandles = true; }
+  bool keepsHandles() const { return KeepsHandles; }
+  void detach();
+  // Loads Image (the one the module was first loaded from) again in the module's context, now active.
+  Error reattach(const void *Image, size_t MaxSize);
+  bool detached() const { return Detached; }
+
   Context &context() const { return Ctx; }
   const std::string &name() const { return Name; }
   CUmodule handle() { return reinterpret_cast<CUmodule>(this); }
@@ -73,10 +86,14 @@ public:
 private:
   Module(Context &Ctx, std::string Name) : Ctx(Ctx), Name(std::move(Name)) {}
   Error build(std::string_view Ptx);
+  // Unloads the backend module and drops its variables from the allocation map (and the texture references).
+  void releaseBackend();
 
   Context &Ctx;
   std::string Name;
   cushim_hal_module Hal = nullptr;
+  bool KeepsHandles = false;
+  std::atomic<bool> Detached{false};
   std::vector<ptx::KernelInfo> Kernels;
   std::vector<ptx::GlobalInfo> Globals;
   std::mutex Mutex;

@@ -71,7 +71,8 @@ CUSHIM_EXPORT CUresult cuCtxSetCurrent(CUcontext Handle) {
       core::setCurrentContext(nullptr);
       return Error::success();
     }
-    core::Context *Ctx = core::lookupContext(Handle);
+    // A reset primary context is accepted: it stays current and is reactivated in place (CUDA keeps its handle).
+    core::Context *Ctx = core::lookupContextHandle(Handle);
     if (!Ctx)
       return makeError(CUDA_ERROR_INVALID_CONTEXT, "cuCtxSetCurrent: not a live context");
     core::setCurrentContext(Ctx);
@@ -86,7 +87,7 @@ CUSHIM_EXPORT CUresult cuCtxGetCurrent(CUcontext *Pctx) {
     CUSHIM_TRY(requireInit());
     if (!Pctx)
       return makeError(CUDA_ERROR_INVALID_VALUE, "pctx is NULL");
-    core::Context *Ctx = core::currentContext();
+    core::Context *Ctx = core::currentContextHandle(); // a reset primary context stays current, as on CUDA
     *Pctx = Ctx ? Ctx->handle() : nullptr;
     return Error::success();
   });
@@ -94,7 +95,7 @@ CUSHIM_EXPORT CUresult cuCtxGetCurrent(CUcontext *Pctx) {
 
 static Error ctxPush(CUcontext Handle) {
   CUSHIM_TRY(requireInit());
-  core::Context *Ctx = core::lookupContext(Handle);
+  core::Context *Ctx = core::lookupContextHandle(Handle);
   if (!Ctx)
     return makeError(CUDA_ERROR_INVALID_CONTEXT, "cuCtxPushCurrent: not a live context");
   core::pushCurrentContext(Ctx);

@@ -67,8 +67,8 @@ static CUresult cudartGetModuleFromCubin(CUmodule *Module, const void *FatbincWr
   return T.done(loadModule(Module, FatbincWrapper, "CUDART_INTERFACE.getModuleFromCubin"));
 }
 
-// The primary context of a device, created if needed (the runtime retains it separately through
-// cuDevicePrimaryCtxRetain).
+// The primary context of a device, without a reference (the runtime retains it separately through
+// cuDevicePrimaryCtxRetain, which activates it).
 static CUresult cudartGetPrimaryContext(CUcontext *Pctx, CUdevice Dev) {
   ApiTrace T("CUDART_INTERFACE.getPrimaryContext");
   T.args("pctx={} dev={}", static_cast<void *>(Pctx), Dev);
@@ -78,16 +78,7 @@ static CUresult cudartGetPrimaryContext(CUcontext *Pctx, CUdevice Dev) {
     auto D = requireDevice(Dev);
     if (!D)
       return D.takeError();
-    if (core::Context *Ctx = (*D)->primaryIfActive()) {
-      *Pctx = Ctx->handle();
-      return Error::success();
-    }
-    // TODO: NVIDIA's driver hands out the primary context without a reference; core has no way to create it
-    // without one yet, so this one stays alive until the process ends.
-    auto Ctx = (*D)->retainPrimary();
-    if (!Ctx)
-      return Ctx.takeError();
-    *Pctx = (*Ctx)->handle();
+    *Pctx = (*D)->primaryHandle()->handle(); // inactive until retained, as NVIDIA's driver hands it out
     return Error::success();
   });
 }

@@ -41,6 +41,9 @@ Error launch(const char *Api, const LaunchRequest &R) {
       return Here.takeError();
     F = *Here;
   }
+  if (F->module().detached())
+    return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED, std::string(Api) + ": the kernel's context was reset and no "
+                                                                         "context is current");
   auto S = core::resolveStream(F->module().context(), R.HStream, R.PerThread);
   if (!S)
     return S.takeError();

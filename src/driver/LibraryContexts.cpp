@@ -1,7 +1,9 @@
 // Libraries in several contexts. CUDA's libraries (cuLibraryLoadData) are context-independent: a CUkernel launched
 // in a context runs that context's copy of the code and globals. cuda_shim loads a library in one context first (its
 // "home" module, whose handles are the CUlibrary and its CUkernels) and in each other context that uses it on first
-// use, from a retained copy of the image. With one device only the home module ever exists.
+// use, from a retained copy of the image. With one device only the home module ever exists. A home module in a
+// primary context outlives the context's reset (Module::detach): the CUlibrary and CUkernel handles stay valid, as on
+// CUDA, and the module is loaded again on its next use in the reactivated context.
 #include "driver/DriverApi.h"
 
 #include "core/Module.h"
@@ -23,6 +25,9 @@ struct Library {
   bool Runtime = false;
   core::Module *Home = nullptr;
   std::map<core::Context *, core::Module *> Copies; // other contexts' modules, keyed by their context
+
+  const void *data() const { return Data ? Data : Image.data(); }
+  size_t size() const { return Data ? 0 : Image.size(); }
 };
 
 std::mutex LibraryMutex;
@@ -32,8 +37,9 @@ std::map<const core::Module *, Library *> &libraryOf() {
   return *M;
 }
 
-// A context going away takes its modules with it: drop them from their libraries. A library whose home goes keeps
-// no copies alive through it (its handles die with the home module, as before).
+// A context going away takes its modules with it: drop them from their libraries. A home module that keeps its
+// handles (a primary context's reset) stays; a library whose home goes keeps no copies alive through it (its handles
+// die with the home module of a destroyed created context).
 void forgetContextLibraries(core::Context &Ctx) {
   std::lock_guard<std::mutex> G(LibraryMutex);
   auto &Of = libraryOf();
@@ -43,6 +49,10 @@ void forgetContextLibraries(core::Context &Ctx) {
       continue;
     }
     Library *L = It->second;
+    if (L->Home == It->first && L->Home->keepsHandles()) {
+      ++It; // Context::teardown detaches it
+      continue;
+    }
     if (L->Home == It->first) {
       for (auto &[CopyCtx, Copy] : L->Copies) {
         Of.erase(Copy);
@@ -81,6 +91,8 @@ void cushim::driver::noteLibrary(core::Module &Home, const void *Data, size_t Ma
   L->Name = Home.name();
   L->Runtime = Runtime;
   L->Home = &Home;
+  if (Home.context().isPrimary())
+    Home.setKeepsHandles();
   std::lock_guard<std::mutex> G(LibraryMutex);
   libraryOf()[&Home] = L;
 }
@@ -114,19 +126,24 @@ Error cushim::driver::unloadLibrary(core::Module &Home) {
 }
 
 Expected<core::Module *> cushim::driver::libraryModuleIn(core::Module &M, core::Context &Ctx) {
-  if (&M.context() == &Ctx)
+  if (&M.context() == &Ctx && !M.detached())
     return &M;
   std::lock_guard<std::mutex> G(LibraryMutex);
   auto It = libraryOf().find(&M);
   if (It == libraryOf().end())
     return &M; // a module of cuModuleLoad*: it belongs to its own context only
   Library *L = It->second;
-  if (&L->Home->context() == &Ctx)
+  if (&L->Home->context() == &Ctx) {
+    if (L->Home->detached()) { // its primary context was reset since
+      CUSHIM_TRY(L->Home->reattach(L->data(), L->size()));
+      if (L->Runtime)
+        noteRuntimeModule(*L->Home);
+    }
     return L->Home;
+  }
   if (auto Copy = L->Copies.find(&Ctx); Copy != L->Copies.end())
     return Copy->second;
-  const void *Data = L->Data ? L->Data : L->Image.data();
-  auto Copy = core::Module::loadImage(Ctx, Data, L->Data ? 0 : L->Image.size(), L->Name);
+  auto Copy = core::Module::loadImage(Ctx, L->data(), L->size(), L->Name);
   if (!Copy)
     return Copy.takeError();
   L->Copies[&Ctx] = *Copy;

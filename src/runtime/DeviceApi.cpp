@@ -206,12 +206,10 @@ CUSHIM_EXPORT cudaError_t cudaDeviceReset(void) {
     core::Device *D = core::device(currentDevice());
     if (!D)
       return runtimeError(cudaErrorInvalidDevice, "cudaDeviceReset: invalid current device");
-    if (core::Context *Primary = D->primaryIfActive()) {
+    // The context stays current to the threads it was current to; the next call that needs it reactivates it.
+    if (core::Context *Primary = D->primaryIfActive())
       forgetContext(Primary);
-      if (core::currentContext() == Primary)
-        core::setCurrentContext(nullptr);
-    }
-    lastError() = cudaSuccess;
+    // The thread's last error survives the reset, as with NVIDIA's runtime (the next cudaGetLastError returns it).
     return D->resetPrimary();
   });
 }

@@ -69,6 +69,10 @@ Expected<core::Context *> primaryContext(int Ordinal) {
   if (!Dev)
     return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
   PrimaryRetains &P = primaryRetains();
+  // A primary context reset through the driver API (cuDevicePrimaryCtxReset) keeps its address: its modules and
+  // retain here must be forgotten then too, not only by cudaDeviceReset.
+  static std::once_flag HookOnce;
+  std::call_once(HookOnce, [] { core::addContextDestroyHook([](core::Context &Ctx) { forgetContext(&Ctx); }); });
   std::lock_guard<std::mutex> G(P.Mutex);
   auto It = P.ByDevice.find(Ordinal);
   if (It != P.ByDevice.end() && core::lookupContext(It->second->handle()))

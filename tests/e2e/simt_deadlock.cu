@@ -110,6 +110,12 @@ int main() {
     e2e::expectCode(cudaDeviceSynchronize(), cudaErrorLaunchFailure, What);
     std::snprintf(What, sizeof(What), "%s: cudaDeviceReset", Name);
     e2e::expectCode(cudaDeviceReset(), cudaSuccess, What);
+    // The runtime's per-thread last error is not device state: NVIDIA's runtime returns the failed synchronisation's
+    // error once more after the reset (observed with its static cudart), then cudaSuccess.
+    std::snprintf(What, sizeof(What), "%s: cudaGetLastError after the reset (the last error survives it)", Name);
+    e2e::expectCode(cudaGetLastError(), cudaErrorLaunchFailure, What);
+    std::snprintf(What, sizeof(What), "%s: cudaGetLastError again", Name);
+    e2e::expectCode(cudaGetLastError(), cudaSuccess, What);
     // A fresh context works again.
     E2E_CHECK(cudaMalloc(&DOut, 32 * sizeof(int)));
     healthy<<<1, 32>>>(DOut);

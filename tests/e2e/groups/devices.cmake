@@ -14,6 +14,10 @@ e2e_run(multi_device/visible_truncated BINARY multi_device ENV CUSHIM_DEVICES=4 
 e2e_run(multi_device/visible_none BINARY multi_device ENV CUSHIM_DEVICES=4 CUDA_VISIBLE_DEVICES=-1
         ARGS --expect-count 0 LABELS devices)
 e2e_run(multi_device/default_one BINARY multi_device ARGS --expect-count 1 LABELS devices)
+# cudaDeviceReset mid-program, four times, then allocations, kernels and module variables again; the primary
+# context's handle, state and the driver's primary-context calls around the reset (static build in static.cmake).
+e2e_build(device_reset SOURCE ${E2E_SRC}/device_reset.cu FLAGS ${E2E_FLAGS_STREAMS})
+e2e_run(device_reset BINARY device_reset LABELS devices)
 # Every device runs its own copy of a kernel, with its own __device__ variables and streams (static build below).
 e2e_build(device_kernels SOURCE ${E2E_SRC}/device_kernels.cu)
 e2e_run(device_kernels BINARY device_kernels ENV CUSHIM_DEVICES=4 LABELS devices)

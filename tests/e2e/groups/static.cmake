@@ -117,10 +117,19 @@ e2e_static(math_half ARCH 90 EXTRA -Xcompiler -frounding-math -DMATH_HALF_SM80 E
 
 # --- Several devices: the runtime loads its library once and launches its CUkernels in every device's primary
 # context; each context gets its own copy of the library on first use (src/driver/LibraryContexts.cpp).
-# multi_device is not built static: after a device's reset NVIDIA's runtime keeps using the primary context's old
-# handle (NVIDIA's stays the same across a reset, ours is a new object; docs/EXPORT_TABLES.md, "Open ends"). The same
-# keeps simt_deadlock (which resets the device after each failed kernel) from being built static.
 e2e_static(device_kernels ENV CUSHIM_DEVICES=4 LABELS devices)
+# Devices used again after cudaDeviceReset: NVIDIA's runtime keeps the primary context's handle and its CUlibrary /
+# CUkernel handles across the reset (core keeps them: docs/EXPORT_TABLES.md, "A device reset"). multi_device resets
+# device 1 midway (and runs its CUDA_VISIBLE_DEVICES children, static too); device_reset resets device 0 four times;
+# simt_deadlock resets the device after each kernel that never finishes.
+e2e_static(multi_device EXTRA ${E2E_STUB_LIBCUDA} ENV CUSHIM_DEVICES=4 LABELS devices)
+e2e_static(device_reset EXTRA ${E2E_STUB_LIBCUDA} LABELS devices)
+e2e_static(simt_deadlock ENV CUSHIM_WATCHDOG_MS=1500 LABELS simt
+           CHECKS --stderr-regex "unreachedSyncthreads.*deadlock in block .*barrier 0 \\(__syncthreads\\).*barrier 1"
+                  --stderr-regex "countNeverMet.*deadlock in block .*barrier 1 \\(count 64\\): 32 threads arrived"
+                  --stderr-regex "spinBeforeSyncthreads.*watchdog: no progress for 1500 ms.*barrier 0 .*64 threads spinning"
+                  --stderr-regex "gridSyncMissingBlock.*watchdog: no progress"
+                  --stderr-regex "lockNeverReleased.*watchdog: no progress.*31 threads spinning")
 
 # --- Launches with attributes: cudaLaunchKernelEx (NVIDIA's static runtime calls cuLaunchKernelEx, its
 # --default-stream per-thread build cuLaunchKernelEx_ptsz), cooperative configuration errors, and cuLaunchKernelEx on
