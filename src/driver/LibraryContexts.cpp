@@ -9,9 +9,12 @@
 #include "core/Module.h"
 #include "fatbin/Fatbin.h"
 
+#include <condition_variable>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <utility>
 
 using namespace cushim;
@@ -25,15 +28,19 @@ struct Library {
   bool Runtime = false;
   core::Module *Home = nullptr;
   std::map<core::Context *, core::Module *> Copies; // other contexts' modules, keyed by their context
+  std::set<core::Context *> Loading;                // contexts a thread is loading a copy for (without the lock)
+  bool Gone = false;                                // unloaded, or its home's context destroyed
 
   const void *data() const { return Data ? Data : Image.data(); }
   size_t size() const { return Data ? 0 : Image.size(); }
 };
 
 std::mutex LibraryMutex;
-// Every module of a library (home and copies) -> its library.
-std::map<const core::Module *, Library *> &libraryOf() {
-  static auto *M = new std::map<const core::Module *, Library *>;
+std::condition_variable CopyLoaded; // a copy finished loading (or failed): waiters for the same context look again
+// Every module of a library (home and copies) -> its library. Shared: a thread loading a copy keeps the library
+// alive while it translates without the lock.
+std::map<const core::Module *, std::shared_ptr<Library>> &libraryOf() {
+  static auto *M = new std::map<const core::Module *, std::shared_ptr<Library>>;
   return *M;
 }
 
@@ -48,7 +55,7 @@ void forgetContextLibraries(core::Context &Ctx) {
       ++It;
       continue;
     }
-    Library *L = It->second;
+    std::shared_ptr<Library> L = It->second;
     if (L->Home == It->first && L->Home->keepsHandles()) {
       ++It; // Context::teardown detaches it
       continue;
@@ -58,7 +65,7 @@ void forgetContextLibraries(core::Context &Ctx) {
         Of.erase(Copy);
         (void)core::Module::unload(Copy);
       }
-      delete L;
+      L->Gone = true;
     } else {
       L->Copies.erase(&Ctx);
     }
@@ -83,7 +90,7 @@ size_t imageSize(const void *Data, size_t MaxSize) {
 void cushim::driver::noteLibrary(core::Module &Home, const void *Data, size_t MaxSize, bool Runtime) {
   static std::once_flag Once;
   std::call_once(Once, [] { core::addContextDestroyHook(forgetContextLibraries); });
-  auto *L = new Library;
+  auto L = std::make_shared<Library>();
   if (fatbin::detectImageKind(Data) == fatbin::ImageKind::Wrapper)
     L->Data = Data;
   else
@@ -98,12 +105,13 @@ void cushim::driver::noteLibrary(core::Module &Home, const void *Data, size_t Ma
 }
 
 Error cushim::driver::unloadLibrary(core::Module &Home) {
-  Library *L = nullptr;
+  std::shared_ptr<Library> L;
   {
     std::lock_guard<std::mutex> G(LibraryMutex);
     auto It = libraryOf().find(&Home);
     if (It != libraryOf().end() && It->second->Home == &Home) {
       L = It->second;
+      L->Gone = true;
       libraryOf().erase(It);
       for (auto &[Ctx, Copy] : L->Copies)
         libraryOf().erase(Copy);
@@ -118,7 +126,6 @@ Error cushim::driver::unloadLibrary(core::Module &Home) {
       if (E.isError() && !Result.isError())
         Result = std::move(E);
     }
-  delete L;
   forgetRuntimeModule(Home);
   forgetLegacyLaunchState(Home);
   Error E = core::Module::unload(&Home);
@@ -128,12 +135,13 @@ Error cushim::driver::unloadLibrary(core::Module &Home) {
 Expected<core::Module *> cushim::driver::libraryModuleIn(core::Module &M, core::Context &Ctx) {
   if (&M.context() == &Ctx && !M.detached())
     return &M;
-  std::lock_guard<std::mutex> G(LibraryMutex);
+  std::unique_lock<std::mutex> G(LibraryMutex);
   auto It = libraryOf().find(&M);
   if (It == libraryOf().end())
     return &M; // a module of cuModuleLoad*: it belongs to its own context only
-  Library *L = It->second;
+  std::shared_ptr<Library> L = It->second;
   if (&L->Home->context() == &Ctx) {
+    // Under the lock: the home module's image was translated before, so this is normally a JIT cache hit.
     if (L->Home->detached()) { // its primary context was reset since
       CUSHIM_TRY(L->Home->reattach(L->data(), L->size()));
       if (L->Runtime)
@@ -141,11 +149,26 @@ Expected<core::Module *> cushim::driver::libraryModuleIn(core::Module &M, core::
     }
     return L->Home;
   }
+  // Another thread may be loading this context's copy: wait for it rather than translate twice.
+  CopyLoaded.wait(G, [&] { return L->Gone || !L->Loading.count(&Ctx); });
+  if (L->Gone)
+    return makeError(CUDA_ERROR_INVALID_HANDLE, "library '" + L->Name + "' was unloaded while in use");
   if (auto Copy = L->Copies.find(&Ctx); Copy != L->Copies.end())
     return Copy->second;
+  // The translation runs without the lock: other threads keep launching (and loading other copies) meanwhile.
+  L->Loading.insert(&Ctx);
+  G.unlock();
   auto Copy = core::Module::loadImage(Ctx, L->data(), L->size(), L->Name);
+  G.lock();
+  L->Loading.erase(&Ctx);
+  CopyLoaded.notify_all();
   if (!Copy)
     return Copy.takeError();
+  if (L->Gone) {
+    G.unlock();
+    (void)core::Module::unload(*Copy);
+    return makeError(CUDA_ERROR_INVALID_HANDLE, "library '" + L->Name + "' was unloaded while in use");
+  }
   L->Copies[&Ctx] = *Copy;
   libraryOf()[*Copy] = L;
   if (L->Runtime)
