@@ -19,6 +19,7 @@
 #include <llvm/IR/Module.h>
 #include <llvm/Support/raw_ostream.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <fstream>
@@ -207,7 +208,7 @@ Error Module::unload(Module *M) {
   return Error::success();
 }
 
-void Module::releaseBackend() {
+void Module::releaseBackend(bool Unload) {
   for (auto &[Symbol, R] : References)
     delete R;
   References.clear();
@@ -217,14 +218,21 @@ void Module::releaseBackend() {
     if (Hal && hal::ops().global_get(Hal, G.Name.c_str(), &Address, &Size) == CUDA_SUCCESS && Address)
       memory_map::erase(reinterpret_cast<uintptr_t>(Address));
   }
-  if (Hal)
+  if (Hal && Unload)
     (void)hal::check(hal::ops().module_unload(Hal), "module_unload");
   Hal = nullptr;
 }
 
 void Module::detach() {
   std::lock_guard<std::mutex> G(Mutex);
-  releaseBackend();
+  // NVIDIA's runtime keeps the __managed__ addresses it got at load time across a reset, and host code reads and
+  // writes them directly: the old backend module stays loaded (never unloaded) so those addresses stay valid memory.
+  bool HasManaged = std::any_of(Globals.begin(), Globals.end(), [](const ptx::GlobalInfo &G) { return G.Managed; });
+  if (HasManaged)
+    CUSHIM_LOG_WARN("module '{}': its __managed__ variables get new storage after the context's reset; host code "
+                    "that kept their old addresses no longer shares them with kernels (docs/EXPORT_TABLES.md)",
+                    Name);
+  releaseBackend(/*Unload=*/!HasManaged);
   for (auto &[N, F] : Functions)
     F->setHal(nullptr);
   Ctx.removeModule(this);

@@ -86,8 +86,9 @@ public:
 private:
   Module(Context &Ctx, std::string Name) : Ctx(Ctx), Name(std::move(Name)) {}
   Error build(std::string_view Ptx);
-  // Unloads the backend module and drops its variables from the allocation map (and the texture references).
-  void releaseBackend();
+  // Unloads the backend module (unless Unload is false: then it stays loaded for good) and drops its variables from
+  // the allocation map (and the texture references).
+  void releaseBackend(bool Unload = true);
 
   Context &Ctx;
   std::string Name;
