@@ -2,7 +2,8 @@
 // access: inttoptr(add(base, offset)). Scalar evolution cannot see through inttoptr, so a loop walking an array
 // (a thread loop of tier T0, a grid-stride loop) has no analysable access pattern and is never vectorised. Inside
 // loops this pass rewrites inttoptr(add(invariant base, offset)) as getelementptr(inttoptr(base), offset) with the
-// base converted once, outside the loop. The address computed is the same; only its form changes.
+// base converted once, outside the loop; the base may be any term of a tree of adds (In[i + 1] is
+// add(add(base, i * 4), 4)). The address computed is the same; only its form changes.
 #include "ptx_translate/AddressFolding.h"
 
 #include <llvm/Analysis/LoopInfo.h>
@@ -31,6 +32,31 @@ bool isLoopInvariant(llvm::Value *V, const llvm::Loop &L) {
   return !I || !L.contains(I);
 }
 
+// The terms of an address: the leaves of its tree of adds (at most MaxTerms; false when there are more).
+bool collectTerms(llvm::Value *V, llvm::SmallVectorImpl<llvm::Value *> &Terms) {
+  constexpr size_t MaxTerms = 8;
+  auto *Add = llvm::dyn_cast<llvm::BinaryOperator>(V);
+  if (Add && Add->getOpcode() == llvm::Instruction::Add)
+    return collectTerms(Add->getOperand(0), Terms) && collectTerms(Add->getOperand(1), Terms);
+  Terms.push_back(V);
+  return Terms.size() <= MaxTerms;
+}
+
+// The term to use as the base pointer: a loop-invariant one, preferably a value loaded or passed in (a pointer
+// parameter) rather than computed (a scaled index such as N * 4).
+llvm::Value *chooseBase(llvm::ArrayRef<llvm::Value *> Terms, const llvm::Loop &L) {
+  llvm::Value *Computed = nullptr;
+  for (llvm::Value *T : Terms) {
+    if (!isLoopInvariant(T, L) || llvm::isa<llvm::Constant>(T))
+      continue;
+    if (!llvm::isa<llvm::BinaryOperator>(T) && !llvm::isa<llvm::CastInst>(T))
+      return T;
+    if (!Computed)
+      Computed = T;
+  }
+  return Computed;
+}
+
 } // namespace
 
 llvm::PreservedAnalyses AddressFoldingPass::run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM) {
@@ -42,18 +68,27 @@ llvm::PreservedAnalyses AddressFoldingPass::run(llvm::Function &F, llvm::Functio
         Candidates.push_back(Cast);
   bool Changed = false;
   for (llvm::IntToPtrInst *Cast : Candidates) {
+    // Addresses such as In[i + 1] are add(add(base, i * 4), 4): the base can sit anywhere in a tree of adds.
+    llvm::SmallVector<llvm::Value *, 8> Terms;
     auto *Add = llvm::dyn_cast<llvm::BinaryOperator>(Cast->getOperand(0));
-    if (!Add || Add->getOpcode() != llvm::Instruction::Add)
+    if (!Add || Add->getOpcode() != llvm::Instruction::Add || !collectTerms(Add, Terms))
       continue;
     const llvm::Loop &L = *LI.getLoopFor(Cast->getParent());
-    llvm::Value *Base = Add->getOperand(0), *Offset = Add->getOperand(1);
-    if (!isLoopInvariant(Base, L))
-      std::swap(Base, Offset);
-    if (!isLoopInvariant(Base, L) || isLoopInvariant(Offset, L) || llvm::isa<llvm::Constant>(Base))
+    llvm::Value *Base = chooseBase(Terms, L);
+    if (!Base || llvm::all_of(Terms, [&](llvm::Value *T) { return isLoopInvariant(T, L); }))
       continue;
     llvm::IRBuilder<> B(insertionPointAfter(Base, F));
     llvm::Value *BasePtr = B.CreateIntToPtr(Base, Cast->getType(), Base->getName() + ".ptr");
     B.SetInsertPoint(Cast);
+    llvm::Value *Offset = nullptr;
+    bool BaseTaken = false;
+    for (llvm::Value *T : Terms) {
+      if (T == Base && !BaseTaken) {
+        BaseTaken = true;
+        continue;
+      }
+      Offset = Offset ? B.CreateAdd(Offset, T) : T;
+    }
     llvm::Value *Address = B.CreateGEP(B.getInt8Ty(), BasePtr, Offset, Cast->getName());
     Cast->replaceAllUsesWith(Address);
     Cast->eraseFromParent();

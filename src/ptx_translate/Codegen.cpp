@@ -3,6 +3,7 @@
 #include "ptx_translate/Codegen.h"
 
 #include "ptx_translate/AddressFolding.h"
+#include "ptx_translate/GuardVersioning.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -172,9 +173,12 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     llvm::ModuleAnalysisManager MAM;
     llvm::PipelineTuningOptions PTO;
     llvm::PassBuilder PB(TM.get(), PTO);
-    // Before the loop vectoriser: make the integer addresses of lowered PTX analysable.
-    PB.registerVectorizerStartEPCallback(
-        [](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) { FPM.addPass(AddressFoldingPass()); });
+    // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, and make the
+    // integer addresses of lowered PTX analysable.
+    PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
+      FPM.addPass(GuardVersioningPass());
+      FPM.addPass(AddressFoldingPass());
+    });
     PB.registerModuleAnalyses(MAM);
     PB.registerCGSCCAnalyses(CGAM);
     PB.registerFunctionAnalyses(FAM);

@@ -32,3 +32,9 @@ e2e_run(simt_deadlock BINARY simt_deadlock ENV CUSHIM_WATCHDOG_MS=1500 LABELS si
 foreach(Prog warp_ops barriers its atomics cooperative simt_blocks simt_warps)
   e2e_run(${Prog}/repeat20 BINARY ${Prog} LABELS "simt;simt-repeat" CHECKS --repeat 20)
 endforeach()
+
+# Tier T0 thread loops with index guards (versioned by the JIT's GuardVersioningPass): full, partial and empty blocks,
+# indices that wrap inside a block; again on the oracle tier.
+e2e_build(flat_guards SOURCE ${E2E_SRC}/flat_guards.cu)
+e2e_run(flat_guards BINARY flat_guards LABELS engine)
+e2e_run(flat_guards/engine_t2 BINARY flat_guards ENV CUSHIM_ENGINE=t2 LABELS engine)

@@ -1,0 +1,13 @@
+// Versions the thread loops of block entries on their index guards (`if (i < n)`, `if (x == 0 || ...)`), so that the
+// loop most blocks run has no guard left for the vectoriser to mask (see GuardVersioning.cpp).
+#pragma once
+
+#include <llvm/IR/PassManager.h>
+
+namespace cushim::ptx {
+
+struct GuardVersioningPass : llvm::PassInfoMixin<GuardVersioningPass> {
+  llvm::PreservedAnalyses run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM);
+};
+
+} // namespace cushim::ptx
