@@ -11,15 +11,6 @@
 #include <cstdio>
 #include <vector>
 
-#define CU_CHECK(Call)                                                                                                 \
-  do {                                                                                                                 \
-    CUresult CuErr = (Call);                                                                                           \
-    if (CuErr != CUDA_SUCCESS) {                                                                                       \
-      std::fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #Call, static_cast<int>(CuErr));          \
-      std::exit(2);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
-
 __device__ int Launches = 100; // counts launches of bump; back to 100 after every reset
 __constant__ int Scale;        // set by the host after every reset
 

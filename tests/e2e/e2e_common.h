@@ -20,6 +20,16 @@
     }                                                                                                                  \
   } while (0)
 
+// The same for a driver API call (programs that also call the driver API include <cuda.h> themselves).
+#define CU_CHECK(Call)                                                                                                 \
+  do {                                                                                                                 \
+    CUresult CuErr = (Call);                                                                                           \
+    if (CuErr != CUDA_SUCCESS) {                                                                                       \
+      std::fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #Call, static_cast<int>(CuErr));          \
+      std::exit(2);                                                                                                    \
+    }                                                                                                                  \
+  } while (0)
+
 // Check a kernel launch: both the launch-time error and the execution result.
 #define E2E_CHECK_LAUNCH()                                                                                             \
   do {                                                                                                                 \

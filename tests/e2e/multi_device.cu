@@ -31,15 +31,6 @@ __global__ void addFromPeer(int *Out, const int *Peer, int N) {
 
 static int expectedFill(int Device, int I) { return Device * 100000 + I * 3; }
 
-#define CU_CHECK(Call)                                                                                                 \
-  do {                                                                                                                 \
-    CUresult CuErr = (Call);                                                                                           \
-    if (CuErr != CUDA_SUCCESS) {                                                                                       \
-      std::fprintf(stderr, "%s:%d: %s failed: %d\n", __FILE__, __LINE__, #Call, static_cast<int>(CuErr));          \
-      std::exit(2);                                                                                                    \
-    }                                                                                                                  \
-  } while (0)
-
 static void expectCu(CUresult Got, CUresult Want, const char *What) {
   const char *GotName = "?", *WantName = "?";
   cuGetErrorName(Got, &GotName);
