@@ -63,16 +63,19 @@ Expected<core::Device *> runtimeDevice(int Ordinal) {
   return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
 }
 
+static void forgetContextModules(core::Context &Ctx);
+
 Expected<core::Context *> primaryContext(int Ordinal) {
   CUSHIM_TRY(core::initialize(0));
   core::Device *Dev = core::device(Ordinal);
   if (!Dev)
     return runtimeError(cudaErrorInvalidDevice, "invalid device ordinal " + std::to_string(Ordinal));
   PrimaryRetains &P = primaryRetains();
-  // A primary context reset through the driver API (cuDevicePrimaryCtxReset) keeps its address: its modules and
-  // retain here must be forgotten then too, not only by cudaDeviceReset.
+  // A primary context reset through the driver API (cuDevicePrimaryCtxReset) keeps its address: its modules must be
+  // forgotten then too, not only by cudaDeviceReset (an inactive context fails the lookup below, so it is retained
+  // again).
   static std::once_flag HookOnce;
-  std::call_once(HookOnce, [] { core::addContextDestroyHook([](core::Context &Ctx) { forgetContext(&Ctx); }); });
+  std::call_once(HookOnce, [] { core::addContextDestroyHook(forgetContextModules); });
   std::lock_guard<std::mutex> G(P.Mutex);
   auto It = P.ByDevice.find(Ordinal);
   if (It != P.ByDevice.end() && core::lookupContext(It->second->handle()))
@@ -93,13 +96,17 @@ Expected<core::Context *> context() {
   return Ctx;
 }
 
-void forgetContext(core::Context *Ctx) {
+// The modules loaded in a context going away. Also a context destroy hook, which runs under the device's primary
+// context lock: it must not take PrimaryRetains' lock, which primaryContext holds while retaining.
+static void forgetContextModules(core::Context &Ctx) {
   Registry &R = registry();
-  {
-    std::lock_guard<std::shared_mutex> G(R.Mutex);
-    for (FatbinRecord *F : R.Fatbins)
-      F->Modules.erase(Ctx);
-  }
+  std::lock_guard<std::shared_mutex> G(R.Mutex);
+  for (FatbinRecord *F : R.Fatbins)
+    F->Modules.erase(&Ctx);
+}
+
+void forgetContext(core::Context *Ctx) {
+  forgetContextModules(*Ctx);
   PrimaryRetains &P = primaryRetains();
   std::lock_guard<std::mutex> G(P.Mutex);
   for (auto It = P.ByDevice.begin(); It != P.ByDevice.end();)
