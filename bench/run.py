@@ -366,7 +366,7 @@ def main():
         rows.append({"kernel": k, "size": size, **t, "check": check,
                      "shim_ratio": t["cuda_shim"] / t["openmp"] if t["cuda_shim"] and t["openmp"] else None,
                      "pocl_ratio": t["pocl"] / t["openmp"] if t["pocl"] and t["openmp"] else None})
-    units = {"launch_sync_latency": "us", "async_launch_rate": "launches/s", "module_load_cold": "ms",
+    units = {"launch_sync_latency": "us", "event_sync_latency": "us", "async_launch_rate": "launches/s", "module_load_cold": "ms",
              "module_load_warm": "ms", "module_load_nocache": "ms"}
     micro_rows = [{"metric": m, "unit": u, **{i: micro[i].get(m) for i in IMPLS}} for m, u in units.items()]
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "rev": git_rev(),

@@ -1,6 +1,7 @@
 // Launch and module-load micro-benchmarks, run unmodified under cuda_shim: empty-kernel launch + synchronise latency
-// (median), asynchronous launch throughput, and cuModuleLoadData time for a real nvcc-produced PTX module (the first
-// load in a fresh CUSHIM_CACHE_PATH is the cold JIT; later loads hit the cache when there is one).
+// (median), the same round trip ended by cudaEventRecord + cudaEventSynchronize, asynchronous launch throughput, and
+// cuModuleLoadData time for a real nvcc-produced PTX module (the first load in a fresh CUSHIM_CACHE_PATH is the cold
+// JIT; later loads hit the cache when there is one).
 // Usage: micro [--quick] --ptx MODULE.ptx
 #include "../common/bench_common.h"
 
@@ -50,6 +51,19 @@ int main(int Argc, char **Argv) {
   }
   CHECK(cudaGetLastError());
   bench::printMicro("launch_sync_latency", bench::median(Us), "us");
+
+  // The same round trip ended by an event: launch, cudaEventRecord, cudaEventSynchronize.
+  cudaEvent_t Done;
+  CHECK(cudaEventCreateWithFlags(&Done, cudaEventDisableTiming));
+  for (size_t I = 0; I < Reps; ++I) {
+    double T0 = bench::nowSeconds();
+    emptyKernel<<<1, 1>>>();
+    CHECK(cudaEventRecord(Done, 0));
+    CHECK(cudaEventSynchronize(Done));
+    Us[I] = (bench::nowSeconds() - T0) * 1e6;
+  }
+  CHECK(cudaEventDestroy(Done));
+  bench::printMicro("event_sync_latency", bench::median(Us), "us");
 
   // Asynchronous launches back to back, one synchronisation at the end.
   size_t Async = Quick ? 1000 : 100000;

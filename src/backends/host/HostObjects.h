@@ -73,6 +73,8 @@ struct HostContext {
   void drainQueues();
 };
 
+class HostQueue;
+
 // A point in a queue. Each record bumps RecordedGen; the queue marks CompletedGen (and the time) on reaching it.
 struct HostEvent {
   std::shared_ptr<HostContext> Context;
@@ -80,8 +82,13 @@ struct HostEvent {
   std::mutex Mutex;
   std::condition_variable Reached;
   uint64_t RecordedGen = 0;
-  uint64_t CompletedGen = 0;
+  // Written under Mutex; atomic so that a synchronising thread can poll it without the mutex before sleeping.
+  std::atomic<uint64_t> CompletedGen{0};
   std::chrono::steady_clock::time_point Time;
+  // Where the latest record sits (its queue and the queue's command count with it), so that a synchronising thread
+  // can run the commands before it itself, as queue synchronisation does. With Mutex held.
+  std::weak_ptr<HostQueue> RecordQueue;
+  uint64_t RecordTicket = 0;
 
   void complete(uint64_t Gen);
   void waitFor(uint64_t Gen);
@@ -100,11 +107,16 @@ public:
 
   // Device commands (copies, fills, launches) are dropped once the context has a sticky fault. Work's captures must
   // fit QueueCommand::Capacity (checked at compile time).
-  template <typename Fn> void enqueue(CommandKind Kind, Fn &&Work) { push(QueueCommand(Kind, std::forward<Fn>(Work))); }
+  // Returns the command's ticket: the queue's command count with it (drainTo(ticket) waits for it).
+  template <typename Fn> uint64_t enqueue(CommandKind Kind, Fn &&Work) {
+    return push(QueueCommand(Kind, std::forward<Fn>(Work)));
+  }
   CUresult query();
   CUresult synchronize();
   // Waits for the queue to drain without reporting errors (used before frees and unloads).
-  void drain();
+  void drain() { drainTo(Submitted.load(std::memory_order_acquire)); }
+  // Waits until the commands up to Ticket (from enqueue) have run, running them on this thread where it may.
+  void drainTo(uint64_t Ticket);
   bool isCurrentThread() const { return std::this_thread::get_id() == Thread.get_id(); }
 
   const std::shared_ptr<HostContext> &context() const { return Context; }
@@ -130,7 +142,7 @@ public:
   PooledLaunch acquireLaunch();
 
 private:
-  void push(QueueCommand &&Cmd);
+  uint64_t push(QueueCommand &&Cmd);
   void threadMain();
   // Runs Cmd (unless a sticky fault skips it), records its error and destroys it; the caller marked Running.
   void execute(QueueCommand &Cmd);

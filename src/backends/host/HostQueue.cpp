@@ -33,6 +33,10 @@ void HostEvent::complete(uint64_t Gen) {
 }
 
 void HostEvent::waitFor(uint64_t Gen) {
+  // Poll first, as queue synchronisation does (spinUntil: pauses only, never sched_yield): the event is often
+  // reached within microseconds, and a futex sleep and wake-up costs more than that.
+  if (spinUntil([&] { return CompletedGen.load(std::memory_order_acquire) >= Gen; }))
+    return;
   std::unique_lock<std::mutex> Lock(Mutex);
   Reached.wait(Lock, [&] { return CompletedGen >= Gen; });
 }
@@ -63,14 +67,16 @@ void HostQueue::shutdown() {
     Thread.join();
 }
 
-void HostQueue::push(QueueCommand &&Cmd) {
+uint64_t HostQueue::push(QueueCommand &&Cmd) {
+  uint64_t Ticket;
   {
     std::lock_guard<std::mutex> Lock(Mutex);
     Pending.push(std::move(Cmd));
-    Submitted.fetch_add(1, std::memory_order_release);
+    Ticket = Submitted.fetch_add(1, std::memory_order_release) + 1;
     noteFront();
   }
   HasWork.notify_one();
+  return Ticket;
 }
 
 bool HostQueue::frontIsHelpable() const {
@@ -163,10 +169,9 @@ CUresult HostQueue::query() {
   return stickyResult();
 }
 
-void HostQueue::drain() {
+void HostQueue::drainTo(uint64_t Target) {
   if (isCurrentThread())
     return;
-  uint64_t Target = Submitted.load(std::memory_order_acquire);
   auto Done = [&] { return Completed.load(std::memory_order_acquire) >= Target; };
   if (Done())
     return;
@@ -424,10 +429,15 @@ cushim_hal_result halEventRecord(cushim_hal_event Event, cushim_hal_queue Queue)
     std::lock_guard<std::mutex> Lock(E->Mutex);
     Gen = ++E->RecordedGen;
   }
-  Q->enqueue(CommandKind::Record, [E, Gen] {
+  uint64_t Ticket = Q->enqueue(CommandKind::Record, [E, Gen] {
     E->complete(Gen);
     return CUDA_SUCCESS;
   });
+  std::lock_guard<std::mutex> Lock(E->Mutex);
+  if (E->RecordedGen == Gen) { // not recorded again meanwhile
+    E->RecordQueue = Q;
+    E->RecordTicket = Ticket;
+  }
   return CUDA_SUCCESS;
 }
 
@@ -464,11 +474,18 @@ cushim_hal_result halEventSynchronize(cushim_hal_event Event) {
   auto E = events().find(Event);
   if (!E)
     return CUDA_ERROR_INVALID_HANDLE;
-  uint64_t Gen;
+  uint64_t Gen, Ticket;
+  std::shared_ptr<HostQueue> Q;
   {
     std::lock_guard<std::mutex> Lock(E->Mutex);
     Gen = E->RecordedGen;
+    Q = E->RecordQueue.lock();
+    Ticket = E->RecordTicket;
   }
+  // Run the recording queue's commands up to the record here when its thread has not taken them (no hand-over to
+  // another thread and back, as in queue_synchronize); the record may be newer than the ticket, so then wait.
+  if (Q)
+    Q->drainTo(Ticket);
   E->waitFor(Gen);
   return E->Context->sticky();
 }

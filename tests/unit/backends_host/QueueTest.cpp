@@ -2,6 +2,7 @@
 // fills and copies.
 #include "TestSupport.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -130,6 +131,36 @@ TEST_CASE("synchronising threads run queued copies in order with the queue threa
   CHECK(Wrong.load() == 0);
   CHECK(Dst == Src);
   CHECK(F.Ops->queue_query(F.Queue) == 0);
+}
+
+TEST_CASE("event_synchronize runs the commands up to the record and returns before later ones", "[queue][event]") {
+  HostFixture F;
+  constexpr int N = 500;
+  std::vector<int> Src(N), Dst(N, -1);
+  for (int I = 0; I < N; ++I)
+    Src[I] = I;
+  cushim_hal_event E = nullptr;
+  REQUIRE(F.Ops->event_create(F.Ctx, 0, &E) == 0);
+  for (int Round = 0; Round < 20; ++Round) {
+    std::fill(Dst.begin(), Dst.end(), -1);
+    // Copies, the record, then a host function that blocks: the event is reached although the queue is not idle.
+    for (int I = 0; I < N; ++I)
+      REQUIRE(F.Ops->enqueue_copy(F.Queue, &Dst[I], &Src[I], sizeof(int)) == 0);
+    REQUIRE(F.Ops->event_record(E, F.Queue) == 0);
+    Gate G;
+    int Late = 0;
+    REQUIRE(F.Ops->enqueue_host_func(F.Queue, &Gate::wait, &G) == 0);
+    REQUIRE(F.Ops->enqueue_copy(F.Queue, &Late, &Src[1], sizeof(int)) == 0);
+    REQUIRE(F.Ops->event_synchronize(E) == 0);
+    CHECK(Dst == Src);
+    CHECK(F.Ops->event_query(E) == 0);
+    CHECK(F.Ops->queue_query(F.Queue) == CUDA_ERROR_NOT_READY);
+    CHECK(Late == 0);
+    G.open();
+    REQUIRE(F.sync() == 0);
+    CHECK(Late == 1);
+  }
+  REQUIRE(F.Ops->event_destroy(E) == 0);
 }
 
 TEST_CASE("events measure elapsed time and order queues", "[queue][event]") {
