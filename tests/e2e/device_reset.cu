@@ -2,13 +2,16 @@
 // __constant__ variables and streams work as before, the old allocations are gone and module variables start again
 // from their initial values (the program's modules are loaded anew). The driver API's view of the primary context
 // is checked too: its handle stays the same across the reset (NVIDIA's runtime relies on that with nvcc's default
-// static cudart), it stays current, it is inactive until the next runtime call, and cuDevicePrimaryCtx* behave as
-// documented. Built with both our libcudart.so.13 and NVIDIA's static cudart (tests/e2e/groups/devices.cmake).
+// static cudart), it stays current (to another thread too, whose next call reactivates it), it is inactive until
+// the next runtime call, and cuDevicePrimaryCtx* behave as documented. Built with both our libcudart.so.13 and NVIDIA's static cudart (tests/e2e/groups/devices.cmake).
 #include "e2e_common.h"
 
 #include <cuda.h>
 
+#include <condition_variable>
 #include <cstdio>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 __device__ int Launches = 100; // counts launches of bump; back to 100 after every reset
@@ -94,6 +97,35 @@ int main() {
     e2e::expect(Active == 1, "the runtime reactivated the primary context");
   }
   round(3, N);
+
+  // Another thread that uses the device across a reset made by this one: the context stays current to it, and its
+  // next call reactivates it (CUDA: "the next CUDA Runtime API call on any thread which requires an active context").
+  std::printf("a second thread\n");
+  std::mutex M;
+  std::condition_variable Cv;
+  int Step = 0;
+  CUcontext SeenBefore = nullptr, SeenAfter = nullptr;
+  std::thread Other([&] {
+    E2E_CHECK(cudaSetDevice(0));
+    E2E_CHECK(cudaFree(nullptr));
+    CU_CHECK(cuCtxGetCurrent(&SeenBefore));
+    std::unique_lock<std::mutex> L(M);
+    Step = 1;
+    Cv.notify_all();
+    Cv.wait(L, [&] { return Step == 2; });
+    CU_CHECK(cuCtxGetCurrent(&SeenAfter));
+    round(5, N);
+  });
+  {
+    std::unique_lock<std::mutex> L(M);
+    Cv.wait(L, [&] { return Step == 1; });
+    E2E_CHECK(cudaDeviceReset());
+    Step = 2;
+    Cv.notify_all();
+  }
+  Other.join();
+  e2e::expect(SeenBefore == First && SeenAfter == First,
+              "the other thread keeps the same primary context current across the reset");
 
   // The driver's primary-context calls around a reset: the handle never changes, a reset deactivates the context
   // whatever its use count, and cuCtxSetCurrent accepts the handle meanwhile.
