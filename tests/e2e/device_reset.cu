@@ -3,7 +3,8 @@
 // from their initial values (the program's modules are loaded anew). The driver API's view of the primary context
 // is checked too: its handle stays the same across the reset (NVIDIA's runtime relies on that with nvcc's default
 // static cudart), it stays current (to another thread too, whose next call reactivates it), it is inactive until
-// the next runtime call, and cuDevicePrimaryCtx* behave as documented. Built with both our libcudart.so.13 and NVIDIA's static cudart (tests/e2e/groups/devices.cmake).
+// the next runtime call, and cuDevicePrimaryCtx* behave as documented. Built with both our libcudart.so.13
+// (tests/e2e/groups/devices.cmake) and NVIDIA's static cudart (tests/e2e/groups/static.cmake).
 #include "e2e_common.h"
 
 #include <cuda.h>
