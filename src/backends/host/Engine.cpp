@@ -496,7 +496,9 @@ CUresult runLaunch(LaunchState &L) {
   bool Published = false;
   if (L.TotalBlocks > 1) {
     WorkerPool &Pool = WorkerPool::get();
-    Pool.submit(Job, static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, Pool.size())));
+    // This thread works on the grid too: with more threads than hardware threads, one descheduled while it holds
+    // a chunk of blocks would delay the end of the grid by a time slice.
+    Pool.submit(Job, static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, Pool.size() - 1)));
     Published = true;
   }
   Job.work(Self);

@@ -24,7 +24,9 @@ WorkerPool &WorkerPool::get() {
 }
 
 PoolJob *WorkerPool::enterJob() {
-  auto It = std::find_if(Jobs.begin(), Jobs.end(), [](PoolJob *J) { return J->hasUnclaimedWork(); });
+  auto It = std::find_if(Jobs.begin(), Jobs.end(), [](PoolJob *J) {
+    return J->Inside.load(std::memory_order_relaxed) < J->MaxInside && J->hasUnclaimedWork();
+  });
   if (It == Jobs.end())
     return nullptr;
   (*It)->Inside.fetch_add(1, std::memory_order_relaxed); // retire() cannot pass the mutex meanwhile
@@ -57,9 +59,11 @@ WorkerPool::WorkerPool(unsigned Count) {
   CUSHIM_LOG_DEBUG("host backend: worker pool started with {} workers", Count);
 }
 
-void WorkerPool::submit(PoolJob &Job, unsigned WakeCount) {
+void WorkerPool::submit(PoolJob &Job, unsigned MaxHelpers) {
+  unsigned WakeCount = MaxHelpers;
   {
     std::lock_guard<std::mutex> Lock(Mutex);
+    Job.MaxInside = MaxHelpers;
     Jobs.push_back(&Job);
     Published.store(Jobs.size(), std::memory_order_release);
   }

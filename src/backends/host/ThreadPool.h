@@ -29,6 +29,7 @@ protected:
 private:
   friend class WorkerPool;
   std::atomic<unsigned> Inside{0}; // pool threads inside work(); entered with the pool's mutex held
+  unsigned MaxInside = 0;          // how many pool threads may enter besides the submitter (set by submit)
 };
 
 // A pause in a spin-wait loop (lets the sibling hyper-thread run, saves power).
@@ -76,8 +77,9 @@ public:
 
   unsigned size() const { return static_cast<unsigned>(Threads.size()); }
 
-  // Publishes Job and wakes up to WakeCount idle workers.
-  void submit(PoolJob &Job, unsigned WakeCount);
+  // Publishes Job: at most MaxHelpers pool threads (workers, synchronising threads that help) work on it besides
+  // the submitter, so a grid never has more threads than the machine has hardware threads. Wakes that many workers.
+  void submit(PoolJob &Job, unsigned MaxHelpers);
   // Removes Job from the published list and waits until no pool thread is inside its work() any more.
   void retire(PoolJob &Job);
 
