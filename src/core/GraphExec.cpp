@@ -137,6 +137,10 @@ Error runGraphNode(const GraphNode &N, Stream &S) {
     const KernelNodeParams &K = N.Kernel;
     if (!K.F || !lookupFunction(K.F->handle()))
       return makeError(CUDA_ERROR_INVALID_HANDLE, fmt::format("graph node {}: its kernel was unloaded", N.Index));
+    if (!K.F->hal()) // a library kernel whose primary context was reset since (Module::detach)
+      return makeError(CUDA_ERROR_CONTEXT_IS_DESTROYED,
+                       fmt::format("graph node {}: kernel '{}' was unloaded by a reset of its context", N.Index,
+                                   K.F->name()));
     if (&K.F->module().context() != &S.context())
       return makeError(CUDA_ERROR_INVALID_VALUE, fmt::format("graph node {}: kernel '{}' belongs to another context "
                                                              "than the launch stream",
