@@ -37,6 +37,18 @@ __global__ void wrappingIndex(unsigned Base, int *Out) {
     Out[Global] = 1;
 }
 
+// An unsigned guard on an index that wraps past UINT_MAX inside a block.
+__global__ void wrappingUnsigned(unsigned Base, unsigned Limit, int *Out) {
+  unsigned Global = blockIdx.x * blockDim.x + threadIdx.x;
+  if (Base + Global < Limit)
+    Out[Global] = 1;
+}
+__global__ void wrappingUnsignedAbove(unsigned Base, unsigned Limit, int *Out) {
+  unsigned Global = blockIdx.x * blockDim.x + threadIdx.x;
+  if (Base + Global > Limit) // both ends of block 0 pass in 64-bit arithmetic; the wrapped threads do not
+    Out[Global] = 1;
+}
+
 // 2D five-point stencil with an early return outside the grid and a boundary branch (equalities).
 __global__ void stencil(int N, const float *In, float *Out) {
   int X = blockIdx.x * blockDim.x + threadIdx.x, Y = blockIdx.y * blockDim.y + threadIdx.y;
@@ -157,6 +169,14 @@ int main() {
   const unsigned Base2 = 0u - 300u; // negative until thread 300, then positive
   checkInts("index crossing zero", 512, 2, [&](int *D) { wrappingIndex<<<2, 256>>>(Base2, D); },
             [&](long I) { return static_cast<int>(Base2 + static_cast<unsigned>(I)) > 0 ? 1 : 2; });
+  const unsigned Base3 = 0u - 200u; // wraps to 0 at thread 200 of block 0
+  for (unsigned Limit : {100u, 0u - 100u})
+    checkInts("unsigned index wrapping past UINT_MAX", 512, 2,
+              [&](int *D) { wrappingUnsigned<<<2, 256>>>(Base3, Limit, D); },
+              [&](long I) { return Base3 + static_cast<unsigned>(I) < Limit ? 1 : 2; });
+  checkInts("unsigned index wrapping past UINT_MAX, >", 512, 2,
+            [&](int *D) { wrappingUnsignedAbove<<<2, 256>>>(Base3, 1000u, D); },
+            [&](long I) { return Base3 + static_cast<unsigned>(I) > 1000u ? 1 : 2; });
   for (int Skip : {-1, 0, 37, 255, 256, 700, 100000})
     checkInts("not equal", 768, -1, [&](int *D) { notEqual<<<3, 256>>>(Skip, D); },
               [&](long I) { return I != Skip ? static_cast<int>(I) : -1; });
