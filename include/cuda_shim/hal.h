@@ -62,6 +62,9 @@ enum cushim_hal_kernel_flags {
   CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY = 1u << 4,  /* __cushim_flat_NAME runs a whole block (kernel_abi.h, tier T0) */
   CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY = 1u << 5, /* __cushim_coro_NAME: a thread as a coroutine (tier T1) */
   CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY = 1u << 6, /* __cushim_region_NAME runs a whole block, barriers included (tier T1) */
+  CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS = 1u << 7, /* the region entry runs warp collectives: only for blocks whose
+                                                          x dimension is a multiple of 32 (other shapes: tier T1's
+                                                          coroutine entry, or fibers) */
 };
 
 typedef struct cushim_hal_kernel_desc {

@@ -17,26 +17,6 @@ namespace {
 
 constexpr unsigned MaxBlockDimXY = 1024, MaxBlockDimZ = 64;
 
-// A bottom-tested counted loop 0..Count-1 (Count >= 1: block dimensions are never 0). Body(B, Index) emits the
-// loop body at B's insertion point and may create blocks; the builder is left after the loop.
-template <typename BodyFn>
-void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name, BodyFn Body) {
-  llvm::Function *F = B.GetInsertBlock()->getParent();
-  llvm::LLVMContext &Ctx = F->getContext();
-  llvm::BasicBlock *Pre = B.GetInsertBlock();
-  llvm::BasicBlock *Loop = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".loop", F);
-  llvm::BasicBlock *Exit = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".done", F);
-  B.CreateBr(Loop);
-  B.SetInsertPoint(Loop);
-  llvm::PHINode *Index = B.CreatePHI(B.getInt32Ty(), 2, Name);
-  Index->addIncoming(B.getInt32(0), Pre);
-  Body(B, Index);
-  llvm::Value *Next = B.CreateAdd(Index, B.getInt32(1), std::string(Name) + ".next", /*HasNUW=*/true, true);
-  Index->addIncoming(Next, B.GetInsertBlock());
-  B.CreateCondBr(B.CreateICmpULT(Next, Count), Loop, Exit);
-  B.SetInsertPoint(Exit);
-}
-
 // A block dimension. CUDA bounds them (x and y <= 1024, z <= 64): with the range known, scalar evolution can prove
 // that 32-bit index arithmetic on tid does not wrap (shared-memory addresses are 32-bit offsets), which the
 // vectoriser needs to bound a thread loop's accesses.
@@ -57,6 +37,24 @@ bool needsOwnThread(const llvm::Function &Callee) {
 }
 
 } // namespace
+
+void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body) {
+  llvm::Function *F = B.GetInsertBlock()->getParent();
+  llvm::LLVMContext &Ctx = F->getContext();
+  llvm::BasicBlock *Pre = B.GetInsertBlock();
+  llvm::BasicBlock *Loop = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".loop", F);
+  llvm::BasicBlock *Exit = llvm::BasicBlock::Create(Ctx, std::string(Name) + ".done", F);
+  B.CreateBr(Loop);
+  B.SetInsertPoint(Loop);
+  llvm::PHINode *Index = B.CreatePHI(B.getInt32Ty(), 2, Name);
+  Index->addIncoming(B.getInt32(0), Pre);
+  Body(B, Index);
+  llvm::Value *Next = B.CreateAdd(Index, B.getInt32(1), std::string(Name) + ".next", /*HasNUW=*/true, true);
+  Index->addIncoming(Next, B.GetInsertBlock());
+  B.CreateCondBr(B.CreateICmpULT(Next, Count), Loop, Exit);
+  B.SetInsertPoint(Exit);
+}
 
 bool canRunAsBlockLoop(llvm::Function &Kernel) {
   std::set<llvm::Function *> Seen;
@@ -125,17 +123,37 @@ void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *
   llvm::Value *NX = loadDim(B, EngineCtx, 0), *NY = loadDim(B, EngineCtx, 1), *NZ = loadDim(B, EngineCtx, 2);
   emitCountedLoop(B, NZ, "tid.z", [&](llvm::IRBuilder<> &B, llvm::Value *Z) {
     emitCountedLoop(B, NY, "tid.y", [&](llvm::IRBuilder<> &B, llvm::Value *Y) {
-      llvm::Value *Row = B.CreateMul(B.CreateAdd(B.CreateMul(Z, NY), Y), NX);
+      // No wrap (a block has at most 1024 threads): scalar evolution can then see arena and shared addresses
+      // indexed by the linear thread index as affine in the thread loop.
+      llvm::Value *Plane = B.CreateMul(Z, NY, "", true, true);
+      llvm::Value *Row = B.CreateMul(B.CreateAdd(Plane, Y, "", true, true), NX, "", true, true);
       emitCountedLoop(B, NX, "tid.x", [&](llvm::IRBuilder<> &B, llvm::Value *X) {
         B.CreateStore(X, field(offsetof(cushim_thread_ctx, tid)));
         B.CreateStore(Y, field(offsetof(cushim_thread_ctx, tid) + 4));
         B.CreateStore(Z, field(offsetof(cushim_thread_ctx, tid) + 8));
-        llvm::Value *Linear = B.CreateAdd(Row, X);
+        llvm::Value *Linear = B.CreateAdd(Row, X, "linear", true, true);
         B.CreateStore(B.CreateAnd(Linear, 31), field(offsetof(cushim_thread_ctx, laneid)));
         B.CreateStore(B.CreateLShr(Linear, 5), field(offsetof(cushim_thread_ctx, warpid)));
         Body(B, Linear);
       });
     });
+  });
+}
+
+void emitWarpLaneLoop(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx, llvm::Value *Warp,
+                      llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear, llvm::Value *Lane)> Body) {
+  auto field = [&](size_t Offset) { return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), ThreadCtx, Offset); };
+  llvm::Value *NX = loadDim(B, EngineCtx, 0), *NY = loadDim(B, EngineCtx, 1);
+  // The warp's first thread; the block's rows are whole warps, so its lanes share the row (tid.y, tid.z).
+  llvm::Value *First = B.CreateShl(Warp, 5, "warp.first", true, true);
+  llvm::Value *X0 = B.CreateURem(First, NX), *Row = B.CreateUDiv(First, NX);
+  B.CreateStore(B.CreateURem(Row, NY), field(offsetof(cushim_thread_ctx, tid) + 4));
+  B.CreateStore(B.CreateUDiv(Row, NY), field(offsetof(cushim_thread_ctx, tid) + 8));
+  B.CreateStore(Warp, field(offsetof(cushim_thread_ctx, warpid)));
+  emitCountedLoop(B, B.getInt32(32), "lane", [&](llvm::IRBuilder<> &B, llvm::Value *Lane) {
+    B.CreateStore(B.CreateAdd(X0, Lane, "", true, true), field(offsetof(cushim_thread_ctx, tid)));
+    B.CreateStore(Lane, field(offsetof(cushim_thread_ctx, laneid)));
+    Body(B, B.CreateAdd(First, Lane, "", true, true), Lane);
   });
 }
 

@@ -36,6 +36,16 @@ llvm::AllocaInst *emitPrivateContext(llvm::IRBuilder<> &B, llvm::Value *EngineCt
 void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx,
                      llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear)> Body);
 
+// For blocks whose x dimension is a multiple of 32: the loop over the 32 lanes of warp Warp (an i32 value), with
+// ThreadCtx holding each lane's tid, laneid and warpid before Body(B, Linear, Lane) emits its work.
+void emitWarpLaneLoop(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx, llvm::Value *Warp,
+                      llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear, llvm::Value *Lane)> Body);
+
+// A bottom-tested counted loop 0..Count-1 (Count >= 1). Body(B, Index) emits the loop body at B's insertion point
+// and may create blocks; the builder is left after the loop.
+void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body);
+
 // The number of threads in the block (ntid.x * y * z), read from EngineCtx.
 llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);
 

@@ -1,8 +1,8 @@
-// A small divergence analysis for one block of threads. Sources of divergence are the thread's coordinates in the
-// context, every memory read except the parameter buffer and the block's fields of the context, and calls that may
-// read memory. Divergence then flows along data (operands) and control: a branch on a divergent condition makes
-// the blocks up to its immediate post-dominator divergent, the phis where its paths join divergent, and values
-// that leave its region (a loop that threads leave at different iterations) divergent.
+// A small divergence analysis for one block of threads (or one warp). Sources of divergence are the thread's
+// coordinates in the context, every memory read except the parameter buffer and the block's fields of the context,
+// and calls that may read memory. Divergence then flows along data (operands) and control: a branch on a divergent
+// condition makes the blocks up to its immediate post-dominator divergent, the phis where its paths join
+// divergent, and values that leave its region (a loop that threads leave at different iterations) divergent.
 #include "ptx_translate/BlockUniformity.h"
 
 #include "cuda_shim/kernel_abi.h"
@@ -21,14 +21,47 @@ namespace cushim::ptx {
 
 namespace {
 
-// Whether the context bytes [Offset, Offset + Size) hold something that differs between the block's threads.
-bool isThreadField(int64_t Offset, uint64_t Size) {
+// Whether the context bytes [Offset, Offset + Size) hold something that differs between the scope's threads.
+bool isThreadField(int64_t Offset, uint64_t Size, UniformityScope Scope) {
   auto overlaps = [&](size_t Begin, size_t End) { return Offset < int64_t(End) && Offset + int64_t(Size) > int64_t(Begin); };
+  if (Scope == UniformityScope::Warp) // tid.y, tid.z and warpid are the same in a warp of a row of 32 threads
+    return overlaps(offsetof(cushim_thread_ctx, tid), offsetof(cushim_thread_ctx, tid) + 4) ||
+           overlaps(offsetof(cushim_thread_ctx, laneid), offsetof(cushim_thread_ctx, warpid));
   return overlaps(offsetof(cushim_thread_ctx, tid), offsetof(cushim_thread_ctx, ntid)) ||
          overlaps(offsetof(cushim_thread_ctx, laneid), offsetof(cushim_thread_ctx, nwarpid));
 }
 
-bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, const llvm::Value *Ctx) {
+// Whether V reads tid.x from the context.
+bool isTidXRead(const llvm::Value *V, const llvm::Value *Ctx) {
+  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
+  if (!Load)
+    return false;
+  const llvm::DataLayout &DL = Load->getModule()->getDataLayout();
+  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
+  const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
+  return Base == Ctx && Offset == offsetof(cushim_thread_ctx, tid);
+}
+
+// tid.x / 32 (a shift by 5 or more, or a division by a multiple of 32): the same in all lanes of a warp when the
+// block's rows are whole warps.
+bool isWarpIndexOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
+  auto *Amount = llvm::dyn_cast<llvm::ConstantInt>(I.getOperand(I.getNumOperands() - 1));
+  if (!Amount || !llvm::isa<llvm::BinaryOperator>(I) || !isTidXRead(I.getOperand(0), Ctx))
+    return false;
+  switch (I.getOpcode()) {
+  case llvm::Instruction::LShr:
+  case llvm::Instruction::AShr:
+    return Amount->getValue().uge(5);
+  case llvm::Instruction::UDiv:
+  case llvm::Instruction::SDiv:
+    return Amount->getValue().isStrictlyPositive() && Amount->getValue().urem(32) == 0;
+  default:
+    return false;
+  }
+}
+
+bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, const llvm::Value *Ctx,
+                        UniformityScope Scope) {
   const llvm::DataLayout &DL = I.getModule()->getDataLayout();
   if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I)) {
     if (llvm::getUnderlyingObject(Load->getPointerOperand()) == Params)
@@ -36,7 +69,7 @@ bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, c
     llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
     const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
     if (Base == Ctx)
-      return isThreadField(Offset.getSExtValue(), DL.getTypeStoreSize(Load->getType()));
+      return isThreadField(Offset.getSExtValue(), DL.getTypeStoreSize(Load->getType()), Scope);
     return true; // any other memory may differ between threads (or change between their reads)
   }
   if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I))
@@ -46,7 +79,7 @@ bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, c
 
 } // namespace
 
-BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::Value *Ctx) {
+BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::Value *Ctx, UniformityScope Scope) {
   llvm::PostDominatorTree PDT(F);
   std::vector<const llvm::Value *> Work;
   auto markDivergent = [&](const llvm::Value *V) {
@@ -86,7 +119,7 @@ BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::V
   };
 
   for (llvm::Instruction &I : llvm::instructions(F))
-    if (isDivergenceSource(I, Params, Ctx))
+    if (isDivergenceSource(I, Params, Ctx, Scope))
       markDivergent(&I);
   while (!Work.empty()) {
     const llvm::Value *V = Work.back();
@@ -94,6 +127,8 @@ BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::V
     for (const llvm::User *U : V->users()) {
       auto *I = llvm::dyn_cast<llvm::Instruction>(U);
       if (!I || llvm::isa<llvm::StoreInst>(I))
+        continue;
+      if (Scope == UniformityScope::Warp && isWarpIndexOfTidX(*I, Ctx))
         continue;
       if (I->isTerminator()) {
         if (I->getNumSuccessors() > 1)

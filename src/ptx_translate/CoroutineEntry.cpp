@@ -164,8 +164,11 @@ void addCoroutineEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
   bool Computed = false;
   RuntimeDecls D;
   for (KernelInfo &K : Kernels) {
-    // A region entry (RegionEntry.cpp, added first) is what T1 runs for the kernel.
-    if (!(K.Flags & WaitingFlags) || (K.Flags & (FiberOnlyFlags | CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY)))
+    // A region entry (RegionEntry.cpp, added first) is what T1 runs for the kernel, unless it runs warp
+    // collectives: then launches whose block rows are not whole warps need the coroutine entry.
+    bool RegionForAllShapes = (K.Flags & CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY) &&
+                              !(K.Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS);
+    if (!(K.Flags & WaitingFlags) || (K.Flags & FiberOnlyFlags) || RegionForAllShapes)
       continue;
     llvm::Function *Kernel = M.getFunction(K.Name);
     if (!Kernel || Kernel->isDeclaration())

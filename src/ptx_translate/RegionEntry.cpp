@@ -16,9 +16,15 @@
 // that lives across a barrier is in the arena too; shared-memory atomics need no atomicity (one OS thread).
 //
 // The cut is only correct when all threads reach the same barriers in the same order, so the kernel must pass
-// BlockUniformity: every barrier sits where no divergent branch decides whether it runs. Kernels with warp
-// collectives, bar.arrive/bar.red, barriers with thread counts, spin loops or exits from device functions get the
-// coroutine entry (CoroutineEntry.cpp) or stay on fibers.
+// BlockUniformity: every barrier sits where no divergent branch decides whether it runs.
+//
+// Warp collectives (shfl, vote, redux, bar.warp.sync over the whole warp) that every lane of a warp reaches
+// together cut regions too; the entry then runs warp by warp, each warp's regions as loops over its lanes, with the
+// lanes' values exchanged through the arena at each such cut (RegionBuilder). Loops that threads leave at
+// different iterations get a loop cut at their header, so that the thread loop runs the threads in lockstep, one
+// iteration at a time (cutDivergentLoops). Kernels with other collectives, bar.arrive/bar.red, barriers with
+// thread counts, spin loops or exits from device functions get the coroutine entry (CoroutineEntry.cpp) or stay
+// on fibers.
 #include "ptx_translate/RegionEntry.h"
 
 #include "ptx_translate/BlockEntry.h"
@@ -29,6 +35,7 @@
 #include "cuda_shim/hal.h"
 #include "cuda_shim/kernel_abi.h"
 
+#include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/CFG.h>
 #include <llvm/IR/Constants.h>
@@ -36,6 +43,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Instructions.h>
+#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
@@ -47,8 +55,10 @@
 #include <llvm/Transforms/Utils/PromoteMemToReg.h>
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -56,22 +66,44 @@ namespace cushim::ptx {
 
 namespace {
 
-constexpr uint32_t NonRegionFlags =
-    CUSHIM_HAL_KERNEL_USES_WARP_OPS | CUSHIM_HAL_KERNEL_USES_GRID_SYNC | CUSHIM_HAL_KERNEL_MAY_SPIN;
+constexpr uint32_t NonRegionFlags = CUSHIM_HAL_KERNEL_USES_GRID_SYNC | CUSHIM_HAL_KERNEL_MAY_SPIN;
 // Regions may duplicate code (a loop with a barrier inside is entered from before the loop and after the barrier);
 // past this factor over the kernel's size the entry is not worth its compile time.
 constexpr size_t MaxCloneFactor = 8;
+constexpr size_t RegionSetupAllowance = 128; // instructions per region on top
 constexpr int32_t DoneState = -1;
 // The liveness walks are quadratic in the kernel's size; past this many instructions the kernel keeps coroutines.
 constexpr size_t MaxKernelInstructions = 20000;
+// Each cut is a region (and the liveness walks visit every cut for every instruction): past this many, coroutines
+// (a test kernel with hundreds of unrolled shuffles took a minute to compile as regions).
+constexpr size_t MaxCuts = 128;
 
 using BlockSet = std::set<llvm::BasicBlock *>;
 
-// A barrier of the working copy: the block that held it (now empty but for its branch) and where threads go on.
-struct Barrier {
+// What ends a region: a barrier of the whole block, a warp collective that the lanes of each warp reach together
+// (the warp's lanes exchange values through the arena at the cut), or the header of a loop that threads leave at
+// different iterations (a loop cut: threads wait there only so that the thread loop runs them in lockstep).
+enum class CutKind { Block, Shuffle, Vote, Redux, WarpSync, Loop };
+bool isWarpCut(CutKind Kind) { return Kind != CutKind::Block && Kind != CutKind::Loop; }
+
+// A cut of the working copy: the block that held the wait (now empty but for its branch) and where threads go on.
+struct Cut {
   llvm::BasicBlock *Wait;
   llvm::BasicBlock *Continue;
+  CutKind Kind;
+  uint32_t Op = 0; // Vote: the cushim_vote_mode; Redux: the operation
 };
+
+// Stand-ins for a warp collective in the cut working copy, replaced by arena accesses when a region is built:
+// before the cut each lane puts its value, after it the lane takes the collective's result.
+constexpr const char *PutName = "__cushim_region_put";         // void (i32 value)
+constexpr const char *ShuffleName = "__cushim_region_shuffle"; // i32 (i32 mode, i32 b, i32 c, ptr in_range)
+constexpr const char *WarpResultName = "__cushim_region_warp_result"; // i32 (): vote or redux over the warp
+// Entries of padding around each exchange buffer (a shuffle's source lane is at most 31 lanes off its warp).
+constexpr uint64_t ExchangePad = 32;
+// A loop cut's region runs its threads in lockstep while at least 1/MinLockstepShare of the block's threads are
+// in the loop; below that, each thread runs the rest of its loop at once.
+constexpr uint32_t MinLockstepShare = 8;
 
 // Where a per-thread alloca of the working copy lives in the region entry.
 struct AllocaHome {
@@ -141,27 +173,153 @@ void relaxSharedAtomics(llvm::Function &G) {
   }
 }
 
-// Cuts the working copy at its barriers (false if a wait is not a uniform block barrier). Each barrier call is
-// removed; its block keeps only a branch to the continuation.
-bool cutAtBarriers(llvm::Function &G, std::vector<Barrier> &Barriers, std::set<llvm::Value *> &UniformValues) {
-  std::vector<llvm::CallBase *> Waits;
+// The kind of cut a warp collective makes, or null when regions cannot run it: only shfl, vote, redux and
+// bar.warp.sync over the whole warp (a constant full member mask) are cuts.
+std::optional<CutKind> warpCutKind(const llvm::CallBase &Call, const WaitCall &W) {
+  auto fullMask = [&](unsigned Arg) {
+    auto *Mask = llvm::dyn_cast<llvm::ConstantInt>(Call.getArgOperand(Arg));
+    return Mask && Mask->isMinusOne();
+  };
+  auto constant = [&](unsigned Arg) { return llvm::isa<llvm::ConstantInt>(Call.getArgOperand(Arg)); };
+  switch (W.Op) {
+  case CUSHIM_COLLECTIVE_SHFL:
+    if (fullMask(5) && constant(1))
+      return CutKind::Shuffle;
+    break;
+  case CUSHIM_COLLECTIVE_VOTE:
+    if (fullMask(3) && constant(1))
+      return CutKind::Vote;
+    break;
+  case CUSHIM_COLLECTIVE_REDUX:
+    if (fullMask(3) && constant(1))
+      return CutKind::Redux;
+    break;
+  case CUSHIM_COLLECTIVE_WARPSYNC:
+    if (fullMask(1))
+      return CutKind::WarpSync;
+    break;
+  default:
+    break;
+  }
+  return std::nullopt;
+}
+
+// Replaces a warp collective by its stand-ins around the cut: the lane's value is put before Wait, and the
+// result taken at the start of Continue.
+void replaceWarpCollective(llvm::CallBase &Call, Cut &C) {
+  llvm::Module &M = *Call.getModule();
+  llvm::LLVMContext &Ctx = M.getContext();
+  llvm::Type *I32 = llvm::Type::getInt32Ty(Ctx);
+  // The put ends the region before the cut (the wait block itself is not part of any region).
+  llvm::IRBuilder<> Before(C.Wait->getUniquePredecessor()->getTerminator());
+  if (C.Kind != CutKind::WarpSync) {
+    llvm::FunctionCallee Put = M.getOrInsertFunction(PutName, llvm::Type::getVoidTy(Ctx), I32);
+    Before.CreateCall(Put, {Call.getArgOperand(2)});
+  }
+  llvm::IRBuilder<> After(C.Continue, C.Continue->getFirstInsertionPt());
+  llvm::Value *Result = nullptr;
+  if (C.Kind == CutKind::Shuffle) {
+    llvm::FunctionCallee Take =
+        M.getOrInsertFunction(ShuffleName, I32, I32, I32, I32, llvm::PointerType::get(Ctx, 0));
+    Result = After.CreateCall(Take, {Call.getArgOperand(1), Call.getArgOperand(3), Call.getArgOperand(4),
+                                     Call.getArgOperand(6)});
+  } else if (C.Kind == CutKind::Vote || C.Kind == CutKind::Redux) {
+    C.Op = static_cast<uint32_t>(llvm::cast<llvm::ConstantInt>(Call.getArgOperand(1))->getZExtValue());
+    Result = After.CreateCall(M.getOrInsertFunction(WarpResultName, I32));
+  }
+  if (Result)
+    Call.replaceAllUsesWith(Result);
+}
+
+// Cuts the working copy at its waits (false if one is neither a uniform block barrier nor a warp collective every
+// lane of its warp reaches together). Each wait call is removed; its block keeps only a branch to the
+// continuation. WarpCuts tells whether any cut is a warp collective.
+bool cutAtWaits(llvm::Function &G, std::vector<Cut> &Cuts, std::set<llvm::Value *> &UniformValues,
+                bool &WarpCuts) {
+  std::vector<std::pair<llvm::CallBase *, CutKind>> Waits;
   for (llvm::Instruction &I : llvm::instructions(G))
-    if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && waitCallOf(*Call))
-      Waits.push_back(Call);
+    if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I))
+      if (const WaitCall *W = waitCallOf(*Call)) {
+        std::optional<CutKind> Kind = isBlockBarrier(*Call) ? std::optional(CutKind::Block)
+                                      : W->Kind == WaitKind::Collective ? warpCutKind(*Call, *W)
+                                                                        : std::nullopt;
+        if (!Kind)
+          return false;
+        Waits.emplace_back(Call, *Kind);
+      }
   BlockUniformity Uniformity(G, G.getArg(0), G.getArg(1));
-  for (llvm::CallBase *Call : Waits)
-    if (!isBlockBarrier(*Call) || !Uniformity.isUniform(Call->getParent()))
+  std::optional<BlockUniformity> WarpUniformity;
+  WarpCuts = false;
+  for (auto &[Call, Kind] : Waits) {
+    if (Kind == CutKind::Block) {
+      if (!Uniformity.isUniform(Call->getParent()))
+        return false;
+      continue;
+    }
+    if (!WarpUniformity)
+      WarpUniformity.emplace(G, G.getArg(0), G.getArg(1), UniformityScope::Warp);
+    if (!WarpUniformity->isUniform(Call->getParent()))
       return false;
+    WarpCuts = true;
+  }
   for (llvm::Instruction &I : llvm::instructions(G))
     if (Uniformity.isUniform(&I))
       UniformValues.insert(&I);
-  for (llvm::CallBase *Call : Waits) {
-    llvm::BasicBlock *Wait = Call->getParent()->splitBasicBlock(Call, "barrier");
-    llvm::BasicBlock *Continue = Wait->splitBasicBlock(Call->getNextNode(), "barrier.next");
+  for (auto &[Call, Kind] : Waits) {
+    llvm::BasicBlock *Wait = Call->getParent()->splitBasicBlock(Call, "cut");
+    llvm::BasicBlock *Continue = Wait->splitBasicBlock(Call->getNextNode(), "cut.next");
+    Cuts.push_back({Wait, Continue, Kind});
+    if (Kind != CutKind::Block)
+      replaceWarpCollective(*Call, Cuts.back());
     Call->eraseFromParent();
-    Barriers.push_back({Wait, Continue});
   }
   return true;
+}
+
+// Cuts each innermost loop that holds no cut and that threads leave at different iterations (its exit condition is
+// not uniform) at its header: the region after such a loop cut runs one iteration of every thread still in the
+// loop, so the thread loop runs the threads in lockstep, iteration by iteration, and is the innermost loop, which
+// the vectoriser can work on (a per-thread loop inside the thread loop keeps it scalar). Threads that leave the
+// loop go on to the next cut, and wait there until the loop is done: RegionBuilder runs the lowest state any
+// thread is at, and loop cuts are numbered before all other cuts. Threads at loop cuts may run in any order (no
+// barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
+// which are then all at the same one. Returns whether any loop was cut.
+bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set<llvm::Value *> &UniformValues) {
+  llvm::DominatorTree DT(G);
+  llvm::LoopInfo LI(DT);
+  BlockSet Waits;
+  for (const Cut &C : Cuts)
+    Waits.insert(C.Wait);
+  std::vector<llvm::BasicBlock *> Headers;
+  bool AnyCut = false;
+  for (llvm::Loop *L : LI.getLoopsInPreorder()) {
+    if (!L->isInnermost() || llvm::any_of(L->blocks(), [&](llvm::BasicBlock *BB) { return Waits.count(BB); }))
+      continue;
+    llvm::SmallVector<llvm::BasicBlock *, 4> Exiting;
+    L->getExitingBlocks(Exiting);
+    bool Divergent = llvm::any_of(Exiting, [&](llvm::BasicBlock *BB) {
+      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+      return !Br || (Br->isConditional() && llvm::isa<llvm::Instruction>(Br->getCondition()) &&
+                     !UniformValues.count(Br->getCondition()));
+    });
+    if (Divergent)
+      Headers.push_back(L->getHeader());
+  }
+  for (llvm::BasicBlock *Header : Headers) {
+    // The header's phis live across the cut: demoted here, each is one per-thread slot, stored before the cut
+    // and read after it (merged in a block before the cut, they would be demoted twice).
+    for (llvm::PHINode &Phi : llvm::make_early_inc_range(Header->phis()))
+      llvm::DemotePHIToStack(&Phi);
+    // Every edge into the header goes through the cut.
+    llvm::SmallVector<llvm::BasicBlock *, 4> Preds(llvm::predecessors(Header));
+    llvm::BasicBlock *Wait = llvm::SplitBlockPredecessors(Header, Preds, ".loop.cut");
+    if (!Wait)
+      continue;
+    Cuts.push_back({Wait, Header, CutKind::Loop});
+    AnyCut = true;
+  }
+  std::stable_partition(Cuts.begin(), Cuts.end(), [](const Cut &C) { return C.Kind == CutKind::Loop; });
+  return AnyCut;
 }
 
 // Blocks where I's value is live on entry (I is not an alloca).
@@ -187,13 +345,13 @@ BlockSet liveInBlocks(llvm::Instruction &I) {
   return LiveIn;
 }
 
-// Whether I's value lives across a barrier (it is live where a thread goes on after one).
-bool livesAcrossBarrier(llvm::Instruction &I, const std::vector<Barrier> &Barriers) {
+// Whether I's value lives across a cut (it is live where a thread goes on after one).
+bool livesAcrossCut(llvm::Instruction &I, const std::vector<Cut> &Cuts) {
   if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
     return false;
   BlockSet LiveIn = liveInBlocks(I);
-  for (const Barrier &Bar : Barriers)
-    if (LiveIn.count(Bar.Continue))
+  for (const Cut &C : Cuts)
+    if (LiveIn.count(C.Continue))
       return true;
   return false;
 }
@@ -236,19 +394,19 @@ llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before) {
   return Copy;
 }
 
-// Makes every value that lives across a barrier local to the regions that use it, so that no region uses a value
+// Makes every value that lives across a cut local to the regions that use it, so that no region uses a value
 // another region defined. Cheap values (addresses and indices computed from the thread's coordinates, the
 // parameters and constants) are computed again where they are used, which keeps them visible to the vectoriser
 // as functions of tid; the others move to an alloca (stored after the definition, loaded where used).
 // UniformValues (from BlockUniformity) gives the slots that hold a value every thread has: UniformSlots.
-void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barrier> &Barriers,
-                                      const std::set<llvm::Value *> &UniformValues,
-                                      std::set<llvm::AllocaInst *> &UniformSlots) {
+void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cuts,
+                                  const std::set<llvm::Value *> &UniformValues,
+                                  std::set<llvm::AllocaInst *> &UniformSlots) {
   constexpr unsigned MaxRecomputed = 24;
   std::vector<llvm::Instruction *> Recomputable;
   for (llvm::Instruction &I : llvm::instructions(G)) {
     unsigned Budget = MaxRecomputed;
-    if (livesAcrossBarrier(I, Barriers) && isRecomputable(I, G, Budget))
+    if (livesAcrossCut(I, Cuts) && isRecomputable(I, G, Budget))
       Recomputable.push_back(&I);
   }
   for (llvm::Instruction *I : Recomputable)
@@ -256,13 +414,13 @@ void localiseValuesLiveAcrossBarriers(llvm::Function &G, const std::vector<Barri
       auto *User = llvm::cast<llvm::Instruction>(U.getUser());
       auto *Phi = llvm::dyn_cast<llvm::PHINode>(User);
       llvm::BasicBlock *UseBlock = Phi ? Phi->getIncomingBlock(U) : User->getParent();
-      if (UseBlock != I->getParent()) // uses in I's own block never cross a barrier
+      if (UseBlock != I->getParent()) // uses in I's own block never cross a cut
         U.set(recompute(*I, Phi ? UseBlock->getTerminator() : User));
     }
   for (;;) {
     std::vector<llvm::Instruction *> Across;
     for (llvm::Instruction &I : llvm::instructions(G))
-      if (livesAcrossBarrier(I, Barriers))
+      if (livesAcrossCut(I, Cuts))
         Across.push_back(&I);
     if (Across.empty())
       return;
@@ -320,9 +478,9 @@ bool blocksUsing(llvm::AllocaInst &A, BlockSet &Blocks) {
   return true;
 }
 
-// Whether A's memory must survive a barrier: the barrier can be reached from a use of A and can reach one.
-bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &Barriers,
-                        std::map<llvm::BasicBlock *, BlockSet> &Reach) {
+// Whether A's memory must survive a cut: the cut can be reached from a use of A and can reach one.
+bool memoryLivesAcrossCut(llvm::AllocaInst &A, const std::vector<Cut> &Cuts,
+                          std::map<llvm::BasicBlock *, BlockSet> &Reach) {
   BlockSet Uses;
   if (!blocksUsing(A, Uses))
     return true;
@@ -332,11 +490,11 @@ bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &B
       It = Reach.emplace(BB, reachableFrom(BlockSet{BB})).first;
     return It->second;
   };
-  for (const Barrier &Bar : Barriers) {
+  for (const Cut &C : Cuts) {
     bool Before = false, After = false;
     for (llvm::BasicBlock *U : Uses) {
-      Before = Before || reach(U).count(Bar.Wait);
-      After = After || reach(Bar.Wait).count(U);
+      Before = Before || reach(U).count(C.Wait);
+      After = After || reach(C.Wait).count(U);
     }
     if (Before && After)
       return true;
@@ -346,7 +504,7 @@ bool memoryLivesAcrossBarrier(llvm::AllocaInst &A, const std::vector<Barrier> &B
 
 // Decides where each alloca of the working copy lives; false if one cannot be placed (a dynamic alloca, or an
 // alignment above the arena's).
-bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
+bool placeAllocas(llvm::Function &G, const std::vector<Cut> &Cuts,
                   const std::set<llvm::AllocaInst *> &UniformSlots, std::map<llvm::AllocaInst *, AllocaHome> &Homes,
                   uint64_t &ArenaBytesPerThread) {
   const llvm::DataLayout &DL = G.getParent()->getDataLayout();
@@ -359,7 +517,7 @@ bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
     if (!A->isStaticAlloca() || A->getParent() != &G.getEntryBlock() || A->getAlign().value() > 64)
       return false;
     AllocaHome &H = Homes[A];
-    if (!memoryLivesAcrossBarrier(*A, Barriers, Reach))
+    if (!memoryLivesAcrossCut(*A, Cuts, Reach))
       continue;
     uint64_t Align = std::max<uint64_t>(A->getAlign().value(), 16);
     H.InArena = true;
@@ -381,18 +539,30 @@ bool placeAllocas(llvm::Function &G, const std::vector<Barrier> &Barriers,
   return true;
 }
 
-// Builds __cushim_region_NAME from the cut working copy G.
+// Builds __cushim_region_NAME from the cut working copy G. Without warp cuts, each region runs as one loop over
+// the block's threads (the file comment). With them, each warp runs its regions, as loops over its 32 lanes, up to
+// the next block barrier before the next warp starts:
+//
+//   state = 0
+//   while (state != done)
+//     for each warp w:
+//       ws = state
+//       do: run region ws for the lanes of w; ws = the region after the cut they reached
+//       while that cut was a warp collective (the lanes exchange values through the arena there)
+//     state = ws   (the continuation of a block barrier, or done: the same for every warp)
 class RegionBuilder {
 public:
-  RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Barrier> &Barriers,
-                std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread)
-      : G(G), H(Entry), Barriers(Barriers), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread),
-        Ctx(Entry.getContext()) {}
+  RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
+                std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
+                bool LoopCuts)
+      : G(G), H(Entry), Cuts(Cuts), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread), WarpCuts(WarpCuts),
+        LoopCuts(LoopCuts), Ctx(Entry.getContext()) {}
 
   // False when the regions would grow the code past MaxCloneFactor.
   bool build(llvm::BasicBlock *Start) {
+    RegionStart = Start;
     llvm::IRBuilder<> B(llvm::BasicBlock::Create(Ctx, "entry", &H));
-    llvm::Value *EngineCtx = H.getArg(1);
+    EngineCtx = H.getArg(1);
     ThreadCtx = emitPrivateContext(B, EngineCtx);
     Threads = B.CreateZExt(emitBlockThreadCount(B, EngineCtx), B.getInt64Ty(), "threads");
     {
@@ -402,10 +572,19 @@ public:
       llvm::FunctionCallee Scratch = H.getParent()->getOrInsertFunction(
           "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false),
           NoAliasResult);
-      // After the per-thread values: each thread's next state (an i32 array).
-      Arena = B.CreateCall(Scratch, {EngineCtx, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread + 4))}, "arena");
+      // Arrays over the block's threads: the per-thread values, each thread's next state (i32) and, with warp
+      // cuts, two exchange buffers (i32): a region's lanes take a collective's results from one while they put
+      // their values for the next cut in the other. ExchangePad entries before, between and after the buffers
+      // let a shuffle read its source lane unconditionally (and keep the read consecutive for the vectoriser).
+      uint64_t PerThread = ArenaBytesPerThread + 4 + (WarpCuts ? 8 : 0);
+      llvm::Value *Bytes = B.CreateMul(Threads, B.getInt64(PerThread));
+      if (WarpCuts)
+        Bytes = B.CreateAdd(Bytes, B.getInt64(3 * ExchangePad * 4));
+      Arena = B.CreateCall(Scratch, {EngineCtx, Bytes}, "arena");
       NextStates = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread)),
                                        "next.states");
+      Exchange = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates,
+                                     B.CreateAdd(Threads, B.getInt64(ExchangePad)), "exchange");
     }
     for (auto &[A, Home] : Homes)
       if (!Home.InArena) {
@@ -413,82 +592,415 @@ public:
         B.Insert(Home.Local, A->getName());
       }
     State = B.CreateAlloca(B.getInt32Ty(), nullptr, "state");
+    WarpState = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.state");
+    Phase = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.phase");
+    WarpAcc = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.acc");
     B.CreateStore(B.getInt32(0), State);
     llvm::BasicBlock *Dispatch = llvm::BasicBlock::Create(Ctx, "dispatch", &H);
-    llvm::BasicBlock *Done = llvm::BasicBlock::Create(Ctx, "done", &H);
+    Done = llvm::BasicBlock::Create(Ctx, "done", &H);
     B.CreateBr(Dispatch);
-    B.SetInsertPoint(Dispatch);
-    llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), State), Done, Barriers.size() + 1);
     B.SetInsertPoint(Done);
     B.CreateRetVoid();
+    B.SetInsertPoint(Dispatch);
+    Original = G.getInstructionCount();
+    if (WarpCuts)
+      buildWarpLoop(B);
+    else
+      buildBlockLoop(B);
+    B.CreateStore(emitBlockState(B), State);
+    B.CreateBr(Dispatch);
+    scopeMemoryAccesses();
+    // Everything counts: the clones, and past a fixed allowance each region's setup (its thread loops and slot
+    // addresses).
+    return H.getInstructionCount() <= MaxCloneFactor * Original + RegionSetupAllowance * (Cuts.size() + 1);
+  }
 
-    size_t Original = G.getInstructionCount(), Cloned = 0;
-    for (size_t R = 0; R <= Barriers.size(); ++R) {
-      llvm::BasicBlock *Pre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
-      RegionPre = Pre;
-      Switch->addCase(B.getInt32(R), Pre);
-      B.SetInsertPoint(Pre);
-      emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
-        Cloned += emitRegion(B, R == 0 ? Start : Barriers[R - 1].Continue, R, Linear);
-      });
-      // Every thread reached the same barrier (or returned): thread 0's next state is the block's.
-      B.CreateStore(B.CreateLoad(B.getInt32Ty(), NextStates, "next"), State);
-      B.CreateBr(Dispatch);
-      if (Cloned > MaxCloneFactor * Original)
-        return false;
+private:
+  // The arena and the block's shared memory are reachable through no other pointer the kernel has, but alias
+  // analysis sees that only while no address of theirs escapes, and the vectoriser's own run-time checks compare
+  // arena addresses (which counts as an escape): loops vectorised after the first then need bounds for every other
+  // access, which a gather through a loaded index (In[I] in a lockstep loop) or a zero-extended 32-bit shared
+  // offset does not have. Scoped alias metadata says it for good: accesses through the arena, through shared
+  // memory's base and through anything else are in three scopes that do not alias. A memory is scoped only while
+  // its addresses reach nothing but loads, stores and address arithmetic (no call or integer carries them
+  // elsewhere, where a pointer of the third kind could be made from them).
+  void scopeMemoryAccesses() {
+    std::vector<llvm::Value *> SharedBases;
+    for (llvm::Instruction &I : llvm::instructions(H))
+      if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I);
+          Load && isContextField(Load->getPointerOperand(), offsetof(cushim_thread_ctx, shared_base)))
+        SharedBases.push_back(Load);
+    llvm::MDBuilder MD(Ctx);
+    llvm::MDNode *Domain = MD.createAnonymousAliasScopeDomain("cushim.region");
+    std::vector<std::pair<std::set<llvm::Value *>, llvm::MDNode *>> Scopes;
+    for (auto &[Roots, Name] : {std::pair{std::vector<llvm::Value *>{Arena}, "arena"},
+                                std::pair{SharedBases, "shared"}}) {
+      std::set<llvm::Value *> Derived;
+      if (!Roots.empty() && addressesStayInside(Roots, Derived))
+        Scopes.emplace_back(std::move(Derived), MD.createAnonymousAliasScope(Domain, Name));
+    }
+    if (Scopes.empty())
+      return;
+    for (llvm::Instruction &I : llvm::instructions(H)) {
+      llvm::Value *Ptr = llvm::getLoadStorePointerOperand(&I);
+      if (!Ptr)
+        continue;
+      llvm::SmallVector<llvm::Metadata *, 2> In, NotIn;
+      for (auto &[Derived, Scope] : Scopes)
+        (Derived.count(Ptr) ? In : NotIn).push_back(Scope);
+      if (!In.empty())
+        I.setMetadata(llvm::LLVMContext::MD_alias_scope, llvm::MDNode::get(Ctx, In));
+      if (!NotIn.empty())
+        I.setMetadata(llvm::LLVMContext::MD_noalias, llvm::MDNode::get(Ctx, NotIn));
+    }
+  }
+
+  // Whether Ptr addresses the field at Offset of the running thread's context.
+  bool isContextField(llvm::Value *Ptr, uint64_t Offset) const {
+    const llvm::DataLayout &DL = H.getParent()->getDataLayout();
+    llvm::APInt At(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
+    return Ptr->stripAndAccumulateConstantOffsets(DL, At, true) == ThreadCtx && At == Offset;
+  }
+
+  // Everything derived from Roots by address arithmetic (in Derived); false if such an address is used any other
+  // way than as the address of a load or store.
+  static bool addressesStayInside(const std::vector<llvm::Value *> &Roots, std::set<llvm::Value *> &Derived) {
+    std::vector<llvm::Value *> Work(Roots);
+    while (!Work.empty()) {
+      llvm::Value *V = Work.back();
+      Work.pop_back();
+      if (!Derived.insert(V).second)
+        continue;
+      for (llvm::Use &U : V->uses()) {
+        auto *User = llvm::cast<llvm::Instruction>(U.getUser());
+        if (llvm::isa<llvm::GetElementPtrInst, llvm::PHINode, llvm::SelectInst>(User))
+          Work.push_back(User);
+        else if (!(llvm::isa<llvm::LoadInst>(User) ||
+                   (llvm::isa<llvm::StoreInst>(User) && U.getOperandNo() == llvm::StoreInst::getPointerOperandIndex())))
+          return false;
+      }
     }
     return true;
   }
 
-private:
-  // One thread's run of region R (from Start to the next barrier or return) at B; B is left where the thread's run
-  // ends, with the state for the next region stored. Returns the number of instructions cloned.
-  size_t emitRegion(llvm::IRBuilder<> &B, llvm::BasicBlock *Start, size_t R, llvm::Value *Linear) {
+  llvm::BasicBlock *startOf(size_t R) const { return R == 0 ? RegionStart : Cuts[R - 1].Continue; }
+
+  // The state the block goes on with. Every thread reached the same block barrier (or returned): thread 0's next
+  // state is the block's.
+  llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
+    if (WarpCuts || !LoopCuts)
+      return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
+    return emitLowestState(B, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()));
+  }
+
+  // The state a group of threads (Count threads from linear index First) goes on with. Without loop cuts, all are
+  // at the same cut: the first thread's next state. With them, the lowest state any thread is at: loop cuts are
+  // numbered first, so threads still in a loop run before the others, which wait at the next cut until all are
+  // there (done is the highest state).
+  llvm::Value *emitLowestState(llvm::IRBuilder<> &B, llvm::Value *First, llvm::Value *Count) {
+    if (!LoopCuts)
+      return B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First), "next");
+    B.CreateStore(B.getInt32(DoneState), WarpAcc);
+    emitCountedLoop(B, Count, "lowest", [&](llvm::IRBuilder<> &B, llvm::Value *T) {
+      llvm::Value *Index = B.CreateAdd(First, B.CreateZExt(T, B.getInt64Ty()));
+      llvm::Value *Next = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Index));
+      B.CreateStore(B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, B.CreateLoad(B.getInt32Ty(), WarpAcc), Next),
+                    WarpAcc);
+    });
+    return B.CreateLoad(B.getInt32Ty(), WarpAcc, "next");
+  }
+
+  // How many threads are at state R (an i32).
+  llvm::Value *emitThreadsAt(llvm::IRBuilder<> &B, size_t R) {
+    B.CreateStore(B.getInt32(0), WarpAcc);
+    emitCountedLoop(B, B.CreateTrunc(Threads, B.getInt32Ty()), "count", [&](llvm::IRBuilder<> &B, llvm::Value *T) {
+      llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, T));
+      llvm::Value *Here = B.CreateZExt(B.CreateICmpEQ(At, B.getInt32(R)), B.getInt32Ty());
+      B.CreateStore(B.CreateAdd(B.CreateLoad(B.getInt32Ty(), WarpAcc), Here), WarpAcc);
+    });
+    return B.CreateLoad(B.getInt32Ty(), WarpAcc, "in.loop");
+  }
+
+  // Whether every thread starts region R together (not only those a loop cut left behind).
+  bool startsTogether(size_t R) const { return R == 0 || Cuts[R - 1].Kind != CutKind::Loop; }
+
+  // Dispatch on the state, then region R as one loop over the block's threads.
+  void buildBlockLoop(llvm::IRBuilder<> &B) {
+    llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), State), Done, Cuts.size() + 1);
+    GroupFirst = B.getInt64(0);
+    llvm::BasicBlock *Next = llvm::BasicBlock::Create(Ctx, "regions.done", &H);
+    for (size_t R = 0; R <= Cuts.size(); ++R) {
+      RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
+      Switch->addCase(B.getInt32(R), RegionPre);
+      B.SetInsertPoint(RegionPre);
+      if (startsTogether(R)) {
+        emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
+          emitRegion(B, R, Linear);
+        });
+        B.CreateBr(Next);
+        continue;
+      }
+      // A loop cut's region: in lockstep while enough threads are in the loop to fill vectors, else each thread
+      // finishes its loop at once (a loop that one thread runs, under if (tid == 0), must not cost a pass over
+      // all threads per iteration).
+      auto *Lockstep = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".lockstep", &H);
+      auto *Serial = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".serial", &H);
+      llvm::Value *InLoop = emitThreadsAt(B, R);
+      B.CreateCondBr(B.CreateICmpUGE(B.CreateMul(InLoop, B.getInt32(MinLockstepShare)),
+                                     B.CreateTrunc(Threads, B.getInt32Ty())),
+                     Lockstep, Serial);
+      for (bool IsSerial : {false, true}) {
+        B.SetInsertPoint(IsSerial ? Serial : Lockstep);
+        emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
+          emitRegion(B, R, Linear, IsSerial);
+        });
+        B.CreateBr(Next);
+      }
+    }
+    B.SetInsertPoint(Next);
+  }
+
+  // The loop over the warps, each running regions until it reaches a block barrier or returns.
+  void buildWarpLoop(llvm::IRBuilder<> &B) {
+    llvm::Value *Current = B.CreateLoad(B.getInt32Ty(), State, "state");
+    llvm::BasicBlock *Warps = llvm::BasicBlock::Create(Ctx, "warps", &H);
+    B.CreateCondBr(B.CreateICmpEQ(Current, B.getInt32(DoneState)), Done, Warps);
+    B.SetInsertPoint(Warps);
+    llvm::Value *NumWarps = B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
+    emitCountedLoop(B, NumWarps, "warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      B.CreateStore(Current, WarpState);
+      B.CreateStore(B.getInt32(0), Phase);
+      auto *WarpDispatch = llvm::BasicBlock::Create(Ctx, "warp.dispatch", &H);
+      auto *WarpCut = llvm::BasicBlock::Create(Ctx, "warp.cut", &H);
+      auto *WarpEnd = llvm::BasicBlock::Create(Ctx, "warp.end", &H);
+      B.CreateBr(WarpDispatch);
+      // Past a warp cut, the buffers swap: results are taken from the one the lanes put their values in.
+      B.SetInsertPoint(WarpCut);
+      B.CreateStore(B.CreateXor(B.CreateLoad(B.getInt32Ty(), Phase), 1), Phase);
+      B.CreateBr(WarpDispatch);
+      B.SetInsertPoint(WarpDispatch);
+      llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), WarpState), WarpEnd, Cuts.size() + 1);
+      for (size_t R = 0; R <= Cuts.size(); ++R) {
+        RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
+        Switch->addCase(B.getInt32(R), RegionPre);
+        B.SetInsertPoint(RegionPre);
+        llvm::Value *Current = B.CreateZExt(B.CreateLoad(B.getInt32Ty(), Phase), B.getInt64Ty());
+        llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
+        TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Current, Stride), "take.from");
+        PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride),
+                                    "put.to");
+        WarpResult = R > 0 ? emitWarpResult(B, Cuts[R - 1]) : nullptr;
+        emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
+                         [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *Lane) {
+                           LaneIndex = Lane;
+                           emitRegion(B, R, Linear);
+                         });
+        llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
+        B.CreateStore(Next, WarpState);
+        // The warp goes on past warp cuts and loop cuts; at a block barrier (or done) the next warp starts.
+        llvm::SwitchInst *After = B.CreateSwitch(Next, WarpEnd);
+        for (size_t I = 0; I < Cuts.size(); ++I)
+          if (isWarpCut(Cuts[I].Kind))
+            After->addCase(B.getInt32(I + 1), WarpCut);
+          else if (Cuts[I].Kind == CutKind::Loop)
+            After->addCase(B.getInt32(I + 1), WarpDispatch);
+      }
+      B.SetInsertPoint(WarpEnd);
+    });
+  }
+
+  // A vote's or redux's result from the values the warp's lanes put before cut C (the same for every lane),
+  // computed once before the lanes run; null for other cuts.
+  llvm::Value *emitWarpResult(llvm::IRBuilder<> &B, const Cut &C) {
+    if (C.Kind != CutKind::Vote && C.Kind != CutKind::Redux)
+      return nullptr;
+    uint32_t Identity = 0;
+    if (C.Kind == CutKind::Redux && C.Op == 1)
+      Identity = 0x7fffffffu; // min
+    else if (C.Kind == CutKind::Redux && C.Op == 2)
+      Identity = 0x80000000u; // max
+    else if (C.Kind == CutKind::Redux && (C.Op == 3 || C.Op == 5))
+      Identity = ~0u; // umin, and
+    B.CreateStore(B.getInt32(Identity), WarpAcc);
+    emitCountedLoop(B, B.getInt32(32), "warp.lanes", [&](llvm::IRBuilder<> &B, llvm::Value *Lane) {
+      llvm::Value *V = B.CreateLoad(
+          B.getInt32Ty(),
+          B.CreateInBoundsGEP(B.getInt32Ty(), TakeFrom, B.CreateAdd(GroupFirst, B.CreateZExt(Lane, B.getInt64Ty()))));
+      llvm::Value *Acc = B.CreateLoad(B.getInt32Ty(), WarpAcc);
+      if (C.Kind == CutKind::Vote) {
+        Acc = B.CreateOr(Acc, B.CreateShl(B.CreateZExt(B.CreateICmpNE(V, B.getInt32(0)), B.getInt32Ty()), Lane));
+      } else {
+        switch (C.Op) {
+        case 0:
+          Acc = B.CreateAdd(Acc, V);
+          break;
+        case 1:
+          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Acc, V);
+          break;
+        case 2:
+          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Acc, V);
+          break;
+        case 3:
+          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, V);
+          break;
+        case 4:
+          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::umax, Acc, V);
+          break;
+        case 5:
+          Acc = B.CreateAnd(Acc, V);
+          break;
+        case 6:
+          Acc = B.CreateOr(Acc, V);
+          break;
+        default:
+          Acc = B.CreateXor(Acc, V);
+          break;
+        }
+      }
+      B.CreateStore(Acc, WarpAcc);
+    });
+    llvm::Value *Acc = B.CreateLoad(B.getInt32Ty(), WarpAcc, "warp.result");
+    if (C.Kind == CutKind::Redux)
+      return Acc;
+    llvm::Value *All = B.CreateICmpEQ(Acc, B.getInt32(~0u)), *None = B.CreateICmpEQ(Acc, B.getInt32(0));
+    switch (C.Op) {
+    case CUSHIM_VOTE_ALL:
+      return B.CreateZExt(All, B.getInt32Ty());
+    case CUSHIM_VOTE_ANY:
+      return B.CreateZExt(B.CreateNot(None), B.getInt32Ty());
+    case CUSHIM_VOTE_UNI:
+      return B.CreateZExt(B.CreateOr(All, None), B.getInt32Ty());
+    default:
+      return Acc; // ballot
+    }
+  }
+
+  // shfl.sync over a whole warp (EngineFiber.cpp's shuffle() for a warp whose 32 lanes all take part): the source
+  // lane from mode, b and c (clamp value in bits 4:0, segment mask in bits 12:8); an out-of-range source reads the
+  // lane's own value. Take is the stand-in call (mode, b, c, in_range).
+  llvm::Value *emitShuffle(llvm::IRBuilder<> &B, llvm::CallBase &Take) {
+    auto Mode = llvm::cast<llvm::ConstantInt>(Take.getArgOperand(0))->getZExtValue();
+    llvm::Value *BVal = B.CreateAnd(Take.getArgOperand(1), 31), *C = Take.getArgOperand(2);
+    llvm::Value *CVal = B.CreateAnd(C, 31), *Seg = B.CreateAnd(B.CreateLShr(C, 8), 31);
+    llvm::Value *L = LaneIndex;
+    llvm::Value *MaxLane = B.CreateOr(B.CreateAnd(L, Seg), B.CreateAnd(CVal, B.CreateNot(Seg)));
+    llvm::Value *J = nullptr, *InRange = nullptr;
+    switch (Mode) {
+    case CUSHIM_SHFL_UP:
+      J = B.CreateSub(L, BVal);
+      InRange = B.CreateICmpSGE(J, MaxLane);
+      break;
+    case CUSHIM_SHFL_DOWN:
+      J = B.CreateAdd(L, BVal);
+      InRange = B.CreateICmpSLE(J, MaxLane);
+      break;
+    case CUSHIM_SHFL_BFLY:
+      J = B.CreateXor(L, BVal);
+      InRange = B.CreateICmpSLE(J, MaxLane);
+      break;
+    default: // CUSHIM_SHFL_IDX
+      J = B.CreateOr(B.CreateAnd(L, Seg), B.CreateAnd(BVal, B.CreateNot(Seg)));
+      InRange = B.CreateICmpSLE(J, MaxLane);
+      break;
+    }
+    // In range, the source is a lane of the warp (0..31); out of range, J is within 31 of one (the padding), and
+    // the lane reads its own value. Both reads are unconditional: up and down read consecutive lanes.
+    auto read = [&](llvm::Value *Lane) {
+      llvm::Value *Index = B.CreateAdd(GroupFirst, B.CreateSExt(Lane, B.getInt64Ty()));
+      return B.CreateLoad(B.getInt32Ty(), B.CreateGEP(B.getInt32Ty(), TakeFrom, Index));
+    };
+    llvm::Value *Result = B.CreateSelect(InRange, read(J), read(L));
+    llvm::Value *InRangeOut = Take.getArgOperand(3);
+    if (!llvm::isa<llvm::ConstantPointerNull>(InRangeOut))
+      B.CreateStore(B.CreateZExt(InRange, B.getInt32Ty()), InRangeOut);
+    return Result;
+  }
+
+  // The warp collectives' stand-ins of a region's clones, replaced by accesses to the exchange buffers.
+  void replaceStandIns(const std::vector<llvm::BasicBlock *> &Clones, llvm::Value *Thread) {
+    for (llvm::BasicBlock *Clone : Clones)
+      for (llvm::Instruction &I : llvm::make_early_inc_range(*Clone)) {
+        auto *Call = llvm::dyn_cast<llvm::CallInst>(&I);
+        llvm::Function *Callee = Call ? Call->getCalledFunction() : nullptr;
+        if (!Callee)
+          continue;
+        llvm::IRBuilder<> B(Call);
+        llvm::StringRef Name = Callee->getName();
+        if (Name == PutName)
+          B.CreateStore(Call->getArgOperand(0), B.CreateInBoundsGEP(B.getInt32Ty(), PutTo, Thread));
+        else if (Name == ShuffleName)
+          Call->replaceAllUsesWith(emitShuffle(B, *Call));
+        else if (Name == WarpResultName)
+          Call->replaceAllUsesWith(WarpResult);
+        else
+          continue;
+        Call->eraseFromParent();
+      }
+  }
+
+  // One thread's run of region R (from Start to the next cut or return) at B; B is left where the thread's run
+  // ends, with the state for the next region stored.
+  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false) {
+    llvm::BasicBlock *Start = startOf(R);
+    // Serial: the region of a loop cut loops back to its start instead of ending at its own cut, so each thread
+    // runs the rest of its loop at once.
+    llvm::BasicBlock *OwnCut = Serial ? Cuts[R - 1].Wait : nullptr;
     llvm::BasicBlock *Body = B.GetInsertBlock();
     llvm::ValueToValueMapTy VMap;
     VMap[G.getArg(0)] = H.getArg(0);
     VMap[G.getArg(1)] = ThreadCtx;
     llvm::Value *Thread = B.CreateZExt(Linear, B.getInt64Ty());
-    for (auto &[A, Home] : Homes) {
-      if (!Home.InArena) {
-        VMap[A] = Home.Local;
-        continue;
-      }
-      llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
-                                        B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
-      VMap[A] = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
-    }
-    llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
-    B.SetInsertPoint(End);
-    llvm::PHINode *Next = B.CreatePHI(B.getInt32Ty(), 2, "next");
 
-    // The region's blocks: reachable from Start without passing a barrier.
-    std::map<llvm::BasicBlock *, size_t> BarrierAt;
-    for (size_t I = 0; I < Barriers.size(); ++I)
-      BarrierAt[Barriers[I].Wait] = I;
+    // The region's blocks: reachable from Start without passing a cut.
+    std::map<llvm::BasicBlock *, size_t> CutAt;
+    for (size_t I = 0; I < Cuts.size(); ++I)
+      CutAt[Cuts[I].Wait] = I;
     std::vector<llvm::BasicBlock *> Blocks;
     BlockSet InRegion;
     std::vector<llvm::BasicBlock *> Work{Start};
     while (!Work.empty()) {
       llvm::BasicBlock *BB = Work.back();
       Work.pop_back();
-      if (BarrierAt.count(BB) || !InRegion.insert(BB).second)
+      if (CutAt.count(BB) || !InRegion.insert(BB).second)
         continue;
       Blocks.push_back(BB);
       Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
     }
-    // A barrier ends the region: the thread goes on with the region after it.
-    for (auto &[Wait, I] : BarrierAt) {
+    // Where this thread's copy of each alloca the region uses lives (a kernel with many cuts has many slots, and
+    // each region uses few of them).
+    for (llvm::BasicBlock *BB : Blocks)
+      for (llvm::Instruction &I : *BB)
+        for (llvm::Value *Op : I.operands()) {
+          auto *A = llvm::dyn_cast<llvm::AllocaInst>(Op);
+          auto It = A ? Homes.find(A) : Homes.end();
+          if (It == Homes.end() || VMap.count(A))
+            continue;
+          const AllocaHome &Home = It->second;
+          if (!Home.InArena) {
+            VMap[A] = Home.Local;
+            continue;
+          }
+          llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
+                                            B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
+          VMap[A] = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+        }
+    llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
+    B.SetInsertPoint(End);
+    llvm::PHINode *Next = B.CreatePHI(B.getInt32Ty(), 2, "next");
+    // A cut ends the region: the thread goes on with the region after it.
+    for (auto &[Wait, I] : CutAt) {
+      if (Wait == OwnCut)
+        continue;
       auto *Exit = llvm::BasicBlock::Create(Ctx, "to.region" + llvm::Twine(I + 1), &H);
       llvm::BranchInst::Create(End, Exit);
       Next->addIncoming(llvm::ConstantInt::get(B.getInt32Ty(), I + 1), Exit);
       VMap[Wait] = Exit;
     }
 
-    size_t Count = 0;
     std::vector<llvm::BasicBlock *> Clones;
     for (llvm::BasicBlock *BB : Blocks) {
-      // Paths from outside the region (a loop entered before the barrier) do not exist here.
+      // Paths from outside the region (a loop entered before a cut) do not exist here.
       llvm::BasicBlock *Clone = llvm::CloneBasicBlock(BB, VMap, ".r" + llvm::Twine(R), &H);
       for (llvm::PHINode &Phi : llvm::make_early_inc_range(Clone->phis()))
         for (unsigned I = Phi.getNumIncomingValues(); I-- > 0;)
@@ -496,8 +1008,9 @@ private:
             Phi.removeIncomingValue(I, /*DeletePHIIfEmpty=*/false);
       VMap[BB] = Clone;
       Clones.push_back(Clone);
-      Count += Clone->size();
     }
+    if (OwnCut)
+      VMap[OwnCut] = VMap[Start];
     for (llvm::BasicBlock *Clone : Clones) {
       for (llvm::Instruction &I : *Clone)
         llvm::RemapInstruction(&I, VMap, llvm::RF_NoModuleLevelChanges | llvm::RF_IgnoreMissingLocals);
@@ -507,30 +1020,48 @@ private:
         Next->addIncoming(llvm::ConstantInt::getSigned(B.getInt32Ty(), DoneState), Clone);
       }
     }
-    // Exits to barriers this region cannot reach are dropped.
-    for (auto &[Wait, I] : BarrierAt) {
+    // Exits to cuts this region cannot reach are dropped.
+    for (auto &[Wait, I] : CutAt) {
+      if (Wait == OwnCut)
+        continue;
       auto *Exit = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Wait]));
       if (llvm::pred_empty(Exit)) {
         Next->removeIncomingValue(Exit, false);
         Exit->eraseFromParent();
       }
     }
-    readUniformSlotsOnce(Clones, VMap);
+    if (WarpCuts)
+      replaceStandIns(Clones, Thread);
+    if (startsTogether(R))
+      readUniformSlotsOnce(Clones, VMap);
     B.SetInsertPoint(Body);
-    B.CreateBr(llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start])));
+    auto *First = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start]));
+    llvm::Value *MyState = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
+    llvm::BasicBlock *Join = End;
+    if (LoopCuts && R > 0) {
+      // Only the threads at this region's state run it; the others are further on (or still in a loop).
+      Join = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".next", &H);
+      B.CreateCondBr(B.CreateICmpEQ(B.CreateLoad(B.getInt32Ty(), MyState), B.getInt32(R)), First, Join);
+    } else {
+      B.CreateBr(First);
+    }
     B.SetInsertPoint(End);
     // Per thread, not in one variable: a value carried from iteration to iteration would keep the vectoriser off
     // the thread loop.
-    B.CreateStore(Next, B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread));
-    return Count;
+    B.CreateStore(Next, MyState);
+    if (Join != End) {
+      B.CreateBr(Join);
+      B.SetInsertPoint(Join);
+    }
   }
 
   // A uniform slot holds the same value in every thread when a region starts (the threads all stored the same
-  // value before the barrier). Its reads that no store of the region can precede take thread 0's value once,
-  // before the thread loops: the value, and the branches on it, become loop-invariant for the vectoriser.
+  // value before the cut). Its reads that no store of the region can precede take the value of the group's first
+  // thread (thread 0, or the warp's first lane: other warps may be past later cuts) once, before the thread loops:
+  // the value, and the branches on it, become loop-invariant for the vectoriser.
   void readUniformSlotsOnce(const std::vector<llvm::BasicBlock *> &Clones, llvm::ValueToValueMapTy &VMap) {
     for (auto &[A, Home] : Homes) {
-      if (!Home.Uniform)
+      if (!Home.Uniform || !VMap.count(A)) // not a uniform slot, or not one this region uses
         continue;
       llvm::Value *Slot = VMap[A];
       BlockSet Stored;
@@ -551,8 +1082,10 @@ private:
           if (!Load || Load->getPointerOperand() != Slot)
             continue;
           if (!Thread0)
-            Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena, Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
-                                            A->getName() + ".thread0");
+            Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena,
+                                            Pre.CreateAdd(Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
+                                                          Pre.CreateMul(GroupFirst, Pre.getInt64(Home.Size))),
+                                            A->getName() + ".first");
           Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
           Load->eraseFromParent();
         }
@@ -562,17 +1095,25 @@ private:
 
   llvm::Function &G;
   llvm::Function &H;
-  const std::vector<Barrier> &Barriers;
+  const std::vector<Cut> &Cuts;
   std::map<llvm::AllocaInst *, AllocaHome> &Homes;
   uint64_t ArenaBytesPerThread;
+  bool WarpCuts, LoopCuts;
   llvm::LLVMContext &Ctx;
-  llvm::Value *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr, *NextStates = nullptr;
-  llvm::BasicBlock *RegionPre = nullptr; // the block before the current region's thread loops
-  llvm::AllocaInst *State = nullptr;
+  size_t Original = 0; // instructions of the working copy
+  llvm::BasicBlock *RegionStart = nullptr, *Done = nullptr;
+  llvm::Value *EngineCtx = nullptr, *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr,
+              *NextStates = nullptr, *Exchange = nullptr;
+  llvm::AllocaInst *State = nullptr, *WarpState = nullptr, *Phase = nullptr, *WarpAcc = nullptr;
+  // The region being built: the block before its thread loops, the linear index of its group's first thread
+  // (i64), and with warp cuts the lane (i32), the exchange buffers and a vote's or redux's result.
+  llvm::BasicBlock *RegionPre = nullptr;
+  llvm::Value *GroupFirst = nullptr, *LaneIndex = nullptr, *TakeFrom = nullptr, *PutTo = nullptr,
+              *WarpResult = nullptr;
 };
 
 bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo &K,
-                      const std::set<llvm::Function *> &Waiting) {
+                      const std::set<llvm::Function *> &Waiting, bool &WarpCuts) {
   llvm::Function *G = workingCopy(M, Kernel, Waiting);
   if (!G)
     return false;
@@ -580,26 +1121,34 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
     G->eraseFromParent();
     return false;
   }
-  std::vector<Barrier> Barriers;
+  std::vector<Cut> Cuts;
   std::map<llvm::AllocaInst *, AllocaHome> Homes;
   uint64_t ArenaBytesPerThread = 0;
   std::set<llvm::Value *> UniformValues;
   std::set<llvm::AllocaInst *> UniformSlots;
-  bool Ok = cutAtBarriers(*G, Barriers, UniformValues);
+  bool Ok = cutAtWaits(*G, Cuts, UniformValues, WarpCuts);
+  bool LoopCuts = false;
   llvm::BasicBlock *Start = nullptr;
+  if (Ok) {
+    LoopCuts = cutDivergentLoops(*G, Cuts, UniformValues);
+    Ok = Cuts.size() <= MaxCuts;
+  }
   if (Ok) {
     // The allocas stay in the entry block, which no region clones; the code after them is region 0.
     Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
-    localiseValuesLiveAcrossBarriers(*G, Barriers, UniformValues, UniformSlots);
-    Ok = placeAllocas(*G, Barriers, UniformSlots, Homes, ArenaBytesPerThread);
+    localiseValuesLiveAcrossCuts(*G, Cuts, UniformValues, UniformSlots);
+    Ok = placeAllocas(*G, Cuts, UniformSlots, Homes, ArenaBytesPerThread);
   }
   llvm::Function *Entry = nullptr;
   if (Ok) {
     relaxSharedAtomics(*G);
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
-    Ok = RegionBuilder(*G, *Entry, Barriers, Homes, ArenaBytesPerThread).build(Start);
+    Ok = RegionBuilder(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts).build(Start);
   }
   G->eraseFromParent();
+  for (const char *Name : {PutName, ShuffleName, WarpResultName})
+    if (llvm::Function *StandIn = M.getFunction(Name); StandIn && StandIn->use_empty())
+      StandIn->eraseFromParent();
   if (!Ok) {
     if (Entry)
       Entry->eraseFromParent();
@@ -625,7 +1174,8 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
   std::set<llvm::Function *> Waiting;
   bool Computed = false;
   for (KernelInfo &K : Kernels) {
-    if (!(K.Flags & CUSHIM_HAL_KERNEL_USES_BARRIERS) || (K.Flags & NonRegionFlags))
+    if (!(K.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS)) ||
+        (K.Flags & NonRegionFlags))
       continue;
     llvm::Function *Kernel = M.getFunction(K.Name);
     if (!Kernel || Kernel->isDeclaration() || !canRunAsBlockLoop(*Kernel))
@@ -636,8 +1186,9 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
     }
     if (!Ok)
       return;
-    if (buildRegionEntry(M, *Kernel, K, Waiting))
-      K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY;
+    bool WarpCuts = false;
+    if (buildRegionEntry(M, *Kernel, K, Waiting, WarpCuts))
+      K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY | (WarpCuts ? CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS : 0);
   }
 }
 

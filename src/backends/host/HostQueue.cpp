@@ -357,7 +357,12 @@ cushim_hal_result halEnqueueLaunch(cushim_hal_queue Queue, cushim_hal_kernel Ker
 
   HostQueue::PooledLaunch L = Q->acquireLaunch();
   L->Fn = K->Fn;
-  L->FlatFn = engineUsesFlatEntries() && K->FlatFn ? K->FlatFn : engineUsesRegionEntries() ? K->RegionFn : nullptr;
+  // A region entry with warp collectives needs each warp to be a run of 32 threads along x of one row.
+  bool RegionFits = !(K->Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) || In.block[0] % 32 == 0;
+  if (engineUsesFlatEntries() && K->FlatFn)
+    L->FlatFn = K->FlatFn;
+  else
+    L->FlatFn = engineUsesRegionEntries() && RegionFits ? K->RegionFn : nullptr;
   L->CoroFn = engineUsesCoroutineEntries() ? K->CoroFn : nullptr;
   L->KernelName = K->Name;
   L->Flags = K->Flags;

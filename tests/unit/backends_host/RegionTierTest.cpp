@@ -27,8 +27,8 @@ TierRuns runBoth(LoweredPtx &L, const std::string &Kernel, std::array<uint32_t, 
   return runOnTierAndOracle(L, Kernel, CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY, Grid, Block, Words);
 }
 
-const char *Prologue = " .reg .pred %p<4>;\n .reg .b32 %r<40>;\n .reg .b64 %rd<12>;\n mov.u32 %r1, %tid.x;\n"
-                       " mov.u32 %r2, %ctaid.x;\n";
+const char *Prologue = " .reg .pred %p<4>;\n .reg .pred %q<8>;\n .reg .b32 %r<40>;\n .reg .b32 %w<40>;\n"
+                       " .reg .b64 %rd<12>;\n mov.u32 %r1, %tid.x;\n mov.u32 %r2, %ctaid.x;\n";
 
 std::string entry(const std::string &Name, const std::string &Body) {
   return ".visible .entry " + Name + "(.param .u64 p)\n{\n" + Prologue + Body + " ret;\n}\n";
@@ -56,10 +56,33 @@ TEST_CASE("kernels whose barriers all threads reach together get a region entry"
   CHECK_FALSE(hasRegionEntry(*L, "counted"));
   CHECK_FALSE(hasRegionEntry(*L, "shared_condition"));
   CHECK_FALSE(hasRegionEntry(*L, "reduction"));
-  CHECK_FALSE(hasRegionEntry(*L, "shuffles"));
   CHECK_FALSE(hasRegionEntry(*L, "no_wait"));
   // The kernels a region entry refuses keep their coroutine entry.
   CHECK((kernelInfo(*L, "divergent_if").Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
+  CHECK(cushim::ptx::compileToObject(*L->M.IR, cushim::ptx::hostTarget(), 0));
+}
+
+TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get a region entry", "[engine][t1]") {
+  auto L = lower(entry("shuffles", " shfl.sync.bfly.b32 %r3, %r1, 1, 31, -1;\n bar.sync 0;\n") +
+                 entry("no_barrier", " shfl.sync.down.b32 %r3, %r1, 1, 31, -1;\n") +
+                 entry("warp_branch", " shr.u32 %r3, %r1, 5;\n setp.eq.u32 %p1, %r3, 1;\n @%p1 bra $SKIP;\n"
+                                      " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n bar.sync 0;\n") +
+                 entry("lane_branch", " and.b32 %r3, %r1, 31;\n setp.lt.u32 %p1, %r3, 16;\n @%p1 bra $SKIP;\n"
+                                      " shfl.sync.idx.b32 %r4, %r1, 0, 31, -1;\n$SKIP:\n") +
+                 entry("part_mask", " shfl.sync.bfly.b32 %r3, %r1, 1, 31, 65535;\n") +
+                 entry("match", " match.any.sync.b32 %r3, %r1, -1;\n") +
+                 entry("warp_sync", " bar.warp.sync -1;\n"));
+  for (const char *Kernel : {"shuffles", "no_barrier", "warp_branch", "warp_sync"}) {
+    INFO(Kernel);
+    CHECK(hasRegionEntry(*L, Kernel));
+    // Warps must be rows of 32 threads; launches of other shapes run the coroutine entry.
+    CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
+    CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
+  }
+  for (const char *Kernel : {"lane_branch", "part_mask", "match"}) {
+    INFO(Kernel);
+    CHECK_FALSE(hasRegionEntry(*L, Kernel));
+  }
   CHECK(cushim::ptx::compileToObject(*L->M.IR, cushim::ptx::hostTarget(), 0));
 }
 
@@ -231,5 +254,254 @@ $CAS:
     for (uint32_t T = 0; T < Threads; T += 16)
       H0 += T;
     CHECK(R.Tier[0] == H0 + (Threads - 1) * 1000000);
+  }
+}
+
+TEST_CASE("region warps match fibers: shuffles, votes and reductions between block barriers", "[engine][t1]") {
+  // v = a hash of gid. Every shfl mode (with segments of 8 lanes and lane-dependent sources), ballot/any/all,
+  // redux add/min/max/xor, a loop of divergent length (g(tid.x % 32) = sum of k = tid.x % 32, +9, ... < 70) then
+  // a shuffle loop with a uniform trip count summing v + g over the warp, and one warp-uniform branch around a
+  // shuffle; then a block-wide sum of the warp sums through shared memory. Eleven words per thread.
+  auto L = lower(entry("warps", R"(
+ .shared .align 4 .b8 sums[128];
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mov.u32 %w1, %tid.y;
+ mad.lo.s32 %w2, %w1, %r3, %r1;
+ mov.u32 %w3, %ntid.y;
+ mul.lo.s32 %w4, %r3, %w3;
+ mad.lo.s32 %r4, %r2, %w4, %w2;
+ mul.lo.s32 %r5, %r4, -1640531535;
+ shr.u32 %r6, %r5, 7;
+ xor.b32 %r5, %r5, %r6;
+ shfl.sync.down.b32 %r7|%q1, %r5, 5, 31, -1;
+ shfl.sync.up.b32 %r8, %r5, 3, 0, -1;
+ shfl.sync.bfly.b32 %r9, %r5, 9, 31, -1;
+ and.b32 %r10, %r5, 31;
+ shfl.sync.idx.b32 %r11, %r5, %r10, 6175, -1;
+ shfl.sync.down.b32 %r12|%q2, %r5, 2, 6175, -1;
+ selp.u32 %r13, 1000, 0, %q1;
+ add.s32 %r7, %r7, %r13;
+ selp.u32 %r13, 1000, 0, %q2;
+ add.s32 %r12, %r12, %r13;
+ and.b32 %r14, %r5, 1;
+ setp.ne.u32 %q3, %r14, 0;
+ vote.sync.ballot.b32 %r15, %q3, -1;
+ rem.u32 %r16, %r5, 7;
+ setp.eq.u32 %q4, %r16, 0;
+ vote.sync.any.pred %q5, %q4, -1;
+ setp.lt.u32 %q4, %r4, 1000000;
+ vote.sync.all.pred %q6, %q4, -1;
+ selp.u32 %r17, 1, 0, %q5;
+ selp.u32 %r18, 2, 0, %q6;
+ or.b32 %r17, %r17, %r18;
+ redux.sync.add.u32 %r19, %r5, -1;
+ redux.sync.min.s32 %r20, %r5, -1;
+ redux.sync.max.u32 %r21, %r5, -1;
+ redux.sync.xor.b32 %r22, %r5, -1;
+ and.b32 %w30, %r1, 31;
+ mov.u32 %w32, 0;
+$GRID:
+ setp.ge.u32 %q7, %w30, 70;
+ @%q7 bra $GRID_DONE;
+ add.s32 %w32, %w32, %w30;
+ add.s32 %w30, %w30, 9;
+ bra $GRID;
+$GRID_DONE:
+ add.s32 %r23, %r5, %w32;
+ mov.u32 %r24, 16;
+$SUM:
+ shfl.sync.down.b32 %r25, %r23, %r24, 31, -1;
+ add.s32 %r23, %r23, %r25;
+ shr.u32 %r24, %r24, 1;
+ setp.ne.u32 %q7, %r24, 0;
+ @%q7 bra $SUM;
+ shr.u32 %w5, %w2, 5;
+ and.b32 %w6, %w2, 31;
+ setp.ne.u32 %q7, %w6, 0;
+ @%q7 bra $NOSTORE;
+ shl.b32 %w7, %w5, 2;
+ mov.u32 %w8, sums;
+ add.s32 %w9, %w8, %w7;
+ st.shared.u32 [%w9], %r23;
+$NOSTORE:
+ shr.u32 %w10, %r1, 5;
+ and.b32 %w11, %w10, 1;
+ setp.eq.u32 %q7, %w11, 1;
+ mov.u32 %r26, 0;
+ @%q7 bra $ODD;
+ shfl.sync.bfly.b32 %r26, %r5, 1, 31, -1;
+$ODD:
+ bar.sync 0;
+ shr.u32 %w12, %w4, 5;
+ mov.u32 %r27, 0;
+ mov.u32 %w13, 0;
+ mov.u32 %w8, sums;
+$BLOCK:
+ ld.shared.u32 %w14, [%w8];
+ add.s32 %r27, %r27, %w14;
+ add.s32 %w8, %w8, 4;
+ add.s32 %w13, %w13, 1;
+ setp.lt.u32 %q7, %w13, %w12;
+ @%q7 bra $BLOCK;
+ mul.lo.s32 %w15, %r4, 11;
+ mul.wide.u32 %rd2, %w15, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r7;
+ st.global.u32 [%rd3+4], %r8;
+ st.global.u32 [%rd3+8], %r9;
+ st.global.u32 [%rd3+12], %r11;
+ st.global.u32 [%rd3+16], %r12;
+ st.global.u32 [%rd3+20], %r15;
+ st.global.u32 [%rd3+24], %r17;
+ xor.b32 %r19, %r19, %r20;
+ st.global.u32 [%rd3+28], %r19;
+ xor.b32 %r21, %r21, %r22;
+ st.global.u32 [%rd3+32], %r21;
+ add.s32 %r26, %r26, %r23;
+ st.global.u32 [%rd3+36], %r26;
+ st.global.u32 [%rd3+40], %r27;
+)"));
+  REQUIRE(hasRegionEntry(*L, "warps"));
+  REQUIRE((kernelInfo(*L, "warps").Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
+  // Rows of whole warps run the region entry; 16 x 4 (a warp spans two rows) runs another tier, with the same
+  // results.
+  for (std::array<uint32_t, 3> Block : {std::array<uint32_t, 3>{32, 1, 1}, {256, 1, 1}, {64, 4, 1}, {1024, 1, 1},
+                                        {16, 4, 1}}) {
+    INFO(Block[0] << " x " << Block[1] << " threads");
+    uint32_t Threads = Block[0] * Block[1];
+    TierRuns R = runBoth(*L, "warps", {2, 1, 1}, Block, 11 * 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
+    // Spot checks against the definition: block 1's lane 0 of its first warp.
+    auto hash = [](uint32_t G) {
+      uint32_t V = G * 2654435761u;
+      return V ^ (V >> 7);
+    };
+    uint32_t First = Threads, Ballot = 0, BlockSum = 0;
+    for (uint32_t Lane = 0; Lane < 32; ++Lane)
+      Ballot |= (hash(First + Lane) & 1) << Lane;
+    for (uint32_t T = 0; T < Threads; ++T) {
+      BlockSum += hash(First + T);
+      for (uint32_t K = (T % Block[0]) % 32; K < 70; K += 9)
+        BlockSum += K;
+    }
+    CHECK(R.Tier[11 * First + 5] == Ballot);
+    CHECK(R.Tier[11 * First + 2] == hash(First + 9));  // bfly 9
+    CHECK(R.Tier[11 * First + 10] == BlockSum);
+    CHECK(R.Tier[11 * (First + 3) + 1] == hash(First)); // up 3
+  }
+}
+
+TEST_CASE("region blocks match fibers: loops of divergent length run in lockstep", "[engine][t1]") {
+  // Three rounds (a uniform loop with two barriers). Each round: a loop of (tid * 7 + round) % 11 iterations
+  // (none for some threads) with an early exit; s[tid] = acc; barrier; acc += s[(tid + 1) % ntid]; barrier.
+  // Then nested loops of divergent length (the inner one is cut). out[gid] = acc.
+  auto L = lower(entry("lockstep", R"(
+ .shared .align 4 .b8 s[4096];
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ mov.u32 %r5, 0;
+ mov.u32 %w1, 0;
+ shl.b32 %w20, %r1, 2;
+ mov.u32 %w21, s;
+ add.s32 %w22, %w21, %w20;
+$ROUND:
+ mad.lo.s32 %w2, %r1, 7, %w1;
+ rem.u32 %w3, %w2, 11;
+ mov.u32 %w4, 0;
+ setp.eq.u32 %q1, %w3, 0;
+ @%q1 bra $INNER_DONE;
+$INNER:
+ mul.lo.s32 %w5, %w4, %r4;
+ xor.b32 %w5, %w5, %w1;
+ add.s32 %r5, %r5, %w5;
+ and.b32 %w6, %r5, 256;
+ setp.ne.u32 %q2, %w6, 0;
+ setp.gt.u32 %q3, %w4, 5;
+ and.pred %q2, %q2, %q3;
+ @%q2 bra $INNER_DONE;
+ add.s32 %w4, %w4, 1;
+ setp.lt.u32 %q4, %w4, %w3;
+ @%q4 bra $INNER;
+$INNER_DONE:
+ st.shared.u32 [%w22], %r5;
+ bar.sync 0;
+ add.s32 %w7, %r1, 1;
+ rem.u32 %w8, %w7, %r3;
+ shl.b32 %w9, %w8, 2;
+ add.s32 %w10, %w21, %w9;
+ ld.shared.u32 %w11, [%w10];
+ add.s32 %r5, %r5, %w11;
+ bar.sync 0;
+ add.s32 %w1, %w1, 1;
+ setp.lt.u32 %q5, %w1, 3;
+ @%q5 bra $ROUND;
+ and.b32 %w12, %r1, 3;
+ mov.u32 %w13, 0;
+$OUTER:
+ setp.ge.u32 %q6, %w13, %w12;
+ @%q6 bra $OUTER_DONE;
+ add.s32 %w14, %w13, %r1;
+ rem.u32 %w15, %w14, 3;
+ mov.u32 %w16, 0;
+$NESTED:
+ setp.ge.u32 %q7, %w16, %w15;
+ @%q7 bra $NESTED_DONE;
+ mad.lo.s32 %r5, %w13, %w16, %r5;
+ add.s32 %r5, %r5, 1;
+ add.s32 %w16, %w16, 1;
+ bra $NESTED;
+$NESTED_DONE:
+ add.s32 %w13, %w13, 1;
+ bra $OUTER;
+$OUTER_DONE:
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r5;
+)"));
+  REQUIRE(hasRegionEntry(*L, "lockstep"));
+  for (uint32_t Threads : {1u, 7u, 64u, 256u, 1024u}) {
+    INFO(Threads << " threads");
+    TierRuns R = runBoth(*L, "lockstep", {2, 1, 1}, {Threads, 1, 1}, 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
+  }
+}
+
+TEST_CASE("region warps match fibers: lanes that diverge between the shuffles of a loop", "[engine][t1]") {
+  // Four rounds: acc += shfl.bfly(acc, 1); then a loop of (lane % 5 + round) iterations. Lanes with short loops
+  // reach the next round's shuffle while others are still looping: the shuffle must wait for all of them.
+  auto L = lower(entry("rounds", R"(
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ and.b32 %w1, %r1, 31;
+ rem.u32 %w2, %w1, 5;
+ mad.lo.s32 %r5, %r4, 13, 1;
+ mov.u32 %w3, 0;
+$ROUND:
+ shfl.sync.bfly.b32 %w4, %r5, 1, 31, -1;
+ add.s32 %r5, %r5, %w4;
+ add.s32 %w5, %w2, %w3;
+ mov.u32 %w6, 0;
+$INNER:
+ setp.ge.u32 %q1, %w6, %w5;
+ @%q1 bra $INNER_DONE;
+ mad.lo.s32 %r5, %r5, 3, %w6;
+ add.s32 %w6, %w6, 1;
+ bra $INNER;
+$INNER_DONE:
+ add.s32 %w3, %w3, 1;
+ setp.lt.u32 %q2, %w3, 4;
+ @%q2 bra $ROUND;
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r5;
+)"));
+  REQUIRE(hasRegionEntry(*L, "rounds"));
+  for (uint32_t Threads : {32u, 128u}) {
+    INFO(Threads << " threads");
+    TierRuns R = runBoth(*L, "rounds", {2, 1, 1}, {Threads, 1, 1}, 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
   }
 }
