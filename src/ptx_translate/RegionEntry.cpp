@@ -760,27 +760,62 @@ private:
     B.SetInsertPoint(Next);
   }
 
-  // The loop over the warps, each running regions until it reaches a block barrier or returns.
+  // Passes over the warps until all of them reached the next block barrier (or returned). In a pass, each warp
+  // runs regions past its warp cuts until it reaches a loop cut (it yields: the next warp runs, so the warps'
+  // loops advance together, one iteration per pass, and touch neighbouring memory as a block's threads would) or
+  // a block barrier (it parks until the block goes on).
   void buildWarpLoop(llvm::IRBuilder<> &B) {
     llvm::Value *Current = B.CreateLoad(B.getInt32Ty(), State, "state");
     llvm::BasicBlock *Warps = llvm::BasicBlock::Create(Ctx, "warps", &H);
     B.CreateCondBr(B.CreateICmpEQ(Current, B.getInt32(DoneState)), Done, Warps);
     B.SetInsertPoint(Warps);
+    // Per warp (at most 32): its state, its exchange buffer phase, whether it is parked.
+    llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
+    llvm::Type *PerWarp = llvm::ArrayType::get(B.getInt32Ty(), 32);
+    llvm::Value *WarpStates = Entry.CreateAlloca(PerWarp, nullptr, "warp.states");
+    llvm::Value *Phases = Entry.CreateAlloca(PerWarp, nullptr, "warp.phases");
+    llvm::Value *Parked = Entry.CreateAlloca(PerWarp, nullptr, "warp.parked");
+    llvm::Value *Running = Entry.CreateAlloca(B.getInt32Ty(), nullptr, "warps.running");
+    auto at = [&](llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *Warp) {
+      return B.CreateInBoundsGEP(PerWarp, Array, {B.getInt32(0), Warp});
+    };
     llvm::Value *NumWarps = B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
+    emitCountedLoop(B, NumWarps, "warp.init", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      B.CreateStore(Current, at(B, WarpStates, Warp));
+      B.CreateStore(B.getInt32(0), at(B, Phases, Warp));
+      B.CreateStore(B.getInt32(0), at(B, Parked, Warp));
+    });
+    auto *Pass = llvm::BasicBlock::Create(Ctx, "warps.pass", &H);
+    B.CreateBr(Pass);
+    B.SetInsertPoint(Pass);
+    B.CreateStore(B.getInt32(0), Running);
     emitCountedLoop(B, NumWarps, "warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-      GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
-      B.CreateStore(Current, WarpState);
-      B.CreateStore(B.getInt32(0), Phase);
+      auto *Go = llvm::BasicBlock::Create(Ctx, "warp.go", &H);
       auto *WarpDispatch = llvm::BasicBlock::Create(Ctx, "warp.dispatch", &H);
       auto *WarpCut = llvm::BasicBlock::Create(Ctx, "warp.cut", &H);
+      auto *Yield = llvm::BasicBlock::Create(Ctx, "warp.yield", &H);
+      auto *Park = llvm::BasicBlock::Create(Ctx, "warp.park", &H);
       auto *WarpEnd = llvm::BasicBlock::Create(Ctx, "warp.end", &H);
+      B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), at(B, Parked, Warp)), B.getInt32(0)), WarpEnd, Go);
+      B.SetInsertPoint(Go);
+      GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, WarpStates, Warp)), WarpState);
+      B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, Phases, Warp)), Phase);
       B.CreateBr(WarpDispatch);
       // Past a warp cut, the buffers swap: results are taken from the one the lanes put their values in.
       B.SetInsertPoint(WarpCut);
       B.CreateStore(B.CreateXor(B.CreateLoad(B.getInt32Ty(), Phase), 1), Phase);
       B.CreateBr(WarpDispatch);
+      B.SetInsertPoint(Yield);
+      B.CreateStore(B.CreateLoad(B.getInt32Ty(), WarpState), at(B, WarpStates, Warp));
+      B.CreateStore(B.CreateLoad(B.getInt32Ty(), Phase), at(B, Phases, Warp));
+      B.CreateStore(B.getInt32(1), Running);
+      B.CreateBr(WarpEnd);
+      B.SetInsertPoint(Park);
+      B.CreateStore(B.getInt32(1), at(B, Parked, Warp));
+      B.CreateBr(WarpEnd);
       B.SetInsertPoint(WarpDispatch);
-      llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), WarpState), WarpEnd, Cuts.size() + 1);
+      llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), WarpState), Park, Cuts.size() + 1);
       for (size_t R = 0; R <= Cuts.size(); ++R) {
         RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
         Switch->addCase(B.getInt32(R), RegionPre);
@@ -798,16 +833,19 @@ private:
                          });
         llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
         B.CreateStore(Next, WarpState);
-        // The warp goes on past warp cuts and loop cuts; at a block barrier (or done) the next warp starts.
-        llvm::SwitchInst *After = B.CreateSwitch(Next, WarpEnd);
+        // The warp goes on past warp cuts, yields at loop cuts and parks at a block barrier (or when done).
+        llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
         for (size_t I = 0; I < Cuts.size(); ++I)
           if (isWarpCut(Cuts[I].Kind))
             After->addCase(B.getInt32(I + 1), WarpCut);
           else if (Cuts[I].Kind == CutKind::Loop)
-            After->addCase(B.getInt32(I + 1), WarpDispatch);
+            After->addCase(B.getInt32(I + 1), Yield);
       }
       B.SetInsertPoint(WarpEnd);
     });
+    auto *AllParked = llvm::BasicBlock::Create(Ctx, "warps.parked", &H);
+    B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), Running), B.getInt32(0)), Pass, AllParked);
+    B.SetInsertPoint(AllParked);
   }
 
   // A vote's or redux's result from the values the warp's lanes put before cut C (the same for every lane),
