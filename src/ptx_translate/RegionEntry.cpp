@@ -540,16 +540,17 @@ bool placeAllocas(llvm::Function &G, const std::vector<Cut> &Cuts,
 }
 
 // Builds __cushim_region_NAME from the cut working copy G. Without warp cuts, each region runs as one loop over
-// the block's threads (the file comment). With them, each warp runs its regions, as loops over its 32 lanes, up to
-// the next block barrier before the next warp starts:
+// the block's threads (the file comment). With them, each warp runs its regions as loops over its 32 lanes:
 //
 //   state = 0
 //   while (state != done)
-//     for each warp w:
-//       ws = state
-//       do: run region ws for the lanes of w; ws = the region after the cut they reached
-//       while that cut was a warp collective (the lanes exchange values through the arena there)
-//     state = ws   (the continuation of a block barrier, or done: the same for every warp)
+//     ws[w] = state for every warp w
+//     repeat (a pass) until every warp is parked:
+//       for each warp w not parked:
+//         do: run region ws[w] for the lanes of w; ws[w] = the region after the cut they reached
+//         while that cut was a warp collective (the lanes exchange values through the arena there)
+//         a loop cut: w yields until the next pass; a block barrier or return: w is parked
+//     state = the block barrier's continuation (or done: the same for every warp)
 class RegionBuilder {
 public:
   RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
