@@ -430,6 +430,31 @@ TEST_CASE("ftz, sat and the NaN rules of min/max", "[ptx][lower][exec]") {
   CHECK(MinNaN[5] == f2u(-3.0f));
 }
 
+TEST_CASE("rsqrt.approx.f32 stays within PTX's bound of 2^-22.9 relative error", "[ptx][lower][exec]") {
+  // Specials first (exact by definition), then normals and subnormals over the whole exponent range.
+  std::vector<float> X = {0.0f, -0.0f, INFINITY, -1.0f, 1.0f, 4.0f, 1e-40f, 1.4e-45f, 1.17549435e-38f, 3.4e38f};
+  for (int E = -149; E < 128; E += 1)
+    X.push_back(std::ldexp(1.37f, E));
+  for (uint32_t I = 0; X.size() < 1000; ++I)
+    X.push_back(std::bit_cast<float>(0x00800000u + I * 2130641u % 0x7f000000u)); // spread over the positives
+  std::vector<Row> Rows;
+  for (float V : X)
+    Rows.push_back({f2u(V), 0, 0});
+  auto R = runOp("rsqrt.approx.f32 %of, %af;", "f32", Rows);
+  CHECK(u2f(R[0]) == INFINITY);
+  CHECK(u2f(R[1]) == -INFINITY);
+  CHECK(u2f(R[2]) == 0.0f);
+  CHECK(std::isnan(u2f(R[3])));
+  for (size_t I = 4; I < X.size(); ++I) {
+    if (!(X[I] > 0))
+      continue;
+    long double Want = 1.0L / std::sqrt(static_cast<long double>(X[I]));
+    long double Error = std::fabs((u2f(R[I]) - Want) / Want);
+    INFO("x = " << X[I] << ", got " << u2f(R[I]));
+    CHECK(Error <= std::exp2(-22.9L));
+  }
+}
+
 TEST_CASE("float helpers: abs, neg, rcp, sqrt, approximate functions, testp, copysign", "[ptx][lower][exec]") {
   auto Rcp = runOp("rcp.rn.f32 %of, %af;", "f32", {{f2u(3.0f), 0, 0}});
   CHECK(Rcp[0] == f2u(1.0f / 3.0f));
