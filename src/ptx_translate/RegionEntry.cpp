@@ -686,8 +686,9 @@ private:
 
   llvm::BasicBlock *startOf(size_t R) const { return R == 0 ? RegionStart : Cuts[R - 1].Continue; }
 
-  // The state the block goes on with. Every thread reached the same block barrier (or returned): thread 0's next
-  // state is the block's.
+  // The state the block goes on with after a pass over its threads. With warp cuts, every warp is parked at the
+  // same block barrier (or returned): thread 0's next state is the block's. Otherwise the lowest state of the
+  // block's threads (emitLowestState).
   llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
     if (WarpCuts || !LoopCuts)
       return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
