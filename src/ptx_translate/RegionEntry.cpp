@@ -702,25 +702,34 @@ private:
   llvm::Value *emitLowestState(llvm::IRBuilder<> &B, llvm::Value *First, llvm::Value *Count) {
     if (!LoopCuts)
       return B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First), "next");
-    B.CreateStore(B.getInt32(DoneState), WarpAcc);
-    emitCountedLoop(B, Count, "lowest", [&](llvm::IRBuilder<> &B, llvm::Value *T) {
-      llvm::Value *Index = B.CreateAdd(First, B.CreateZExt(T, B.getInt64Ty()));
-      llvm::Value *Next = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Index));
-      B.CreateStore(B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, B.CreateLoad(B.getInt32Ty(), WarpAcc), Next),
-                    WarpAcc);
-    });
-    return B.CreateLoad(B.getInt32Ty(), WarpAcc, "next");
+    return emitFold(B, NextStates, First, Count, DoneState, "lowest",
+                    [](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *Next, llvm::Value *) {
+                      return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, Next);
+                    });
   }
 
   // How many threads are at state R (an i32).
   llvm::Value *emitThreadsAt(llvm::IRBuilder<> &B, size_t R) {
-    B.CreateStore(B.getInt32(0), WarpAcc);
-    emitCountedLoop(B, B.CreateTrunc(Threads, B.getInt32Ty()), "count", [&](llvm::IRBuilder<> &B, llvm::Value *T) {
-      llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, T));
-      llvm::Value *Here = B.CreateZExt(B.CreateICmpEQ(At, B.getInt32(R)), B.getInt32Ty());
-      B.CreateStore(B.CreateAdd(B.CreateLoad(B.getInt32Ty(), WarpAcc), Here), WarpAcc);
+    return emitFold(B, NextStates, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()), 0, "in.loop",
+                    [&](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *At, llvm::Value *) {
+                      return B.CreateAdd(Acc, B.CreateZExt(B.CreateICmpEQ(At, B.getInt32(R)), B.getInt32Ty()));
+                    });
+  }
+
+  // Acc = Init, then Acc = Combine(B, Acc, Array[First + I], I) for I in 0..Count-1 (i32 elements and result;
+  // First is an i64 index, Count an i32). The accumulator lives in WarpAcc, which SROA turns into a register.
+  llvm::Value *emitFold(llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *First, llvm::Value *Count,
+                        uint32_t Init, const char *Name,
+                        llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *Acc, llvm::Value *Element,
+                                                         llvm::Value *I)>
+                            Combine) {
+    B.CreateStore(B.getInt32(Init), WarpAcc);
+    emitCountedLoop(B, Count, Name, [&](llvm::IRBuilder<> &B, llvm::Value *I) {
+      llvm::Value *Index = B.CreateAdd(First, B.CreateZExt(I, B.getInt64Ty()));
+      llvm::Value *Element = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), Array, Index));
+      B.CreateStore(Combine(B, B.CreateLoad(B.getInt32Ty(), WarpAcc), Element, I), WarpAcc);
     });
-    return B.CreateLoad(B.getInt32Ty(), WarpAcc, "in.loop");
+    return B.CreateLoad(B.getInt32Ty(), WarpAcc, Name);
   }
 
   // Whether every thread starts region R together (not only those a loop cut left behind).
@@ -862,45 +871,29 @@ private:
       Identity = 0x80000000u; // max
     else if (C.Kind == CutKind::Redux && (C.Op == 3 || C.Op == 5))
       Identity = ~0u; // umin, and
-    B.CreateStore(B.getInt32(Identity), WarpAcc);
-    emitCountedLoop(B, B.getInt32(32), "warp.lanes", [&](llvm::IRBuilder<> &B, llvm::Value *Lane) {
-      llvm::Value *V = B.CreateLoad(
-          B.getInt32Ty(),
-          B.CreateInBoundsGEP(B.getInt32Ty(), TakeFrom, B.CreateAdd(GroupFirst, B.CreateZExt(Lane, B.getInt64Ty()))));
-      llvm::Value *Acc = B.CreateLoad(B.getInt32Ty(), WarpAcc);
-      if (C.Kind == CutKind::Vote) {
-        Acc = B.CreateOr(Acc, B.CreateShl(B.CreateZExt(B.CreateICmpNE(V, B.getInt32(0)), B.getInt32Ty()), Lane));
-      } else {
-        switch (C.Op) {
-        case 0:
-          Acc = B.CreateAdd(Acc, V);
-          break;
-        case 1:
-          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Acc, V);
-          break;
-        case 2:
-          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Acc, V);
-          break;
-        case 3:
-          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, V);
-          break;
-        case 4:
-          Acc = B.CreateBinaryIntrinsic(llvm::Intrinsic::umax, Acc, V);
-          break;
-        case 5:
-          Acc = B.CreateAnd(Acc, V);
-          break;
-        case 6:
-          Acc = B.CreateOr(Acc, V);
-          break;
-        default:
-          Acc = B.CreateXor(Acc, V);
-          break;
-        }
+    auto combine = [&](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *V, llvm::Value *Lane) -> llvm::Value * {
+      if (C.Kind == CutKind::Vote)
+        return B.CreateOr(Acc, B.CreateShl(B.CreateZExt(B.CreateICmpNE(V, B.getInt32(0)), B.getInt32Ty()), Lane));
+      switch (C.Op) {
+      case 0:
+        return B.CreateAdd(Acc, V);
+      case 1:
+        return B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Acc, V);
+      case 2:
+        return B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Acc, V);
+      case 3:
+        return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, V);
+      case 4:
+        return B.CreateBinaryIntrinsic(llvm::Intrinsic::umax, Acc, V);
+      case 5:
+        return B.CreateAnd(Acc, V);
+      case 6:
+        return B.CreateOr(Acc, V);
+      default:
+        return B.CreateXor(Acc, V);
       }
-      B.CreateStore(Acc, WarpAcc);
-    });
-    llvm::Value *Acc = B.CreateLoad(B.getInt32Ty(), WarpAcc, "warp.result");
+    };
+    llvm::Value *Acc = emitFold(B, TakeFrom, GroupFirst, B.getInt32(32), Identity, "warp.result", combine);
     if (C.Kind == CutKind::Redux)
       return Acc;
     llvm::Value *All = B.CreateICmpEQ(Acc, B.getInt32(~0u)), *None = B.CreateICmpEQ(Acc, B.getInt32(0));

@@ -2,12 +2,15 @@
 // tests, `!=`), run on tier T0. The host JIT versions such thread loops (a copy without the guards runs when every
 // thread of the block takes the same direction), so each kernel is launched on shapes where blocks are full, partial,
 // entirely outside the range, and where the 32-bit index wraps inside a block; results are checked against CPU code.
-#include "e2e_common.h"
+#include "simt_common.h"
 
 #include <climits>
 #include <vector>
 
 namespace {
+
+using simt::toDevice;
+using simt::toHost;
 
 __global__ void guardedAxpy(int N, float A, const float *X, float *Y) {
   int I = blockIdx.x * blockDim.x + threadIdx.x;
@@ -67,19 +70,6 @@ __global__ void notEqual(int Skip, int *Out) {
   int I = blockIdx.x * blockDim.x + threadIdx.x;
   if (I != Skip)
     Out[I] = I;
-}
-
-template <typename T> T *toDevice(const std::vector<T> &V) {
-  T *D = nullptr;
-  E2E_CHECK(cudaMalloc(&D, V.size() * sizeof(T)));
-  E2E_CHECK(cudaMemcpy(D, V.data(), V.size() * sizeof(T), cudaMemcpyHostToDevice));
-  return D;
-}
-
-template <typename T> std::vector<T> toHost(const T *D, size_t N) {
-  std::vector<T> V(N);
-  E2E_CHECK(cudaMemcpy(V.data(), D, N * sizeof(T), cudaMemcpyDeviceToHost));
-  return V;
 }
 
 void checkAxpy(int N, int Block, int Grid) {
