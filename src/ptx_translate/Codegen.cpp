@@ -4,6 +4,7 @@
 
 #include "ptx_translate/AddressFolding.h"
 #include "ptx_translate/GuardVersioning.h"
+#include "ptx_translate/RegionUnswitch.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -178,6 +179,9 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
+    });
+    PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
+      LPM.addPass(RegionUnswitchPass());
     });
     PB.registerModuleAnalyses(MAM);
     PB.registerCGSCCAnalyses(CGAM);

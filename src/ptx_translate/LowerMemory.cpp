@@ -128,7 +128,13 @@ Expected<llvm::Value *> FunctionLowering::address(const Instruction &I, const Op
     auto V = readReg(I, *BaseReg, RT);
     if (!V)
       return V;
-    Int = B.CreateAdd(B.CreateZExt(*V, B.getInt64Ty()), Int);
+    // A 32-bit shared address is sign-extended: every valid one is below 2^31 (the window is at most 228 KiB),
+    // where both extensions agree; a register that wrapped below zero and comes back through the immediate
+    // ([r + 8], r = -4) is right only this way. The vectoriser's run-time checks then only need the offset not to
+    // overflow as a signed value: zero-extended, `Tmp[In * n + tid - s]` under `if (tid >= s)` had to not wrap for
+    // every thread of the loop, which failed whenever In was 0, and the loop ran scalar (docs/PERFORMANCE.md).
+    bool Signed = Space == StateSpace::Shared;
+    Int = B.CreateAdd(Signed ? B.CreateSExt(*V, B.getInt64Ty()) : B.CreateZExt(*V, B.getInt64Ty()), Int);
   }
   if (Space == StateSpace::Shared)
     return B.CreateGEP(B.getInt8Ty(), sharedBase(), Int);

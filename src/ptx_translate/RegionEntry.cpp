@@ -27,6 +27,7 @@
 // on fibers.
 #include "ptx_translate/RegionEntry.h"
 
+#include "ptx_translate/ArenaScopes.h"
 #include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/BlockUniformity.h"
 #include "ptx_translate/WaitCalls.h"
@@ -46,6 +47,7 @@
 #include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/ValueHandle.h>
 #include <llvm/IR/Verifier.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
@@ -642,6 +644,14 @@ private:
     }
     if (Scopes.empty())
       return;
+    std::vector<std::vector<llvm::Value *>> Arrays{{NextStates}}; // the next states and exchange buffers
+    for (const auto &Array : ArrayStarts) {
+      Arrays.emplace_back();
+      for (llvm::Value *Start : Array.second)
+        if (Start) // not deleted since
+          Arrays.back().push_back(Start);
+    }
+    bool ArenaScoped = Scopes.front().first.count(Arena); // the arena's scope comes first when it has one
     for (llvm::Instruction &I : llvm::instructions(H)) {
       llvm::Value *Ptr = llvm::getLoadStorePointerOperand(&I);
       if (!Ptr)
@@ -654,7 +664,12 @@ private:
       if (!NotIn.empty())
         I.setMetadata(llvm::LLVMContext::MD_noalias, llvm::MDNode::get(Ctx, NotIn));
     }
+    if (ArenaScoped)
+      scopeArenaArrays(H, Arena, Arrays);
   }
+
+  // Where each arena array begins in the regions that use it, by the array's AllocaHome::Start (ArenaScopes.h).
+  std::map<uint64_t, std::vector<llvm::WeakVH>> ArrayStarts;
 
   // Whether Ptr addresses the field at Offset of the running thread's context.
   bool isContextField(llvm::Value *Ptr, uint64_t Offset) const {
@@ -1016,7 +1031,9 @@ private:
           }
           llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
                                             B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
-          VMap[A] = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+          llvm::Value *Start = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+          VMap[A] = Start;
+          ArrayStarts[Home.Start].emplace_back(Start);
         }
     llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
     B.SetInsertPoint(End);

@@ -38,3 +38,9 @@ endforeach()
 e2e_build(flat_guards SOURCE ${E2E_SRC}/flat_guards.cu)
 e2e_run(flat_guards BINARY flat_guards LABELS engine)
 e2e_run(flat_guards/engine_t2 BINARY flat_guards ENV CUSHIM_ENGINE=t2 LABELS engine)
+
+# Tier T1 block scans whose region thread loops are vectorised (arena alias scopes, unswitched uniform branches,
+# sign-extended shared addresses); again on the oracle tier.
+e2e_build(region_scan SOURCE ${E2E_SRC}/region_scan.cu)
+e2e_run(region_scan BINARY region_scan LABELS engine)
+e2e_run(region_scan/engine_t2 BINARY region_scan ENV CUSHIM_ENGINE=t2 LABELS engine)
