@@ -60,6 +60,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <vector>
@@ -106,6 +107,10 @@ constexpr uint64_t ExchangePad = 32;
 // A loop cut's region runs its threads in lockstep while at least 1/MinLockstepShare of the block's threads are
 // in the loop; below that, each thread runs the rest of its loop at once.
 constexpr uint32_t MinLockstepShare = 8;
+// A lockstep pass runs up to this many iterations of each thread's loop, when the loop cut's region is at most
+// MaxUnrolledRegion instructions with its copies.
+constexpr unsigned MaxLockstepUnroll = 4;
+constexpr size_t MaxUnrolledRegion = 600;
 
 // Where a per-thread alloca of the working copy lives in the region entry.
 struct AllocaHome {
@@ -278,86 +283,6 @@ bool cutAtWaits(llvm::Function &G, std::vector<Cut> &Cuts, std::set<llvm::Value 
   return true;
 }
 
-// Cuts each innermost loop that holds no cut and that threads leave at different iterations (its exit condition is
-// not uniform) at its header: the region after such a loop cut runs one iteration of every thread still in the
-// loop, so the thread loop runs the threads in lockstep, iteration by iteration, and is the innermost loop, which
-// the vectoriser can work on (a per-thread loop inside the thread loop keeps it scalar). Threads that leave the
-// loop go on to the next cut, and wait there until the loop is done: RegionBuilder runs the lowest state any
-// thread is at, and loop cuts are numbered before all other cuts. Threads at loop cuts may run in any order (no
-// barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
-// which are then all at the same one. Returns whether any loop was cut.
-bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set<llvm::Value *> &UniformValues) {
-  llvm::DominatorTree DT(G);
-  llvm::LoopInfo LI(DT);
-  BlockSet Waits;
-  for (const Cut &C : Cuts)
-    Waits.insert(C.Wait);
-  std::vector<llvm::BasicBlock *> Headers;
-  bool AnyCut = false;
-  for (llvm::Loop *L : LI.getLoopsInPreorder()) {
-    if (!L->isInnermost() || llvm::any_of(L->blocks(), [&](llvm::BasicBlock *BB) { return Waits.count(BB); }))
-      continue;
-    llvm::SmallVector<llvm::BasicBlock *, 4> Exiting;
-    L->getExitingBlocks(Exiting);
-    bool Divergent = llvm::any_of(Exiting, [&](llvm::BasicBlock *BB) {
-      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
-      return !Br || (Br->isConditional() && llvm::isa<llvm::Instruction>(Br->getCondition()) &&
-                     !UniformValues.count(Br->getCondition()));
-    });
-    if (Divergent)
-      Headers.push_back(L->getHeader());
-  }
-  for (llvm::BasicBlock *Header : Headers) {
-    // The header's phis live across the cut: demoted here, each is one per-thread slot, stored before the cut
-    // and read after it (merged in a block before the cut, they would be demoted twice).
-    for (llvm::PHINode &Phi : llvm::make_early_inc_range(Header->phis()))
-      llvm::DemotePHIToStack(&Phi);
-    // Every edge into the header goes through the cut.
-    llvm::SmallVector<llvm::BasicBlock *, 4> Preds(llvm::predecessors(Header));
-    llvm::BasicBlock *Wait = llvm::SplitBlockPredecessors(Header, Preds, ".loop.cut");
-    if (!Wait)
-      continue;
-    Cuts.push_back({Wait, Header, CutKind::Loop});
-    AnyCut = true;
-  }
-  std::stable_partition(Cuts.begin(), Cuts.end(), [](const Cut &C) { return C.Kind == CutKind::Loop; });
-  return AnyCut;
-}
-
-// Blocks where I's value is live on entry (I is not an alloca).
-BlockSet liveInBlocks(llvm::Instruction &I) {
-  BlockSet LiveIn;
-  llvm::BasicBlock *Def = I.getParent();
-  std::vector<llvm::BasicBlock *> Work;
-  for (llvm::Use &U : I.uses()) {
-    auto *User = llvm::cast<llvm::Instruction>(U.getUser());
-    llvm::BasicBlock *UseBlock =
-        llvm::isa<llvm::PHINode>(User) ? llvm::cast<llvm::PHINode>(User)->getIncomingBlock(U) : User->getParent();
-    if (UseBlock != Def) // a use in the defining block (or a phi fed from it) needs no live-in value
-      Work.push_back(UseBlock);
-  }
-  while (!Work.empty()) {
-    llvm::BasicBlock *BB = Work.back();
-    Work.pop_back();
-    if (BB == Def || !LiveIn.insert(BB).second)
-      continue;
-    for (llvm::BasicBlock *Pred : llvm::predecessors(BB))
-      Work.push_back(Pred);
-  }
-  return LiveIn;
-}
-
-// Whether I's value lives across a cut (it is live where a thread goes on after one).
-bool livesAcrossCut(llvm::Instruction &I, const std::vector<Cut> &Cuts) {
-  if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
-    return false;
-  BlockSet LiveIn = liveInBlocks(I);
-  for (const Cut &C : Cuts)
-    if (LiveIn.count(C.Continue))
-      return true;
-  return false;
-}
-
 // Whether I can be computed again where it is used, instead of being kept per thread: arithmetic on constants,
 // arguments and reads of the parameter buffer or the context (in a region entry the context is the running
 // thread's private copy, so tid reads give that thread's coordinates). Budget bounds the expression's size.
@@ -394,6 +319,184 @@ llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before) {
       Op.set(recompute(*OpI, Before));
   Copy->insertBefore(Before);
   return Copy;
+}
+
+// Rewrites L's induction variables that step by an amount every thread has, I = phi [I0, before], [I + S, latch],
+// as I0 + K * S over one counter K = phi [0, before], [K + 1, latch] (wrapping arithmetic, as the steps wrap), and
+// returns K (null when no such variable qualifies). K is what a loop cut then keeps per thread. While all threads
+// still in the loop have run the same number of iterations, a lockstep pass can read K once for all of them
+// (RegionBuilder's lockstep counters), and I stays a function of tid: In[I] is then a consecutive load for the
+// vectoriser, where a slot of I would make it a gather. Only variables whose start and step can be computed again
+// where used (isRecomputable: from tid, the parameters and constants) qualify; others would cost a slot more.
+llvm::PHINode *rewriteSteppedInductions(llvm::Function &G, llvm::Loop &L,
+                                        const std::set<llvm::Value *> &UniformValues) {
+  llvm::BasicBlock *Header = L.getHeader(), *Latch = L.getLoopLatch(), *Before = L.getLoopPredecessor();
+  if (!Latch || !Before)
+    return nullptr;
+  auto cheap = [&](llvm::Value *V) {
+    unsigned Budget = 24;
+    auto *I = llvm::dyn_cast<llvm::Instruction>(V);
+    return llvm::isa<llvm::Constant>(V) || (I && isRecomputable(*I, G, Budget));
+  };
+  std::vector<std::pair<llvm::PHINode *, llvm::Value *>> Stepped; // (I, S)
+  unsigned Width = 0;
+  for (llvm::PHINode &Phi : Header->phis()) {
+    auto *Ty = llvm::dyn_cast<llvm::IntegerType>(Phi.getType());
+    auto *Step = llvm::dyn_cast<llvm::BinaryOperator>(Phi.getIncomingValueForBlock(Latch));
+    if (!Ty || Phi.getNumIncomingValues() != 2 || !Step || Step->getOpcode() != llvm::Instruction::Add)
+      continue;
+    llvm::Value *S = Step->getOperand(0) == &Phi ? Step->getOperand(1)
+                     : Step->getOperand(1) == &Phi ? Step->getOperand(0)
+                                                   : nullptr;
+    if (!S || !L.isLoopInvariant(S) || !(llvm::isa<llvm::Constant>(S) || UniformValues.count(S)) || !cheap(S) ||
+        !cheap(Phi.getIncomingValueForBlock(Before)))
+      continue;
+    Stepped.emplace_back(&Phi, S);
+    Width = std::max(Width, Ty->getBitWidth());
+  }
+  if (Stepped.empty())
+    return nullptr;
+  llvm::IRBuilder<> B(Header, Header->begin());
+  llvm::PHINode *K = B.CreatePHI(B.getIntNTy(Width), 2, "lockstep.k");
+  K->addIncoming(B.getIntN(Width, 0), Before);
+  K->addIncoming(llvm::BinaryOperator::CreateAdd(K, B.getIntN(Width, 1), "lockstep.k.next", Latch->getTerminator()),
+                 Latch);
+  B.SetInsertPoint(Header->getFirstNonPHI());
+  for (auto &[Phi, S] : Stepped) {
+    llvm::Value *I0 = Phi->getIncomingValueForBlock(Before);
+    Phi->replaceAllUsesWith(B.CreateAdd(I0, B.CreateMul(B.CreateTrunc(K, Phi->getType()), S), Phi->getName()));
+    Phi->eraseFromParent();
+  }
+  return K;
+}
+
+// Whether every thread that enters loop cut C's loop does so in the same pass: every edge into the loop from before
+// it lies in a region all threads (of the block, or of the warp) start together, where no thread is in a loop
+// (RegionBuilder runs loop cuts first). Then the threads still in the loop have all run the same number of
+// iterations.
+bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector<Cut> &Cuts,
+                     llvm::BasicBlock *Entry) {
+  BlockSet Waits;
+  for (const Cut &Other : Cuts)
+    Waits.insert(Other.Wait);
+  std::vector<llvm::BasicBlock *> Starts{Entry};
+  for (const Cut &Other : Cuts)
+    Starts.push_back(Other.Continue);
+  for (size_t R = 0; R < Starts.size(); ++R) {
+    // The region's blocks: reachable from its start without passing a cut.
+    BlockSet InRegion;
+    std::vector<llvm::BasicBlock *> Work{Starts[R]};
+    while (!Work.empty()) {
+      llvm::BasicBlock *BB = Work.back();
+      Work.pop_back();
+      if (Waits.count(BB) || !InRegion.insert(BB).second)
+        continue;
+      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+    }
+    bool EntersLoop = llvm::any_of(llvm::predecessors(C.Wait), [&](llvm::BasicBlock *Pred) {
+      return !LoopBlocks.count(Pred) && InRegion.count(Pred);
+    });
+    if (EntersLoop && R > 0 && Cuts[R - 1].Kind == CutKind::Loop)
+      return false;
+  }
+  return true;
+}
+
+// Cuts each innermost loop that holds no cut and that threads leave at different iterations (its exit condition is
+// not uniform) at its header: the region after such a loop cut runs one iteration of every thread still in the
+// loop, so the thread loop runs the threads in lockstep, iteration by iteration, and is the innermost loop, which
+// the vectoriser can work on (a per-thread loop inside the thread loop keeps it scalar). Threads that leave the
+// loop go on to the next cut, and wait there until the loop is done: RegionBuilder runs the lowest state any
+// thread is at, and loop cuts are numbered before all other cuts. Threads at loop cuts may run in any order (no
+// barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
+// which are then all at the same one. Returns whether any loop was cut. Counters receives, for each loop cut
+// (by its header) whose threads all enter together, the slot of its iteration counter (rewriteSteppedInductions).
+bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set<llvm::Value *> &UniformValues,
+                       std::map<llvm::BasicBlock *, llvm::AllocaInst *> &Counters) {
+  llvm::DominatorTree DT(G);
+  llvm::LoopInfo LI(DT);
+  BlockSet Waits;
+  for (const Cut &C : Cuts)
+    Waits.insert(C.Wait);
+  std::vector<std::pair<llvm::BasicBlock *, BlockSet>> Loops; // header, the loop's blocks
+  bool AnyCut = false;
+  for (llvm::Loop *L : LI.getLoopsInPreorder()) {
+    if (!L->isInnermost() || llvm::any_of(L->blocks(), [&](llvm::BasicBlock *BB) { return Waits.count(BB); }))
+      continue;
+    llvm::SmallVector<llvm::BasicBlock *, 4> Exiting;
+    L->getExitingBlocks(Exiting);
+    bool Divergent = llvm::any_of(Exiting, [&](llvm::BasicBlock *BB) {
+      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+      return !Br || (Br->isConditional() && llvm::isa<llvm::Instruction>(Br->getCondition()) &&
+                     !UniformValues.count(Br->getCondition()));
+    });
+    if (Divergent)
+      Loops.emplace_back(L->getHeader(), BlockSet(L->block_begin(), L->block_end()));
+  }
+  std::map<llvm::BasicBlock *, llvm::PHINode *> KPhis;
+  for (auto &[Header, Blocks] : Loops)
+    if (llvm::PHINode *K = rewriteSteppedInductions(G, *LI.getLoopFor(Header), UniformValues))
+      KPhis[Header] = K;
+  std::map<llvm::BasicBlock *, llvm::AllocaInst *> KSlots;
+  for (auto &[Header, Blocks] : Loops) {
+    // The header's phis live across the cut: demoted here, each is one per-thread slot, stored before the cut
+    // and read after it (merged in a block before the cut, they would be demoted twice).
+    for (llvm::PHINode &Phi : llvm::make_early_inc_range(Header->phis())) {
+      llvm::AllocaInst *Slot = llvm::DemotePHIToStack(&Phi);
+      if (KPhis.count(Header) && KPhis[Header] == &Phi)
+        KSlots[Header] = Slot;
+    }
+    // Every edge into the header goes through the cut.
+    llvm::SmallVector<llvm::BasicBlock *, 4> Preds(llvm::predecessors(Header));
+    llvm::BasicBlock *Wait = llvm::SplitBlockPredecessors(Header, Preds, ".loop.cut");
+    if (!Wait)
+      continue;
+    Cuts.push_back({Wait, Header, CutKind::Loop});
+    AnyCut = true;
+  }
+  std::stable_partition(Cuts.begin(), Cuts.end(), [](const Cut &C) { return C.Kind == CutKind::Loop; });
+  for (auto &[Header, Blocks] : Loops) {
+    auto Slot = KSlots.find(Header);
+    auto C = llvm::find_if(Cuts, [&](const Cut &C) { return C.Continue == Header; });
+    if (Slot != KSlots.end() && Slot->second && C != Cuts.end() &&
+        enteredTogether(*C, Blocks, Cuts, &G.getEntryBlock()))
+      Counters[Header] = Slot->second;
+  }
+  return AnyCut;
+}
+
+// Blocks where I's value is live on entry (I is not an alloca).
+BlockSet liveInBlocks(llvm::Instruction &I) {
+  BlockSet LiveIn;
+  llvm::BasicBlock *Def = I.getParent();
+  std::vector<llvm::BasicBlock *> Work;
+  for (llvm::Use &U : I.uses()) {
+    auto *User = llvm::cast<llvm::Instruction>(U.getUser());
+    llvm::BasicBlock *UseBlock =
+        llvm::isa<llvm::PHINode>(User) ? llvm::cast<llvm::PHINode>(User)->getIncomingBlock(U) : User->getParent();
+    if (UseBlock != Def) // a use in the defining block (or a phi fed from it) needs no live-in value
+      Work.push_back(UseBlock);
+  }
+  while (!Work.empty()) {
+    llvm::BasicBlock *BB = Work.back();
+    Work.pop_back();
+    if (BB == Def || !LiveIn.insert(BB).second)
+      continue;
+    for (llvm::BasicBlock *Pred : llvm::predecessors(BB))
+      Work.push_back(Pred);
+  }
+  return LiveIn;
+}
+
+// Whether I's value lives across a cut (it is live where a thread goes on after one).
+bool livesAcrossCut(llvm::Instruction &I, const std::vector<Cut> &Cuts) {
+  if (llvm::isa<llvm::AllocaInst>(I) || I.getType()->isVoidTy() || I.use_empty())
+    return false;
+  BlockSet LiveIn = liveInBlocks(I);
+  for (const Cut &C : Cuts)
+    if (LiveIn.count(C.Continue))
+      return true;
+  return false;
 }
 
 // Makes every value that lives across a cut local to the regions that use it, so that no region uses a value
@@ -557,9 +660,9 @@ class RegionBuilder {
 public:
   RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                 std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                bool LoopCuts)
+                bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
       : G(G), H(Entry), Cuts(Cuts), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread), WarpCuts(WarpCuts),
-        LoopCuts(LoopCuts), Ctx(Entry.getContext()) {}
+        LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
 
   // False when the regions would grow the code past MaxCloneFactor.
   bool build(llvm::BasicBlock *Start) {
@@ -598,6 +701,11 @@ public:
     WarpState = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.state");
     Phase = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.phase");
     WarpAcc = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.acc");
+    for (auto &[Header, Slot] : CounterSlots) {
+      size_t R = 1 + (llvm::find_if(Cuts, [&](const Cut &C) { return C.Continue == Header; }) - Cuts.begin());
+      llvm::Type *Ty = Slot->getAllocatedType();
+      Counters[R] = {Slot, B.CreateAlloca(WarpCuts ? llvm::ArrayType::get(Ty, 32) : Ty, nullptr, "lockstep.k")};
+    }
     B.CreateStore(B.getInt32(0), State);
     llvm::BasicBlock *Dispatch = llvm::BasicBlock::Create(Ctx, "dispatch", &H);
     Done = llvm::BasicBlock::Create(Ctx, "done", &H);
@@ -747,6 +855,62 @@ private:
     return B.CreateLoad(B.getInt32Ty(), WarpAcc, Name);
   }
 
+  // Where the current group (the block, or the warp being run) keeps loop cut R's lockstep counter.
+  llvm::Value *counterAt(llvm::IRBuilder<> &B, size_t R) {
+    llvm::AllocaInst *Counter = Counters.at(R).second;
+    return WarpCuts ? B.CreateInBoundsGEP(Counter->getAllocatedType(), Counter, {B.getInt32(0), CurrentWarp})
+                    : Counter;
+  }
+
+  // A region every thread of the group starts together: no thread is in a loop, so every lockstep counter is 0
+  // for the threads that will next enter its loop.
+  void resetCounters(llvm::IRBuilder<> &B) {
+    for (auto &[R, Counter] : Counters)
+      B.CreateStore(llvm::ConstantInt::get(Counter.first->getAllocatedType(), 0), counterAt(B, R));
+  }
+
+  // Before a lockstep pass of loop cut R: its counter (the iterations every thread still in the loop has run),
+  // which the pass's threads read instead of their own copies; after it, one more.
+  void loadCounter(llvm::IRBuilder<> &B, size_t R, unsigned Unroll) {
+    CounterStep = Unroll;
+    LockstepK = Counters.count(R) ? B.CreateLoad(Counters.at(R).first->getAllocatedType(), counterAt(B, R),
+                                                 "lockstep.k")
+                                  : nullptr;
+  }
+  void advanceCounter(llvm::IRBuilder<> &B, size_t R) {
+    if (LockstepK)
+      B.CreateStore(B.CreateAdd(LockstepK, llvm::ConstantInt::get(LockstepK->getType(), CounterStep)),
+                    counterAt(B, R));
+    LockstepK = nullptr;
+  }
+
+  // Region R's blocks: reachable from its start without passing a cut.
+  std::vector<llvm::BasicBlock *> regionBlocks(size_t R) const {
+    BlockSet Waits, InRegion;
+    for (const Cut &C : Cuts)
+      Waits.insert(C.Wait);
+    std::vector<llvm::BasicBlock *> Blocks, Work{startOf(R)};
+    while (!Work.empty()) {
+      llvm::BasicBlock *BB = Work.back();
+      Work.pop_back();
+      if (Waits.count(BB) || !InRegion.insert(BB).second)
+        continue;
+      Blocks.push_back(BB);
+      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+    }
+    return Blocks;
+  }
+
+  // How many iterations of its loop each thread runs in one lockstep pass of loop cut R: several, when the
+  // region is small, so that a pass's fixed costs (finding the threads still in the loop, the lowest state) are
+  // shared, and the loads of the iterations overlap (a grid-stride loop's next iteration is far off in memory).
+  unsigned lockstepUnroll(size_t R) const {
+    size_t Size = 0;
+    for (llvm::BasicBlock *BB : regionBlocks(R))
+      Size += BB->size();
+    return Size * MaxLockstepUnroll <= MaxUnrolledRegion ? MaxLockstepUnroll : 1;
+  }
+
   // Whether every thread starts region R together (not only those a loop cut left behind).
   bool startsTogether(size_t R) const { return R == 0 || Cuts[R - 1].Kind != CutKind::Loop; }
 
@@ -760,6 +924,7 @@ private:
       Switch->addCase(B.getInt32(R), RegionPre);
       B.SetInsertPoint(RegionPre);
       if (startsTogether(R)) {
+        resetCounters(B);
         emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
           emitRegion(B, R, Linear);
         });
@@ -777,9 +942,13 @@ private:
                      Lockstep, Serial);
       for (bool IsSerial : {false, true}) {
         B.SetInsertPoint(IsSerial ? Serial : Lockstep);
+        unsigned Unroll = IsSerial ? 1 : lockstepUnroll(R);
+        if (!IsSerial)
+          loadCounter(B, R, Unroll);
         emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
-          emitRegion(B, R, Linear, IsSerial);
+          emitRegion(B, R, Linear, IsSerial, Unroll);
         });
+        advanceCounter(B, R);
         B.CreateBr(Next);
       }
     }
@@ -825,6 +994,7 @@ private:
       B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), at(B, Parked, Warp)), B.getInt32(0)), WarpEnd, Go);
       B.SetInsertPoint(Go);
       GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      CurrentWarp = Warp;
       B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, WarpStates, Warp)), WarpState);
       B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, Phases, Warp)), Phase);
       B.CreateBr(WarpDispatch);
@@ -852,11 +1022,17 @@ private:
         PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride),
                                     "put.to");
         WarpResult = R > 0 ? emitWarpResult(B, Cuts[R - 1]) : nullptr;
+        if (startsTogether(R))
+          resetCounters(B);
+        bool LoopCut = R > 0 && Cuts[R - 1].Kind == CutKind::Loop;
+        unsigned Unroll = LoopCut ? lockstepUnroll(R) : 1;
+        loadCounter(B, R, Unroll);
         emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
                          [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *Lane) {
                            LaneIndex = Lane;
-                           emitRegion(B, R, Linear);
+                           emitRegion(B, R, Linear, false, Unroll);
                          });
+        advanceCounter(B, R);
         llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
         B.CreateStore(Next, WarpState);
         // The warp goes on past warp cuts, yields at loop cuts and parks at a block barrier (or when done).
@@ -989,34 +1165,36 @@ private:
 
   // One thread's run of region R (from Start to the next cut or return) at B; B is left where the thread's run
   // ends, with the state for the next region stored.
-  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false) {
+  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false, unsigned Unroll = 1) {
     llvm::BasicBlock *Start = startOf(R);
     // Serial: the region of a loop cut loops back to its start instead of ending at its own cut, so each thread
-    // runs the rest of its loop at once.
-    llvm::BasicBlock *OwnCut = Serial ? Cuts[R - 1].Wait : nullptr;
+    // runs the rest of its loop at once. Unroll: the region is there Unroll times, each copy going on to the
+    // next at the loop cut, so each thread runs up to Unroll iterations of its loop in one pass.
+    unsigned NumCopies = Serial ? 1 : Unroll;
+    llvm::BasicBlock *OwnCut = Serial || NumCopies > 1 ? Cuts[R - 1].Wait : nullptr;
     llvm::BasicBlock *Body = B.GetInsertBlock();
-    llvm::ValueToValueMapTy VMap;
-    VMap[G.getArg(0)] = H.getArg(0);
-    VMap[G.getArg(1)] = ThreadCtx;
+    std::vector<std::unique_ptr<llvm::ValueToValueMapTy>> CopyMaps;
+    for (unsigned C = 0; C < NumCopies; ++C)
+      CopyMaps.push_back(std::make_unique<llvm::ValueToValueMapTy>());
+    llvm::ValueToValueMapTy &VMap = *CopyMaps.front();
+    // What every copy maps alike (arguments, slots, exits); the copies' own blocks and values come on top.
+    std::vector<std::pair<llvm::Value *, llvm::Value *>> Shared;
+    auto share = [&](llvm::Value *From, llvm::Value *To) {
+      VMap[From] = To;
+      Shared.emplace_back(From, To);
+    };
+    share(G.getArg(0), H.getArg(0));
+    share(G.getArg(1), ThreadCtx);
     llvm::Value *Thread = B.CreateZExt(Linear, B.getInt64Ty());
 
-    // The region's blocks: reachable from Start without passing a cut.
     std::map<llvm::BasicBlock *, size_t> CutAt;
     for (size_t I = 0; I < Cuts.size(); ++I)
       CutAt[Cuts[I].Wait] = I;
-    std::vector<llvm::BasicBlock *> Blocks;
-    BlockSet InRegion;
-    std::vector<llvm::BasicBlock *> Work{Start};
-    while (!Work.empty()) {
-      llvm::BasicBlock *BB = Work.back();
-      Work.pop_back();
-      if (CutAt.count(BB) || !InRegion.insert(BB).second)
-        continue;
-      Blocks.push_back(BB);
-      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-    }
+    std::vector<llvm::BasicBlock *> Blocks = regionBlocks(R);
+    BlockSet InRegion(Blocks.begin(), Blocks.end());
     // Where this thread's copy of each alloca the region uses lives (a kernel with many cuts has many slots, and
     // each region uses few of them).
+    std::vector<std::pair<llvm::AllocaInst *, llvm::Value *>> ArenaSlots;
     for (llvm::BasicBlock *BB : Blocks)
       for (llvm::Instruction &I : *BB)
         for (llvm::Value *Op : I.operands()) {
@@ -1026,53 +1204,67 @@ private:
             continue;
           const AllocaHome &Home = It->second;
           if (!Home.InArena) {
-            VMap[A] = Home.Local;
+            share(A, Home.Local);
             continue;
           }
           llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
                                             B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
           llvm::Value *Start = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
-          VMap[A] = Start;
+          share(A, Start);
           ArrayStarts[Home.Start].emplace_back(Start);
+          ArenaSlots.emplace_back(A, Start);
         }
     llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
     B.SetInsertPoint(End);
     llvm::PHINode *Next = B.CreatePHI(B.getInt32Ty(), 2, "next");
     // A cut ends the region: the thread goes on with the region after it.
     for (auto &[Wait, I] : CutAt) {
-      if (Wait == OwnCut)
+      if (Serial && Wait == OwnCut)
         continue;
       auto *Exit = llvm::BasicBlock::Create(Ctx, "to.region" + llvm::Twine(I + 1), &H);
       llvm::BranchInst::Create(End, Exit);
       Next->addIncoming(llvm::ConstantInt::get(B.getInt32Ty(), I + 1), Exit);
-      VMap[Wait] = Exit;
+      share(Wait, Exit);
     }
 
     std::vector<llvm::BasicBlock *> Clones;
-    for (llvm::BasicBlock *BB : Blocks) {
-      // Paths from outside the region (a loop entered before a cut) do not exist here.
-      llvm::BasicBlock *Clone = llvm::CloneBasicBlock(BB, VMap, ".r" + llvm::Twine(R), &H);
-      for (llvm::PHINode &Phi : llvm::make_early_inc_range(Clone->phis()))
-        for (unsigned I = Phi.getNumIncomingValues(); I-- > 0;)
-          if (!InRegion.count(Phi.getIncomingBlock(I)))
-            Phi.removeIncomingValue(I, /*DeletePHIIfEmpty=*/false);
-      VMap[BB] = Clone;
-      Clones.push_back(Clone);
+    for (unsigned C = 0; C < NumCopies; ++C) {
+      llvm::ValueToValueMapTy &CopyMap = *CopyMaps[C];
+      if (C > 0)
+        for (auto &[From, To] : Shared)
+          CopyMap[From] = To;
+      for (llvm::BasicBlock *BB : Blocks) {
+        // Paths from outside the region (a loop entered before a cut) do not exist here.
+        llvm::BasicBlock *Clone = llvm::CloneBasicBlock(
+            BB, CopyMap, ".r" + llvm::Twine(R) + (C > 0 ? "." + llvm::Twine(C) : llvm::Twine()), &H);
+        for (llvm::PHINode &Phi : llvm::make_early_inc_range(Clone->phis()))
+          for (unsigned I = Phi.getNumIncomingValues(); I-- > 0;)
+            if (!InRegion.count(Phi.getIncomingBlock(I)))
+              Phi.removeIncomingValue(I, /*DeletePHIIfEmpty=*/false);
+        CopyMap[BB] = Clone;
+        Clones.push_back(Clone);
+      }
     }
-    if (OwnCut)
-      VMap[OwnCut] = VMap[Start];
-    for (llvm::BasicBlock *Clone : Clones) {
-      for (llvm::Instruction &I : *Clone)
-        llvm::RemapInstruction(&I, VMap, llvm::RF_NoModuleLevelChanges | llvm::RF_IgnoreMissingLocals);
-      if (auto *Ret = llvm::dyn_cast<llvm::ReturnInst>(Clone->getTerminator())) {
-        Ret->eraseFromParent();
-        llvm::BranchInst::Create(End, Clone);
-        Next->addIncoming(llvm::ConstantInt::getSigned(B.getInt32Ty(), DoneState), Clone);
+    for (unsigned C = 0; C < NumCopies; ++C) {
+      llvm::ValueToValueMapTy &CopyMap = *CopyMaps[C];
+      if (Serial)
+        CopyMap[OwnCut] = CopyMap[Start];
+      else if (OwnCut && C + 1 < NumCopies)
+        CopyMap[OwnCut] = (*CopyMaps[C + 1])[Start];
+      for (llvm::BasicBlock *BB : Blocks) {
+        auto *Clone = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(CopyMap[BB]));
+        for (llvm::Instruction &I : *Clone)
+          llvm::RemapInstruction(&I, CopyMap, llvm::RF_NoModuleLevelChanges | llvm::RF_IgnoreMissingLocals);
+        if (auto *Ret = llvm::dyn_cast<llvm::ReturnInst>(Clone->getTerminator())) {
+          Ret->eraseFromParent();
+          llvm::BranchInst::Create(End, Clone);
+          Next->addIncoming(llvm::ConstantInt::getSigned(B.getInt32Ty(), DoneState), Clone);
+        }
       }
     }
     // Exits to cuts this region cannot reach are dropped.
     for (auto &[Wait, I] : CutAt) {
-      if (Wait == OwnCut)
+      if (Serial && Wait == OwnCut)
         continue;
       auto *Exit = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Wait]));
       if (llvm::pred_empty(Exit)) {
@@ -1084,25 +1276,73 @@ private:
       replaceStandIns(Clones, Thread);
     if (startsTogether(R))
       readUniformSlotsOnce(Clones, VMap);
+    if (LockstepK && !Serial && VMap.count(Counters.at(R).first))
+      for (llvm::LoadInst *Load : readsBeforeStores(Clones, VMap[Counters.at(R).first])) {
+        Load->replaceAllUsesWith(LockstepK);
+        Load->eraseFromParent();
+      }
     B.SetInsertPoint(Body);
     auto *First = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start]));
     llvm::Value *MyState = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
+    std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies = copySlotsWritten(B, ArenaSlots);
     llvm::BasicBlock *Join = End;
+    llvm::Value *Before = nullptr;
     if (LoopCuts && R > 0) {
       // Only the threads at this region's state run it; the others are further on (or still in a loop).
       Join = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".next", &H);
-      B.CreateCondBr(B.CreateICmpEQ(B.CreateLoad(B.getInt32Ty(), MyState), B.getInt32(R)), First, Join);
+      Before = B.CreateLoad(B.getInt32Ty(), MyState);
+      B.CreateCondBr(B.CreateICmpEQ(Before, B.getInt32(R)), First, Join);
     } else {
       B.CreateBr(First);
     }
-    B.SetInsertPoint(End);
-    // Per thread, not in one variable: a value carried from iteration to iteration would keep the vectoriser off
-    // the thread loop.
-    B.CreateStore(Next, MyState);
     if (Join != End) {
+      B.SetInsertPoint(End);
       B.CreateBr(Join);
       B.SetInsertPoint(Join);
+      llvm::PHINode *Merged = B.CreatePHI(B.getInt32Ty(), 2, "next");
+      Merged->addIncoming(Before, Body);
+      Merged->addIncoming(Next, End);
+      Next = Merged;
+    } else {
+      B.SetInsertPoint(End);
     }
+    // Per thread, not in one variable: a value carried from iteration to iteration would keep the vectoriser off
+    // the thread loop. Stored by every thread, like the slot copies.
+    B.CreateStore(Next, MyState);
+    for (auto &[Slot, Copy] : Copies)
+      B.CreateStore(B.CreateLoad(Copy->getAllocatedType(), Copy), Slot);
+  }
+
+  // The region works on a local copy of each arena slot it writes, read at the start and written back at the end
+  // by every thread of the thread loop, also those that do not run the region (they write back what they read).
+  // The copies become registers, and the slots' loads and stores become unconditional for the vectoriser: masked
+  // stores would be slow (microcoded on AMD's Zen), and a loop cut's serial path keeps its values in registers.
+  // Only slots that the region reads and writes whole (demoted values, not arrays of local memory) are copied.
+  // Returns (slot, copy) pairs; B is at the start of the thread's run, before the check of its state.
+  std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>>
+  copySlotsWritten(llvm::IRBuilder<> &B, const std::vector<std::pair<llvm::AllocaInst *, llvm::Value *>> &Slots) {
+    std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies;
+    for (auto &[A, Slot] : Slots) {
+      llvm::Type *Ty = A->getAllocatedType();
+      bool Written = false, Whole = Ty->isSingleValueType();
+      for (llvm::User *U : Slot->users()) {
+        if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(U))
+          Whole &= Load->getType() == Ty && Load->isSimple();
+        else if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(U))
+          Written = true, Whole &= Store->getPointerOperand() == Slot &&
+                                   Store->getValueOperand()->getType() == Ty && Store->isSimple();
+        else
+          Whole = false;
+      }
+      if (!Written || !Whole)
+        continue;
+      llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
+      llvm::AllocaInst *Copy = Entry.CreateAlloca(Ty, nullptr, A->getName() + ".copy");
+      Slot->replaceAllUsesWith(Copy);
+      B.CreateStore(B.CreateLoad(Ty, Slot), Copy);
+      Copies.emplace_back(Slot, Copy);
+    }
+    return Copies;
   }
 
   // A uniform slot holds the same value in every thread when a region starts (the threads all stored the same
@@ -1113,34 +1353,42 @@ private:
     for (auto &[A, Home] : Homes) {
       if (!Home.Uniform || !VMap.count(A)) // not a uniform slot, or not one this region uses
         continue;
-      llvm::Value *Slot = VMap[A];
-      BlockSet Stored;
-      for (llvm::BasicBlock *BB : Clones)
-        for (llvm::Instruction &I : *BB)
-          if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
-            Stored.insert(BB);
-      BlockSet AfterStore = reachableFrom(Stored);
       llvm::IRBuilder<> Pre(RegionPre->getTerminator());
       llvm::Value *Thread0 = nullptr;
-      for (llvm::BasicBlock *BB : Clones) {
-        if (AfterStore.count(BB))
-          continue;
-        for (llvm::Instruction &I : llvm::make_early_inc_range(*BB)) {
-          if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
-            break; // later reads in this block see this thread's own store
-          auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I);
-          if (!Load || Load->getPointerOperand() != Slot)
-            continue;
-          if (!Thread0)
-            Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena,
-                                            Pre.CreateAdd(Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
-                                                          Pre.CreateMul(GroupFirst, Pre.getInt64(Home.Size))),
-                                            A->getName() + ".first");
-          Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
-          Load->eraseFromParent();
-        }
+      for (llvm::LoadInst *Load : readsBeforeStores(Clones, VMap[A])) {
+        if (!Thread0)
+          Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena,
+                                          Pre.CreateAdd(Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
+                                                        Pre.CreateMul(GroupFirst, Pre.getInt64(Home.Size))),
+                                          A->getName() + ".first");
+        Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
+        Load->eraseFromParent();
       }
     }
+  }
+
+  // The reads of Slot in a region's clones that no store of the region to Slot can precede: they read what the
+  // thread had when the region started.
+  static std::vector<llvm::LoadInst *> readsBeforeStores(const std::vector<llvm::BasicBlock *> &Clones,
+                                                         llvm::Value *Slot) {
+    BlockSet Stored;
+    for (llvm::BasicBlock *BB : Clones)
+      for (llvm::Instruction &I : *BB)
+        if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
+          Stored.insert(BB);
+    BlockSet AfterStore = reachableFrom(Stored);
+    std::vector<llvm::LoadInst *> Loads;
+    for (llvm::BasicBlock *BB : Clones) {
+      if (AfterStore.count(BB))
+        continue;
+      for (llvm::Instruction &I : *BB) {
+        if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
+          break; // later reads in this block see this thread's own store
+        if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I); Load && Load->getPointerOperand() == Slot)
+          Loads.push_back(Load);
+      }
+    }
+    return Loads;
   }
 
   llvm::Function &G;
@@ -1149,7 +1397,11 @@ private:
   std::map<llvm::AllocaInst *, AllocaHome> &Homes;
   uint64_t ArenaBytesPerThread;
   bool WarpCuts, LoopCuts;
+  const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots;
   llvm::LLVMContext &Ctx;
+  // Per loop cut (by region) with a lockstep counter: the threads' slot of its iteration counter, and the entry's
+  // counter (one, or one per warp).
+  std::map<size_t, std::pair<llvm::AllocaInst *, llvm::AllocaInst *>> Counters;
   size_t Original = 0; // instructions of the working copy
   llvm::BasicBlock *RegionStart = nullptr, *Done = nullptr;
   llvm::Value *EngineCtx = nullptr, *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr,
@@ -1160,6 +1412,9 @@ private:
   llvm::BasicBlock *RegionPre = nullptr;
   llvm::Value *GroupFirst = nullptr, *LaneIndex = nullptr, *TakeFrom = nullptr, *PutTo = nullptr,
               *WarpResult = nullptr;
+  // With warp cuts, the warp being run (i32); in a lockstep pass with a counter, the counter's value.
+  llvm::Value *CurrentWarp = nullptr, *LockstepK = nullptr;
+  unsigned CounterStep = 1; // the iterations a lockstep pass runs
 };
 
 bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo &K,
@@ -1176,11 +1431,12 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   uint64_t ArenaBytesPerThread = 0;
   std::set<llvm::Value *> UniformValues;
   std::set<llvm::AllocaInst *> UniformSlots;
+  std::map<llvm::BasicBlock *, llvm::AllocaInst *> CounterSlots;
   bool Ok = cutAtWaits(*G, Cuts, UniformValues, WarpCuts);
   bool LoopCuts = false;
   llvm::BasicBlock *Start = nullptr;
   if (Ok) {
-    LoopCuts = cutDivergentLoops(*G, Cuts, UniformValues);
+    LoopCuts = cutDivergentLoops(*G, Cuts, UniformValues, CounterSlots);
     Ok = Cuts.size() <= MaxCuts;
   }
   if (Ok) {
@@ -1193,7 +1449,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   if (Ok) {
     relaxSharedAtomics(*G);
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
-    Ok = RegionBuilder(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts).build(Start);
+    Ok = RegionBuilder(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots).build(Start);
   }
   G->eraseFromParent();
   for (const char *Name : {PutName, ShuffleName, WarpResultName})

@@ -505,3 +505,85 @@ $INNER_DONE:
     CHECK(R.Tier == R.Oracle);
   }
 }
+
+TEST_CASE("region blocks match fibers: stepped loops, entered together or again from inside", "[engine][t1]") {
+  // Loop A (i = tid; i < tid * 5 % 37 + 3 + (tid % 13) * ntid; i += ntid) is entered by every thread in region 0:
+  // a lockstep pass reads its iteration count once for all threads (and runs several iterations per pass). Loop B
+  // (j = gid; j < gid % 9 + gid + 20; j += 7) is inside a loop of tid % 3 + 1 rounds, so threads enter it again
+  // from its own region, at different passes: they keep their own counts. After a barrier, loop C steps a 64-bit
+  // index by ntid from tid + 11 (entered together again). out[gid] = what all three made of acc.
+  auto L = lower(entry("stepped", R"(
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ mul.lo.s32 %w1, %r1, 5;
+ rem.u32 %w2, %w1, 37;
+ add.s32 %w2, %w2, 3;
+ rem.u32 %w9, %r1, 13;
+ mad.lo.s32 %w2, %w9, %r3, %w2;
+ mov.u32 %r5, 0;
+ mov.u32 %w3, %r1;
+ setp.ge.u32 %q1, %w3, %w2;
+ @%q1 bra $A_DONE;
+$A:
+ mul.lo.s32 %w4, %w3, 3;
+ xor.b32 %w4, %w4, %r5;
+ add.s32 %r5, %r5, %w4;
+ add.s32 %w3, %w3, %r3;
+ setp.lt.u32 %q2, %w3, %w2;
+ @%q2 bra $A;
+$A_DONE:
+ rem.u32 %w5, %r4, 9;
+ add.s32 %w5, %w5, %r4;
+ add.s32 %w5, %w5, 20;
+ rem.u32 %w10, %r1, 3;
+ mov.u32 %w11, 0;
+$OUTER:
+ mov.u32 %w6, %r4;
+$B:
+ mad.lo.s32 %r5, %r5, 5, %w6;
+ add.s32 %w6, %w6, 7;
+ setp.lt.u32 %q3, %w6, %w5;
+ @%q3 bra $B;
+ add.s32 %w11, %w11, 1;
+ setp.le.u32 %q5, %w11, %w10;
+ @%q5 bra $OUTER;
+ bar.sync 0;
+ cvt.u64.u32 %rd4, %r1;
+ cvt.u64.u32 %rd5, %r3;
+ add.s64 %rd6, %rd4, 11;
+ and.b32 %w7, %r1, 15;
+ cvt.u64.u32 %rd7, %w7;
+ mul.lo.s64 %rd7, %rd7, %rd5;
+ add.s64 %rd7, %rd7, %rd6;
+$C:
+ cvt.u32.u64 %w8, %rd6;
+ add.s32 %r5, %r5, %w8;
+ shl.b32 %r5, %r5, 1;
+ add.s64 %rd6, %rd6, %rd5;
+ setp.le.u64 %q4, %rd6, %rd7;
+ @%q4 bra $C;
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r5;
+)"));
+  REQUIRE(hasRegionEntry(*L, "stepped"));
+  for (uint32_t Threads : {1u, 13u, 64u, 256u, 1024u}) {
+    INFO(Threads << " threads");
+    TierRuns R = runBoth(*L, "stepped", {2, 1, 1}, {Threads, 1, 1}, 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
+    // Thread 30 of block 1, by hand.
+    if (Threads == 64) {
+      uint32_t Tid = 30, Gid = 64 + Tid, Acc = 0;
+      for (uint32_t I = Tid; I < Tid * 5 % 37 + 3 + Tid % 13 * Threads; I += Threads)
+        Acc += (I * 3) ^ Acc;
+      for (uint32_t Round = 0; Round <= Tid % 3; ++Round)
+        for (uint32_t J = Gid; J < Gid % 9 + Gid + 20; J += 7)
+          Acc = Acc * 5 + J;
+      uint64_t Limit = (Tid & 15) * uint64_t(Threads) + Tid + 11;
+      for (uint64_t K = Tid + 11; K <= Limit; K += Threads)
+        Acc = (Acc + uint32_t(K)) << 1;
+      CHECK(R.Tier[Gid] == Acc);
+    }
+  }
+}
