@@ -370,6 +370,33 @@ llvm::PHINode *rewriteSteppedInductions(llvm::Function &G, llvm::Loop &L,
   return K;
 }
 
+// Rewrites the stepped induction variables of every loop that holds a cut and that all threads run the same
+// number of times (its exits are uniform): their values cross the cuts, and as I0 + K * S with K the same in every
+// thread (a uniform slot, read once per region), an address such as a tiled loop's A + (row * N + t * 16 + tx)
+// stays a function of tid for the vectoriser, where a per-thread slot of it would make every access a gather.
+void rewriteUniformLoopInductions(llvm::Function &G, const std::vector<Cut> &Cuts,
+                                  std::set<llvm::Value *> &UniformValues) {
+  llvm::DominatorTree DT(G);
+  llvm::LoopInfo LI(DT);
+  for (llvm::Loop *L : LI.getLoopsInPreorder()) {
+    if (!llvm::any_of(Cuts, [&](const Cut &C) { return L->contains(C.Wait); }))
+      continue;
+    llvm::SmallVector<llvm::BasicBlock *, 4> Exiting;
+    L->getExitingBlocks(Exiting);
+    bool Uniform = llvm::all_of(Exiting, [&](llvm::BasicBlock *BB) {
+      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+      return Br && (!Br->isConditional() || !llvm::isa<llvm::Instruction>(Br->getCondition()) ||
+                    UniformValues.count(Br->getCondition()));
+    });
+    if (!Uniform)
+      continue;
+    if (llvm::PHINode *K = rewriteSteppedInductions(G, *L, UniformValues)) {
+      UniformValues.insert(K);
+      UniformValues.insert(K->getIncomingValueForBlock(L->getLoopLatch()));
+    }
+  }
+}
+
 // Whether every thread that enters loop cut C's loop does so in the same pass: every edge into the loop from before
 // it lies in a region all threads (of the block, or of the warp) start together, where no thread is in a loop
 // (RegionBuilder runs loop cuts first). Then the threads still in the loop have all run the same number of
@@ -1437,6 +1464,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   llvm::BasicBlock *Start = nullptr;
   if (Ok) {
     LoopCuts = cutDivergentLoops(*G, Cuts, UniformValues, CounterSlots);
+    rewriteUniformLoopInductions(*G, Cuts, UniformValues);
     Ok = Cuts.size() <= MaxCuts;
   }
   if (Ok) {

@@ -587,3 +587,55 @@ $C:
     }
   }
 }
+
+TEST_CASE("region blocks match fibers: stepped values of a loop with barriers", "[engine][t1]") {
+  // A loop of 6 rounds with two barriers: j = tid * 3 + round * ntid (32 bits) and a = 1000 - round * 24 (64 bits,
+  // a step every thread has, counted down) cross the barriers as I0 + round * S. Each round: s[tid] = j ^ a;
+  // barrier; acc += s[(tid + round) % ntid] * (round + 1); barrier. out[gid] = acc.
+  auto L = lower(entry("rounds", R"(
+ .shared .align 4 .b8 s[4096];
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ mov.u32 %r5, 0;
+ mul.lo.s32 %w1, %r1, 3;
+ mov.u64 %rd4, 1000;
+ mov.u32 %w2, 0;
+ shl.b32 %w3, %r1, 2;
+ mov.u32 %w4, s;
+ add.s32 %w5, %w4, %w3;
+$ROUND:
+ cvt.u32.u64 %w6, %rd4;
+ xor.b32 %w7, %w1, %w6;
+ st.shared.u32 [%w5], %w7;
+ bar.sync 0;
+ add.s32 %w8, %r1, %w2;
+ rem.u32 %w9, %w8, %r3;
+ shl.b32 %w10, %w9, 2;
+ add.s32 %w11, %w4, %w10;
+ ld.shared.u32 %w12, [%w11];
+ add.s32 %w13, %w2, 1;
+ mad.lo.s32 %r5, %w12, %w13, %r5;
+ bar.sync 0;
+ add.s32 %w1, %w1, %r3;
+ add.s64 %rd4, %rd4, -24;
+ add.s32 %w2, %w2, 1;
+ setp.lt.u32 %q1, %w2, 6;
+ @%q1 bra $ROUND;
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r5;
+)"));
+  REQUIRE(hasRegionEntry(*L, "rounds"));
+  for (uint32_t Threads : {1u, 48u, 256u}) {
+    INFO(Threads << " threads");
+    TierRuns R = runBoth(*L, "rounds", {2, 1, 1}, {Threads, 1, 1}, 2 * Threads);
+    CHECK(R.Tier == R.Oracle);
+    uint32_t Tid = Threads - 1, Acc = 0;
+    for (uint32_t Round = 0; Round < 6; ++Round) {
+      uint32_t From = (Tid + Round) % Threads;
+      Acc += ((From * 3 + Round * Threads) ^ (1000 - Round * 24)) * (Round + 1);
+    }
+    CHECK(R.Tier[2 * Threads - 1] == Acc);
+  }
+}
