@@ -24,6 +24,7 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
 
 #include <algorithm>
 #include <memory>
@@ -179,6 +180,10 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
+      // AddressFolding gives every access its own inttoptr of a shared base; loop-access analysis takes those for
+      // distinct objects and checks at run time that they do not overlap, which interleaved accesses to one array
+      // (scan's Out[4 * tid + k]) always do, so such loops ran their scalar copy. Merging the casts fixes that.
+      FPM.addPass(llvm::EarlyCSEPass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());
