@@ -5,6 +5,7 @@
 #include "ptx_translate/AddressFolding.h"
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/RegionUnswitch.h"
+#include "ptx_translate/ThreadLoopInterchange.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -175,8 +176,8 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     llvm::ModuleAnalysisManager MAM;
     llvm::PipelineTuningOptions PTO;
     llvm::PassBuilder PB(TM.get(), PTO);
-    // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, and make the
-    // integer addresses of lowered PTX analysable.
+    // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, make the
+    // integer addresses of lowered PTX analysable, and run thread loops around uniform inner loops block by block.
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
@@ -184,6 +185,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
       // distinct objects and checks at run time that they do not overlap, which interleaved accesses to one array
       // (scan's Out[4 * tid + k]) always do, so such loops ran their scalar copy. Merging the casts fixes that.
       FPM.addPass(llvm::EarlyCSEPass());
+      FPM.addPass(ThreadLoopInterchangePass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());

@@ -39,6 +39,13 @@ e2e_build(flat_guards SOURCE ${E2E_SRC}/flat_guards.cu)
 e2e_run(flat_guards BINARY flat_guards LABELS engine)
 e2e_run(flat_guards/engine_t2 BINARY flat_guards ENV CUSHIM_ENGINE=t2 LABELS engine)
 
+# Thread loops around inner loops that every thread runs alike (n-body tiles, column-major dot products, per-step
+# stores, nested loops), run block by block by the JIT's ThreadLoopInterchangePass and vectorised across threads;
+# results bit for bit as CPU code; again on the oracle tier.
+e2e_build(thread_interchange SOURCE ${E2E_SRC}/thread_interchange.cu)
+e2e_run(thread_interchange BINARY thread_interchange LABELS engine)
+e2e_run(thread_interchange/engine_t2 BINARY thread_interchange ENV CUSHIM_ENGINE=t2 LABELS engine)
+
 # Tier T1 block scans whose region thread loops are vectorised (arena alias scopes, unswitched uniform branches,
 # sign-extended shared addresses); again on the oracle tier.
 e2e_build(region_scan SOURCE ${E2E_SRC}/region_scan.cu)
