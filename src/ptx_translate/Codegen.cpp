@@ -3,6 +3,7 @@
 #include "ptx_translate/Codegen.h"
 
 #include "ptx_translate/AddressFolding.h"
+#include "ptx_translate/CastMerging.h"
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/RegionUnswitch.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
@@ -25,7 +26,6 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
-#include <llvm/Transforms/Scalar/EarlyCSE.h>
 
 #include <algorithm>
 #include <memory>
@@ -181,10 +181,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
-      // AddressFolding gives every access its own inttoptr of a shared base; loop-access analysis takes those for
-      // distinct objects and checks at run time that they do not overlap, which interleaved accesses to one array
-      // (scan's Out[4 * tid + k]) always do, so such loops ran their scalar copy. Merging the casts fixes that.
-      FPM.addPass(llvm::EarlyCSEPass());
+      FPM.addPass(CastMergingPass());
       FPM.addPass(ThreadLoopInterchangePass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
