@@ -81,6 +81,8 @@ public:
     if (llvm::isa<llvm::SCEVCouldNotCompute>(BackedgeTaken) || !SE.isLoopInvariant(BackedgeTaken, &T))
       return false;
 
+    if (touchesStackMemory(*Header->getParent()))
+      return false;
     unsigned Count = 0;
     for (llvm::BasicBlock *BB : T.blocks())
       for (llvm::Instruction &I : *BB) {
@@ -142,7 +144,10 @@ public:
           PerThread.push_back(&I);
     for (llvm::Instruction *I : PerThread)
       Slots.push_back(llvm::DemoteRegToStack(*I, false, AllocaPoint));
-    // Each slot becomes an array with one element per thread.
+    // Each slot becomes an array with one element per thread. The frame grows by up to MaxArrayBytes: probe it, so
+    // that a thread short of stack hits its guard page instead of skipping over it.
+    if (!Slots.empty())
+      F.addFnAttr("probe-stack", "inline-asm");
     std::map<llvm::Value *, llvm::AllocaInst *> Arrays;
     for (llvm::AllocaInst *Slot : Slots) {
       if (!Slot)
@@ -172,27 +177,52 @@ private:
     B.CreateIntrinsic(llvm::Intrinsic::trap, {}, {});
   }
 
+  // Whether an address of the entry's stack (a thread's local memory, its private context) may be used in the
+  // thread loop: each thread has it to itself, block by block all threads would share it. Follows every use of
+  // each alloca (through integer casts and arithmetic); an address stored to memory counts as used anywhere.
+  bool touchesStackMemory(llvm::Function &F) const {
+    std::vector<const llvm::Value *> Work;
+    std::set<const llvm::Value *> Seen;
+    for (llvm::Instruction &I : F.getEntryBlock())
+      if (llvm::isa<llvm::AllocaInst>(I))
+        Work.push_back(&I);
+    for (llvm::BasicBlock &BB : F)
+      for (llvm::Instruction &I : BB)
+        if (llvm::isa<llvm::AllocaInst>(I) && &BB != &F.getEntryBlock())
+          return true; // a dynamic alloca: not followed
+    while (!Work.empty()) {
+      const llvm::Value *V = Work.back();
+      Work.pop_back();
+      for (const llvm::User *U : V->users()) {
+        auto *I = llvm::dyn_cast<llvm::Instruction>(U);
+        if (!I || T.contains(I))
+          return true;
+        if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(I); Store && Store->getValueOperand() == V)
+          return true;
+        if (!I->getType()->isVoidTy() && Seen.insert(I).second)
+          Work.push_back(I);
+      }
+    }
+    return false;
+  }
+
   // Instructions the body may hold: plain loads and stores, arithmetic, calls of intrinsics that touch no memory,
-  // branches. No stack memory of its own (a thread's private memory would be shared by all threads).
+  // branches.
   bool allowed(llvm::Instruction &I) const {
     if (llvm::isa<llvm::AllocaInst>(I))
       return false;
     if (I.isTerminator())
       return llvm::isa<llvm::BranchInst>(I);
     if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I))
-      return Load->isSimple() && !isStackAccess(Load->getPointerOperand());
+      return Load->isSimple();
     if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I))
-      return Store->isSimple() && !isStackAccess(Store->getPointerOperand());
+      return Store->isSimple();
     if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I)) {
       auto *Intrinsic = llvm::dyn_cast<llvm::IntrinsicInst>(Call);
       return Intrinsic && ((Call->doesNotAccessMemory() && !Call->mayHaveSideEffects()) ||
                            Intrinsic->getIntrinsicID() == llvm::Intrinsic::experimental_noalias_scope_decl);
     }
     return !I.mayReadOrWriteMemory() && !I.mayHaveSideEffects();
-  }
-
-  static bool isStackAccess(llvm::Value *Pointer) {
-    return llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(Pointer));
   }
 
   // The largest set of the body's values that are the same for every thread: computed without memory, from values

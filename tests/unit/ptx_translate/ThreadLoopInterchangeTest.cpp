@@ -161,8 +161,18 @@ TEST_CASE("A thread loop around a uniform inner loop runs block by block, with t
     }
 }
 
-TEST_CASE("Thread loops whose threads part ways or read strided addresses are left alone", "[thread-interchange]") {
-  for (const std::string &Text : {kernel(DivergentEntry, ColumnAddress), kernel(UniformEntry, RowAddress)}) {
+// The same kernel with In[t] passing through stack memory (a thread's local memory, which it has to itself).
+static std::string withPrivateMemory(std::string S) {
+  S.replace(S.find("entry:\n"), 7, "entry:\n  %priv = alloca float\n");
+  S.replace(S.find("  %init = load float, ptr %p\n"), 29,
+            "  %init0 = load float, ptr %p\n  store float %init0, ptr %priv\n  %init = load float, ptr %priv\n");
+  return S;
+}
+
+TEST_CASE("Thread loops whose threads part ways, read strided addresses or use stack memory are left alone",
+          "[thread-interchange]") {
+  for (const std::string &Text : {kernel(DivergentEntry, ColumnAddress), kernel(UniformEntry, RowAddress),
+                                  withPrivateMemory(kernel(UniformEntry, ColumnAddress))}) {
     Parsed P(Text);
     CHECK_FALSE(interchange(P.entry()));
     CHECK(hasThreadLoopHeader(P.entry()));
