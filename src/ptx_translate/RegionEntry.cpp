@@ -286,7 +286,11 @@ bool cutAtWaits(llvm::Function &G, std::vector<Cut> &Cuts, std::set<llvm::Value 
 // Whether I can be computed again where it is used, instead of being kept per thread: arithmetic on constants,
 // arguments and reads of the parameter buffer or the context (in a region entry the context is the running
 // thread's private copy, so tid reads give that thread's coordinates). Budget bounds the expression's size.
-bool isRecomputable(llvm::Instruction &I, const llvm::Function &G, unsigned &Budget) {
+// Leaves are values the copy uses as they are (a uniform loop's counter, which is then kept as a uniform slot).
+bool isRecomputable(llvm::Instruction &I, const llvm::Function &G, unsigned &Budget,
+                    const std::set<llvm::Value *> &Leaves = {}) {
+  if (Leaves.count(&I))
+    return true;
   if (Budget == 0 || llvm::isa<llvm::PHINode, llvm::AllocaInst>(I) || I.isTerminator() || I.mayHaveSideEffects())
     return false;
   --Budget;
@@ -302,7 +306,7 @@ bool isRecomputable(llvm::Instruction &I, const llvm::Function &G, unsigned &Bud
   }
   for (llvm::Value *Op : I.operands()) {
     if (auto *OpI = llvm::dyn_cast<llvm::Instruction>(Op)) {
-      if (!isRecomputable(*OpI, G, Budget))
+      if (!isRecomputable(*OpI, G, Budget, Leaves))
         return false;
     } else if (!llvm::isa<llvm::Argument, llvm::Constant, llvm::BasicBlock>(Op)) {
       return false;
@@ -312,11 +316,13 @@ bool isRecomputable(llvm::Instruction &I, const llvm::Function &G, unsigned &Bud
 }
 
 // A copy of I's expression tree (isRecomputable) inserted before Before.
-llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before) {
+llvm::Value *recompute(llvm::Instruction &I, llvm::Instruction *Before, const std::set<llvm::Value *> &Leaves) {
+  if (Leaves.count(&I))
+    return &I;
   llvm::Instruction *Copy = I.clone();
   for (llvm::Use &Op : Copy->operands())
     if (auto *OpI = llvm::dyn_cast<llvm::Instruction>(Op.get()))
-      Op.set(recompute(*OpI, Before));
+      Op.set(recompute(*OpI, Before, Leaves));
   Copy->insertBefore(Before);
   return Copy;
 }
@@ -374,8 +380,9 @@ llvm::PHINode *rewriteSteppedInductions(llvm::Function &G, llvm::Loop &L,
 // number of times (its exits are uniform): their values cross the cuts, and as I0 + K * S with K the same in every
 // thread (a uniform slot, read once per region), an address such as a tiled loop's A + (row * N + t * 16 + tx)
 // stays a function of tid for the vectoriser, where a per-thread slot of it would make every access a gather.
+// Counters receives the loops' K, which regions after a cut use as it is when they compute I again.
 void rewriteUniformLoopInductions(llvm::Function &G, const std::vector<Cut> &Cuts,
-                                  std::set<llvm::Value *> &UniformValues) {
+                                  std::set<llvm::Value *> &UniformValues, std::set<llvm::Value *> &Counters) {
   llvm::DominatorTree DT(G);
   llvm::LoopInfo LI(DT);
   for (llvm::Loop *L : LI.getLoopsInPreorder()) {
@@ -393,6 +400,7 @@ void rewriteUniformLoopInductions(llvm::Function &G, const std::vector<Cut> &Cut
     if (llvm::PHINode *K = rewriteSteppedInductions(G, *L, UniformValues)) {
       UniformValues.insert(K);
       UniformValues.insert(K->getIncomingValueForBlock(L->getLoopLatch()));
+      Counters.insert(K);
     }
   }
 }
@@ -533,12 +541,13 @@ bool livesAcrossCut(llvm::Instruction &I, const std::vector<Cut> &Cuts) {
 // UniformValues (from BlockUniformity) gives the slots that hold a value every thread has: UniformSlots.
 void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cuts,
                                   const std::set<llvm::Value *> &UniformValues,
+                                  const std::set<llvm::Value *> &UniformCounters,
                                   std::set<llvm::AllocaInst *> &UniformSlots) {
   constexpr unsigned MaxRecomputed = 24;
   std::vector<llvm::Instruction *> Recomputable;
   for (llvm::Instruction &I : llvm::instructions(G)) {
     unsigned Budget = MaxRecomputed;
-    if (livesAcrossCut(I, Cuts) && isRecomputable(I, G, Budget))
+    if (!UniformCounters.count(&I) && livesAcrossCut(I, Cuts) && isRecomputable(I, G, Budget, UniformCounters))
       Recomputable.push_back(&I);
   }
   for (llvm::Instruction *I : Recomputable)
@@ -547,7 +556,7 @@ void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cut
       auto *Phi = llvm::dyn_cast<llvm::PHINode>(User);
       llvm::BasicBlock *UseBlock = Phi ? Phi->getIncomingBlock(U) : User->getParent();
       if (UseBlock != I->getParent()) // uses in I's own block never cross a cut
-        U.set(recompute(*I, Phi ? UseBlock->getTerminator() : User));
+        U.set(recompute(*I, Phi ? UseBlock->getTerminator() : User, UniformCounters));
     }
   for (;;) {
     std::vector<llvm::Instruction *> Across;
@@ -1459,18 +1468,19 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   std::set<llvm::Value *> UniformValues;
   std::set<llvm::AllocaInst *> UniformSlots;
   std::map<llvm::BasicBlock *, llvm::AllocaInst *> CounterSlots;
+  std::set<llvm::Value *> UniformCounters; // the counters of uniform loops with cuts (rewriteUniformLoopInductions)
   bool Ok = cutAtWaits(*G, Cuts, UniformValues, WarpCuts);
   bool LoopCuts = false;
   llvm::BasicBlock *Start = nullptr;
   if (Ok) {
     LoopCuts = cutDivergentLoops(*G, Cuts, UniformValues, CounterSlots);
-    rewriteUniformLoopInductions(*G, Cuts, UniformValues);
+    rewriteUniformLoopInductions(*G, Cuts, UniformValues, UniformCounters);
     Ok = Cuts.size() <= MaxCuts;
   }
   if (Ok) {
     // The allocas stay in the entry block, which no region clones; the code after them is region 0.
     Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
-    localiseValuesLiveAcrossCuts(*G, Cuts, UniformValues, UniformSlots);
+    localiseValuesLiveAcrossCuts(*G, Cuts, UniformValues, UniformCounters, UniformSlots);
     Ok = placeAllocas(*G, Cuts, UniformSlots, Homes, ArenaBytesPerThread);
   }
   llvm::Function *Entry = nullptr;
