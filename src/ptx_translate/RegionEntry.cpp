@@ -97,6 +97,23 @@ struct Cut {
   uint32_t Op = 0; // Vote: the cushim_vote_mode; Redux: the operation
 };
 
+// The blocks of the region that begins at Start: reachable from it without passing a cut, in the order found.
+std::vector<llvm::BasicBlock *> regionBlocksFrom(llvm::BasicBlock *Start, const std::vector<Cut> &Cuts) {
+  BlockSet Waits, InRegion;
+  for (const Cut &C : Cuts)
+    Waits.insert(C.Wait);
+  std::vector<llvm::BasicBlock *> Blocks, Work{Start};
+  while (!Work.empty()) {
+    llvm::BasicBlock *BB = Work.back();
+    Work.pop_back();
+    if (Waits.count(BB) || !InRegion.insert(BB).second)
+      continue;
+    Blocks.push_back(BB);
+    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+  }
+  return Blocks;
+}
+
 // Stand-ins for a warp collective in the cut working copy, replaced by arena accesses when a region is built:
 // before the cut each lane puts its value, after it the lane takes the collective's result.
 constexpr const char *PutName = "__cushim_region_put";         // void (i32 value)
@@ -283,6 +300,9 @@ bool cutAtWaits(llvm::Function &G, std::vector<Cut> &Cuts, std::set<llvm::Value 
   return true;
 }
 
+// The largest expression computed again where used instead of being kept per thread (instructions).
+constexpr unsigned MaxRecomputed = 24;
+
 // Whether I can be computed again where it is used, instead of being kept per thread: arithmetic on constants,
 // arguments and reads of the parameter buffer or the context (in a region entry the context is the running
 // thread's private copy, so tid reads give that thread's coordinates). Budget bounds the expression's size.
@@ -340,7 +360,7 @@ llvm::PHINode *rewriteSteppedInductions(llvm::Function &G, llvm::Loop &L,
   if (!Latch || !Before)
     return nullptr;
   auto cheap = [&](llvm::Value *V) {
-    unsigned Budget = 24;
+    unsigned Budget = MaxRecomputed;
     auto *I = llvm::dyn_cast<llvm::Instruction>(V);
     return llvm::isa<llvm::Constant>(V) || (I && isRecomputable(*I, G, Budget));
   };
@@ -411,23 +431,12 @@ void rewriteUniformLoopInductions(llvm::Function &G, const std::vector<Cut> &Cut
 // iterations.
 bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector<Cut> &Cuts,
                      llvm::BasicBlock *Entry) {
-  BlockSet Waits;
-  for (const Cut &Other : Cuts)
-    Waits.insert(Other.Wait);
   std::vector<llvm::BasicBlock *> Starts{Entry};
   for (const Cut &Other : Cuts)
     Starts.push_back(Other.Continue);
   for (size_t R = 0; R < Starts.size(); ++R) {
-    // The region's blocks: reachable from its start without passing a cut.
-    BlockSet InRegion;
-    std::vector<llvm::BasicBlock *> Work{Starts[R]};
-    while (!Work.empty()) {
-      llvm::BasicBlock *BB = Work.back();
-      Work.pop_back();
-      if (Waits.count(BB) || !InRegion.insert(BB).second)
-        continue;
-      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-    }
+    std::vector<llvm::BasicBlock *> Blocks = regionBlocksFrom(Starts[R], Cuts);
+    BlockSet InRegion(Blocks.begin(), Blocks.end());
     bool EntersLoop = llvm::any_of(llvm::predecessors(C.Wait), [&](llvm::BasicBlock *Pred) {
       return !LoopBlocks.count(Pred) && InRegion.count(Pred);
     });
@@ -543,7 +552,6 @@ void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cut
                                   const std::set<llvm::Value *> &UniformValues,
                                   const std::set<llvm::Value *> &UniformCounters,
                                   std::set<llvm::AllocaInst *> &UniformSlots) {
-  constexpr unsigned MaxRecomputed = 24;
   std::vector<llvm::Instruction *> Recomputable;
   for (llvm::Instruction &I : llvm::instructions(G)) {
     unsigned Budget = MaxRecomputed;
@@ -920,22 +928,7 @@ private:
     LockstepK = nullptr;
   }
 
-  // Region R's blocks: reachable from its start without passing a cut.
-  std::vector<llvm::BasicBlock *> regionBlocks(size_t R) const {
-    BlockSet Waits, InRegion;
-    for (const Cut &C : Cuts)
-      Waits.insert(C.Wait);
-    std::vector<llvm::BasicBlock *> Blocks, Work{startOf(R)};
-    while (!Work.empty()) {
-      llvm::BasicBlock *BB = Work.back();
-      Work.pop_back();
-      if (Waits.count(BB) || !InRegion.insert(BB).second)
-        continue;
-      Blocks.push_back(BB);
-      Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-    }
-    return Blocks;
-  }
+  std::vector<llvm::BasicBlock *> regionBlocks(size_t R) const { return regionBlocksFrom(startOf(R), Cuts); }
 
   // How many iterations of its loop each thread runs in one lockstep pass of loop cut R: several, when the
   // region is small, so that a pass's fixed costs (finding the threads still in the loop, the lowest state) are
