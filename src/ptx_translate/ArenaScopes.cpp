@@ -16,8 +16,16 @@
 namespace cushim::ptx {
 namespace {
 
-// Adds to Derived everything computed from Roots by address arithmetic, not entering Stop; false if such an
-// address is used by anything but address arithmetic, a load, or a store as its address.
+llvm::MDNode *concat(llvm::LLVMContext &Ctx, llvm::MDNode *Old, const llvm::SmallVector<llvm::Metadata *, 8> &Add) {
+  llvm::SmallVector<llvm::Metadata *, 8> All;
+  if (Old)
+    All.append(Old->op_begin(), Old->op_end());
+  All.append(Add.begin(), Add.end());
+  return llvm::MDNode::get(Ctx, All);
+}
+
+} // namespace
+
 bool deriveAddresses(const std::vector<llvm::Value *> &Roots, const std::set<llvm::Value *> &Stop,
                      std::set<llvm::Value *> &Derived) {
   std::vector<llvm::Value *> Work(Roots);
@@ -41,16 +49,6 @@ bool deriveAddresses(const std::vector<llvm::Value *> &Roots, const std::set<llv
   }
   return true;
 }
-
-llvm::MDNode *concat(llvm::LLVMContext &Ctx, llvm::MDNode *Old, const llvm::SmallVector<llvm::Metadata *, 8> &Add) {
-  llvm::SmallVector<llvm::Metadata *, 8> All;
-  if (Old)
-    All.append(Old->op_begin(), Old->op_end());
-  All.append(Add.begin(), Add.end());
-  return llvm::MDNode::get(Ctx, All);
-}
-
-} // namespace
 
 bool scopeArenaArrays(llvm::Function &F, llvm::Value *Arena, const std::vector<std::vector<llvm::Value *>> &Arrays) {
   std::set<llvm::Value *> Starts;

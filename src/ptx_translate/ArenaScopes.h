@@ -2,6 +2,7 @@
 // ArenaScopes.cpp).
 #pragma once
 
+#include <set>
 #include <vector>
 
 namespace llvm {
@@ -17,6 +18,11 @@ namespace cushim::ptx {
 // scope per array it may touch and a noalias for every other array, in a domain of its own. Addresses derived from
 // Arena by any other path get nothing (they may touch any array). False, with nothing changed, when an address
 // derived from Arena is used by anything but address arithmetic, loads and stores.
+// Adds to Derived everything computed from Roots by address arithmetic (GEPs, phis, selects), not entering Stop;
+// false if such an address is used by anything but address arithmetic, a load, or a store as its address.
+bool deriveAddresses(const std::vector<llvm::Value *> &Roots, const std::set<llvm::Value *> &Stop,
+                     std::set<llvm::Value *> &Derived);
+
 bool scopeArenaArrays(llvm::Function &F, llvm::Value *Arena, const std::vector<std::vector<llvm::Value *>> &Arrays);
 
 } // namespace cushim::ptx

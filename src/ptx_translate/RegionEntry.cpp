@@ -791,7 +791,7 @@ private:
     for (auto &[Roots, Name] : {std::pair{std::vector<llvm::Value *>{Arena}, "arena"},
                                 std::pair{SharedBases, "shared"}}) {
       std::set<llvm::Value *> Derived;
-      if (!Roots.empty() && addressesStayInside(Roots, Derived))
+      if (!Roots.empty() && deriveAddresses(Roots, {}, Derived))
         Scopes.emplace_back(std::move(Derived), MD.createAnonymousAliasScope(Domain, Name));
     }
     if (Scopes.empty())
@@ -828,27 +828,6 @@ private:
     const llvm::DataLayout &DL = H.getParent()->getDataLayout();
     llvm::APInt At(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
     return Ptr->stripAndAccumulateConstantOffsets(DL, At, true) == ThreadCtx && At == Offset;
-  }
-
-  // Everything derived from Roots by address arithmetic (in Derived); false if such an address is used any other
-  // way than as the address of a load or store.
-  static bool addressesStayInside(const std::vector<llvm::Value *> &Roots, std::set<llvm::Value *> &Derived) {
-    std::vector<llvm::Value *> Work(Roots);
-    while (!Work.empty()) {
-      llvm::Value *V = Work.back();
-      Work.pop_back();
-      if (!Derived.insert(V).second)
-        continue;
-      for (llvm::Use &U : V->uses()) {
-        auto *User = llvm::cast<llvm::Instruction>(U.getUser());
-        if (llvm::isa<llvm::GetElementPtrInst, llvm::PHINode, llvm::SelectInst>(User))
-          Work.push_back(User);
-        else if (!(llvm::isa<llvm::LoadInst>(User) ||
-                   (llvm::isa<llvm::StoreInst>(User) && U.getOperandNo() == llvm::StoreInst::getPointerOperandIndex())))
-          return false;
-      }
-    }
-    return true;
   }
 
   llvm::BasicBlock *startOf(size_t R) const { return R == 0 ? RegionStart : Cuts[R - 1].Continue; }
