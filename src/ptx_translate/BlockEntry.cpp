@@ -39,7 +39,7 @@ bool needsOwnThread(const llvm::Function &Callee) {
 } // namespace
 
 void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
-                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body) {
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body, bool RuntimeUnroll) {
   llvm::Function *F = B.GetInsertBlock()->getParent();
   llvm::LLVMContext &Ctx = F->getContext();
   llvm::BasicBlock *Pre = B.GetInsertBlock();
@@ -52,7 +52,13 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
   Body(B, Index);
   llvm::Value *Next = B.CreateAdd(Index, B.getInt32(1), std::string(Name) + ".next", /*HasNUW=*/true, true);
   Index->addIncoming(Next, B.GetInsertBlock());
-  B.CreateCondBr(B.CreateICmpULT(Next, Count), Loop, Exit);
+  llvm::BranchInst *Latch = B.CreateCondBr(B.CreateICmpULT(Next, Count), Loop, Exit);
+  if (!RuntimeUnroll) {
+    llvm::MDNode *Id = llvm::MDNode::getDistinct(
+        Ctx, {nullptr, llvm::MDNode::get(Ctx, llvm::MDString::get(Ctx, "llvm.loop.unroll.runtime.disable"))});
+    Id->replaceOperandWith(0, Id);
+    Latch->setMetadata(llvm::LLVMContext::MD_loop, Id);
+  }
   B.SetInsertPoint(Exit);
 }
 
@@ -127,15 +133,21 @@ void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *
       // indexed by the linear thread index as affine in the thread loop.
       llvm::Value *Plane = B.CreateMul(Z, NY, "", true, true);
       llvm::Value *Row = B.CreateMul(B.CreateAdd(Plane, Y, "", true, true), NX, "", true, true);
-      emitCountedLoop(B, NX, "tid.x", [&](llvm::IRBuilder<> &B, llvm::Value *X) {
-        B.CreateStore(X, field(offsetof(cushim_thread_ctx, tid)));
-        B.CreateStore(Y, field(offsetof(cushim_thread_ctx, tid) + 4));
-        B.CreateStore(Z, field(offsetof(cushim_thread_ctx, tid) + 8));
-        llvm::Value *Linear = B.CreateAdd(Row, X, "linear", true, true);
-        B.CreateStore(B.CreateAnd(Linear, 31), field(offsetof(cushim_thread_ctx, laneid)));
-        B.CreateStore(B.CreateLShr(Linear, 5), field(offsetof(cushim_thread_ctx, warpid)));
-        Body(B, Linear);
-      });
+      // Not unrolled at run time: the vectoriser's scalar loop (for the remainder, or where its run-time checks
+      // fail) would be unrolled too, which buys little and costs much compile time (LLVM's loop strength reduction
+      // on the unrolled copies took about half the code generation of the SGEMM module).
+      emitCountedLoop(
+          B, NX, "tid.x",
+          [&](llvm::IRBuilder<> &B, llvm::Value *X) {
+            B.CreateStore(X, field(offsetof(cushim_thread_ctx, tid)));
+            B.CreateStore(Y, field(offsetof(cushim_thread_ctx, tid) + 4));
+            B.CreateStore(Z, field(offsetof(cushim_thread_ctx, tid) + 8));
+            llvm::Value *Linear = B.CreateAdd(Row, X, "linear", true, true);
+            B.CreateStore(B.CreateAnd(Linear, 31), field(offsetof(cushim_thread_ctx, laneid)));
+            B.CreateStore(B.CreateLShr(Linear, 5), field(offsetof(cushim_thread_ctx, warpid)));
+            Body(B, Linear);
+          },
+          /*RuntimeUnroll=*/false);
     });
   });
 }

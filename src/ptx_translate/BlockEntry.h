@@ -42,9 +42,11 @@ void emitWarpLaneLoop(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value 
                       llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear, llvm::Value *Lane)> Body);
 
 // A bottom-tested counted loop 0..Count-1 (Count >= 1). Body(B, Index) emits the loop body at B's insertion point
-// and may create blocks; the builder is left after the loop.
+// and may create blocks; the builder is left after the loop. Without RuntimeUnroll the loop is marked so that
+// LLVM's unroller leaves it (and the scalar loop the vectoriser keeps of it) alone when its count is not constant.
 void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
-                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body);
+                     llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body,
+                     bool RuntimeUnroll = true);
 
 // The number of threads in the block (ntid.x * y * z), read from EngineCtx.
 llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);
