@@ -6,6 +6,7 @@
 #include "ptx_translate/CastMerging.h"
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/RegionUnswitch.h"
+#include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
@@ -43,6 +44,7 @@ void initializeTargets() {
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
+    disableCodegenStrengthReduction();
   });
 }
 
@@ -186,6 +188,12 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());
+    });
+    // Code generation's loop strength reduction is off (StrengthReduction.h); it runs here, last.
+    PB.registerOptimizerLastEPCallback([](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
+      if (Level != llvm::OptimizationLevel::O0)
+        MPM.addPass(llvm::createModuleToFunctionPassAdaptor(
+            llvm::createFunctionToLoopPassAdaptor(SelectiveStrengthReductionPass())));
     });
     PB.registerModuleAnalyses(MAM);
     PB.registerCGSCCAnalyses(CGAM);

@@ -1,0 +1,63 @@
+// LLVM's loop strength reduction (LSR) chooses addressing modes and induction variables for each loop; code
+// generation runs it on every loop. The loop vectoriser keeps a scalar copy of each loop it vectorises, for the
+// remainder and for when its run-time checks fail, and in a region entry with a dozen vectorised thread loops LSR
+// on those copies cost about 15% of the module's compile time (the cold JIT of the SGEMM module, one of the host
+// engine's targets). So LSR runs at the end of the optimisation pipeline instead, on every loop but those copies
+// (marked llvm.loop.isvectorized, with no vector operations of their own), and code generation's run is off.
+// Loops the vectoriser declined keep it: the histogram's scalar lockstep loop ran 20-40% slower without LSR.
+#include "ptx_translate/StrengthReduction.h"
+
+#include "support/Log.h"
+
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/IR/Metadata.h>
+#include <llvm/Support/CommandLine.h>
+#include <llvm/Transforms/Scalar/LoopStrengthReduce.h>
+
+#include <mutex>
+
+namespace cushim::ptx {
+
+namespace {
+
+bool isVectorisersScalarCopy(const llvm::Loop &L) {
+  llvm::MDNode *Id = L.getLoopID();
+  bool Vectorised = false;
+  for (unsigned I = 1; Id && I < Id->getNumOperands(); ++I)
+    if (auto *Node = llvm::dyn_cast<llvm::MDNode>(Id->getOperand(I)); Node && Node->getNumOperands() > 0)
+      if (auto *Name = llvm::dyn_cast<llvm::MDString>(Node->getOperand(0)))
+        Vectorised |= Name->getString() == "llvm.loop.isvectorized";
+  if (!Vectorised)
+    return false;
+  for (const llvm::BasicBlock *BB : L.blocks())
+    for (const llvm::Instruction &I : *BB)
+      if (I.getType()->isVectorTy())
+        return false;
+  return true;
+}
+
+} // namespace
+
+llvm::PreservedAnalyses SelectiveStrengthReductionPass::run(llvm::Loop &L, llvm::LoopAnalysisManager &AM,
+                                                            llvm::LoopStandardAnalysisResults &AR,
+                                                            llvm::LPMUpdater &U) {
+  if (isVectorisersScalarCopy(L))
+    return llvm::PreservedAnalyses::all();
+  return llvm::LoopStrengthReducePass().run(L, AM, AR, U);
+}
+
+void disableCodegenStrengthReduction() {
+  static std::once_flag Once;
+  std::call_once(Once, [] {
+    auto &Options = llvm::cl::getRegisteredOptions();
+    auto It = Options.find("disable-lsr");
+    if (It == Options.end()) {
+      // Another LLVM: both runs stay, which costs compile time only.
+      CUSHIM_LOG_DEBUG("LLVM has no 'disable-lsr' option; code generation keeps its loop strength reduction");
+      return;
+    }
+    static_cast<llvm::cl::opt<bool> *>(It->second)->setValue(true);
+  });
+}
+
+} // namespace cushim::ptx
