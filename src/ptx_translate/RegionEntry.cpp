@@ -20,16 +20,16 @@
 //
 // Warp collectives (shfl, vote, redux, bar.warp.sync over the whole warp) that every lane of a warp reaches
 // together cut regions too; the entry then runs warp by warp, each warp's regions as loops over its lanes, with the
-// lanes' values exchanged through the arena at each such cut (RegionBuilder). Loops that threads leave at
+// lanes' values exchanged through the arena at each such cut (RegionBuilder.cpp). Loops that threads leave at
 // different iterations get a loop cut at their header, so that the thread loop runs the threads in lockstep, one
 // iteration at a time (cutDivergentLoops). Kernels with other collectives, bar.arrive/bar.red, barriers with
 // thread counts, spin loops or exits from device functions get the coroutine entry (CoroutineEntry.cpp) or stay
 // on fibers.
 #include "ptx_translate/RegionEntry.h"
 
-#include "ptx_translate/ArenaScopes.h"
 #include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/BlockUniformity.h"
+#include "ptx_translate/RegionInternal.h"
 #include "ptx_translate/WaitCalls.h"
 #include "support/Log.h"
 
@@ -44,7 +44,6 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/InstIterator.h>
 #include <llvm/IR/Instructions.h>
-#include <llvm/IR/MDBuilder.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/ValueHandle.h>
@@ -55,7 +54,6 @@
 #include <llvm/Transforms/Utils/Local.h>
 #include <llvm/Transforms/Utils/LowerAtomic.h>
 #include <llvm/Transforms/Utils/PromoteMemToReg.h>
-#include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <algorithm>
 #include <cstddef>
@@ -67,35 +65,7 @@
 
 namespace cushim::ptx {
 
-namespace {
-
-constexpr uint32_t NonRegionFlags = CUSHIM_HAL_KERNEL_USES_GRID_SYNC | CUSHIM_HAL_KERNEL_MAY_SPIN;
-// Regions may duplicate code (a loop with a barrier inside is entered from before the loop and after the barrier);
-// past this factor over the kernel's size the entry is not worth its compile time.
-constexpr size_t MaxCloneFactor = 8;
-constexpr size_t RegionSetupAllowance = 128; // instructions per region on top
-constexpr int32_t DoneState = -1;
-// The liveness walks are quadratic in the kernel's size; past this many instructions the kernel keeps coroutines.
-constexpr size_t MaxKernelInstructions = 20000;
-// Each cut is a region (and the liveness walks visit every cut for every instruction): past this many, coroutines
-// (a test kernel with hundreds of unrolled shuffles took a minute to compile as regions).
-constexpr size_t MaxCuts = 128;
-
-using BlockSet = std::set<llvm::BasicBlock *>;
-
-// What ends a region: a barrier of the whole block, a warp collective that the lanes of each warp reach together
-// (the warp's lanes exchange values through the arena at the cut), or the header of a loop that threads leave at
-// different iterations (a loop cut: threads wait there only so that the thread loop runs them in lockstep).
-enum class CutKind { Block, Shuffle, Vote, Redux, WarpSync, Loop };
-bool isWarpCut(CutKind Kind) { return Kind != CutKind::Block && Kind != CutKind::Loop; }
-
-// A cut of the working copy: the block that held the wait (now empty but for its branch) and where threads go on.
-struct Cut {
-  llvm::BasicBlock *Wait;
-  llvm::BasicBlock *Continue;
-  CutKind Kind;
-  uint32_t Op = 0; // Vote: the cushim_vote_mode; Redux: the operation
-};
+namespace region {
 
 // The blocks of the region that begins at Start: reachable from it without passing a cut, in the order found.
 std::vector<llvm::BasicBlock *> regionBlocksFrom(llvm::BasicBlock *Start, const std::vector<Cut> &Cuts) {
@@ -114,52 +84,34 @@ std::vector<llvm::BasicBlock *> regionBlocksFrom(llvm::BasicBlock *Start, const 
   return Blocks;
 }
 
-// Whether BB writes memory other than the working copy's allocas (which hold the threads' own values).
-bool writesMemory(const llvm::BasicBlock &BB) {
-  for (const llvm::Instruction &I : BB) {
-    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I)) {
-      if (!llvm::isa<llvm::AllocaInst>(llvm::getUnderlyingObject(Store->getPointerOperand())))
-        return true;
-    } else if (llvm::isa<llvm::AtomicRMWInst, llvm::AtomicCmpXchgInst, llvm::MemIntrinsic>(I)) {
-      return true;
-    } else if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I);
-               Call && !llvm::isa<llvm::IntrinsicInst>(Call) && Call->mayWriteToMemory()) {
-      return true;
-    }
+// Blocks reachable from the successors of any block in From.
+BlockSet reachableFrom(const BlockSet &From) {
+  BlockSet Seen;
+  std::vector<llvm::BasicBlock *> Work;
+  for (llvm::BasicBlock *BB : From)
+    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
+  while (!Work.empty()) {
+    llvm::BasicBlock *BB = Work.back();
+    Work.pop_back();
+    if (!Seen.insert(BB).second)
+      continue;
+    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
   }
-  return false;
+  return Seen;
 }
 
-// Stand-ins for a warp collective in the cut working copy, replaced by arena accesses when a region is built:
-// before the cut each lane puts its value, after it the lane takes the collective's result.
-constexpr const char *PutName = "__cushim_region_put";         // void (i32 value)
-constexpr const char *ShuffleName = "__cushim_region_shuffle"; // i32 (i32 mode, i32 b, i32 c, ptr in_range)
-constexpr const char *WarpResultName = "__cushim_region_warp_result"; // i32 (): vote or redux over the warp
-// Entries of padding around each exchange buffer (a shuffle's source lane is at most 31 lanes off its warp).
-constexpr uint64_t ExchangePad = 32;
-// A loop cut's region runs its threads in lockstep while at least 1/MinLockstepShare of the block's threads are
-// in the loop; below that, each thread runs the rest of its loop at once.
-constexpr uint32_t MinLockstepShare = 8;
-// A lockstep pass runs up to this many iterations of each thread's loop, when the loop cut's region is at most
-// MaxUnrolledRegion instructions with its copies. A grid-stride loop reads one piece of its array per iteration
-// (a block's worth, 1 KiB for 256 threads of ints), far from the next: 8 pieces per pass keep more of them in
-// flight than 4 (the reductions ran 15-25% faster). A region that writes memory (other than the threads' own
-// values) gets at most MaxWritingUnroll: its copies' accesses may depend on each other, and the histogram's
-// shared-memory increments ran 25-35% slower with 8 copies than with 4.
-constexpr unsigned MaxLockstepUnroll = 8;
-constexpr unsigned MaxWritingUnroll = 4;
-constexpr size_t MaxUnrolledRegion = 1200;
-// All lockstep passes of a kernel together add at most this many times its size in copies.
-constexpr size_t MaxUnrollShare = 3;
+} // namespace region
 
-// Where a per-thread alloca of the working copy lives in the region entry.
-struct AllocaHome {
-  bool InArena = false;
-  bool Uniform = false; // arena: a demoted value that is the same in every thread (UniformSlots)
-  uint64_t Start = 0; // arena: the array of all threads' copies begins at Start * thread count
-  uint64_t Size = 0;  // arena: bytes per thread (a multiple of the alignment)
-  llvm::AllocaInst *Local = nullptr; // not in the arena: one alloca of the entry, reused by every thread
-};
+using namespace region;
+
+namespace {
+
+constexpr uint32_t NonRegionFlags = CUSHIM_HAL_KERNEL_USES_GRID_SYNC | CUSHIM_HAL_KERNEL_MAY_SPIN;
+// The liveness walks are quadratic in the kernel's size; past this many instructions the kernel keeps coroutines.
+constexpr size_t MaxKernelInstructions = 20000;
+// Each cut is a region (and the liveness walks visit every cut for every instruction): past this many, coroutines
+// (a test kernel with hundreds of unrolled shuffles took a minute to compile as regions).
+constexpr size_t MaxCuts = 128;
 
 // Only barriers of the whole block (bar.sync / barrier.sync without a thread count) cut regions.
 bool isBlockBarrier(const llvm::CallBase &Call) {
@@ -612,22 +564,6 @@ void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cut
   }
 }
 
-// Blocks reachable from the successors of any block in From.
-BlockSet reachableFrom(const BlockSet &From) {
-  BlockSet Seen;
-  std::vector<llvm::BasicBlock *> Work;
-  for (llvm::BasicBlock *BB : From)
-    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-  while (!Work.empty()) {
-    llvm::BasicBlock *BB = Work.back();
-    Work.pop_back();
-    if (!Seen.insert(BB).second)
-      continue;
-    Work.insert(Work.end(), llvm::succ_begin(BB), llvm::succ_end(BB));
-  }
-  return Seen;
-}
-
 // The blocks that touch A's memory (through any pointer derived from it); false if its address is stored to
 // memory, where it could be used from anywhere.
 bool blocksUsing(llvm::AllocaInst &A, BlockSet &Blocks) {
@@ -711,764 +647,6 @@ bool placeAllocas(llvm::Function &G, const std::vector<Cut> &Cuts,
   return true;
 }
 
-// Builds __cushim_region_NAME from the cut working copy G. Without warp cuts, each region runs as one loop over
-// the block's threads (the file comment). With them, each warp runs its regions as loops over its 32 lanes:
-//
-//   state = 0
-//   while (state != done)
-//     ws[w] = state for every warp w
-//     repeat (a pass) until every warp is parked:
-//       for each warp w not parked:
-//         do: run region ws[w] for the lanes of w; ws[w] = the region after the cut they reached
-//         while that cut was a warp collective (the lanes exchange values through the arena there)
-//         a loop cut: w yields until the next pass; a block barrier or return: w is parked
-//     state = the block barrier's continuation (or done: the same for every warp)
-class RegionBuilder {
-public:
-  RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
-                std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
-      : G(G), H(Entry), Cuts(Cuts), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread), WarpCuts(WarpCuts),
-        LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
-
-  // False when the regions would grow the code past MaxCloneFactor.
-  bool build(llvm::BasicBlock *Start) {
-    RegionStart = Start;
-    llvm::IRBuilder<> B(llvm::BasicBlock::Create(Ctx, "entry", &H));
-    EngineCtx = H.getArg(1);
-    ThreadCtx = emitPrivateContext(B, EngineCtx);
-    Threads = B.CreateZExt(emitBlockThreadCount(B, EngineCtx), B.getInt64Ty(), "threads");
-    {
-      // Like malloc's, the scratch memory is reachable through no other pointer the kernel has.
-      llvm::AttributeList NoAliasResult =
-          llvm::AttributeList().addRetAttribute(Ctx, llvm::Attribute::NoAlias);
-      llvm::FunctionCallee Scratch = H.getParent()->getOrInsertFunction(
-          "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false),
-          NoAliasResult);
-      // Arrays over the block's threads: the per-thread values, each thread's next state (i32) and, with warp
-      // cuts, two exchange buffers (i32): a region's lanes take a collective's results from one while they put
-      // their values for the next cut in the other. ExchangePad entries before, between and after the buffers
-      // let a shuffle read its source lane unconditionally (and keep the read consecutive for the vectoriser).
-      uint64_t PerThread = ArenaBytesPerThread + 4 + (WarpCuts ? 8 : 0);
-      llvm::Value *Bytes = B.CreateMul(Threads, B.getInt64(PerThread));
-      if (WarpCuts)
-        Bytes = B.CreateAdd(Bytes, B.getInt64(3 * ExchangePad * 4));
-      Arena = B.CreateCall(Scratch, {EngineCtx, Bytes}, "arena");
-      NextStates = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread)),
-                                       "next.states");
-      Exchange = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates,
-                                     B.CreateAdd(Threads, B.getInt64(ExchangePad)), "exchange");
-    }
-    for (auto &[A, Home] : Homes)
-      if (!Home.InArena) {
-        Home.Local = llvm::cast<llvm::AllocaInst>(A->clone());
-        B.Insert(Home.Local, A->getName());
-      }
-    State = B.CreateAlloca(B.getInt32Ty(), nullptr, "state");
-    WarpState = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.state");
-    Phase = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.phase");
-    WarpAcc = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.acc");
-    for (auto &[Header, Slot] : CounterSlots) {
-      size_t R = 1 + (llvm::find_if(Cuts, [&](const Cut &C) { return C.Continue == Header; }) - Cuts.begin());
-      llvm::Type *Ty = Slot->getAllocatedType();
-      Counters[R] = {Slot, B.CreateAlloca(WarpCuts ? llvm::ArrayType::get(Ty, 32) : Ty, nullptr, "lockstep.k")};
-    }
-    B.CreateStore(B.getInt32(0), State);
-    llvm::BasicBlock *Dispatch = llvm::BasicBlock::Create(Ctx, "dispatch", &H);
-    Done = llvm::BasicBlock::Create(Ctx, "done", &H);
-    B.CreateBr(Dispatch);
-    B.SetInsertPoint(Done);
-    B.CreateRetVoid();
-    B.SetInsertPoint(Dispatch);
-    Original = G.getInstructionCount();
-    UnrollBudget = Original * MaxUnrollShare;
-    if (WarpCuts)
-      buildWarpLoop(B);
-    else
-      buildBlockLoop(B);
-    B.CreateStore(emitBlockState(B), State);
-    B.CreateBr(Dispatch);
-    scopeMemoryAccesses();
-    // Everything counts: the clones, and past a fixed allowance each region's setup (its thread loops and slot
-    // addresses).
-    return H.getInstructionCount() <= MaxCloneFactor * Original + RegionSetupAllowance * (Cuts.size() + 1);
-  }
-
-private:
-  // The arena and the block's shared memory are reachable through no other pointer the kernel has, but alias
-  // analysis sees that only while no address of theirs escapes, and the vectoriser's own run-time checks compare
-  // arena addresses (which counts as an escape): loops vectorised after the first then need bounds for every other
-  // access, which a gather through a loaded index (In[I] in a lockstep loop) or a zero-extended 32-bit shared
-  // offset does not have. Scoped alias metadata says it for good: accesses through the arena, through shared
-  // memory's base and through anything else are in three scopes that do not alias. A memory is scoped only while
-  // its addresses reach nothing but loads, stores and address arithmetic (no call or integer carries them
-  // elsewhere, where a pointer of the third kind could be made from them).
-  void scopeMemoryAccesses() {
-    std::vector<llvm::Value *> SharedBases;
-    for (llvm::Instruction &I : llvm::instructions(H))
-      if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I);
-          Load && isContextField(Load->getPointerOperand(), offsetof(cushim_thread_ctx, shared_base)))
-        SharedBases.push_back(Load);
-    llvm::MDBuilder MD(Ctx);
-    llvm::MDNode *Domain = MD.createAnonymousAliasScopeDomain("cushim.region");
-    std::vector<std::pair<std::set<llvm::Value *>, llvm::MDNode *>> Scopes;
-    for (auto &[Roots, Name] : {std::pair{std::vector<llvm::Value *>{Arena}, "arena"},
-                                std::pair{SharedBases, "shared"}}) {
-      std::set<llvm::Value *> Derived;
-      if (!Roots.empty() && deriveAddresses(Roots, {}, Derived))
-        Scopes.emplace_back(std::move(Derived), MD.createAnonymousAliasScope(Domain, Name));
-    }
-    if (Scopes.empty())
-      return;
-    std::vector<std::vector<llvm::Value *>> Arrays{{NextStates}}; // the next states and exchange buffers
-    for (const auto &Array : ArrayStarts) {
-      Arrays.emplace_back();
-      for (llvm::Value *Start : Array.second)
-        if (Start) // not deleted since
-          Arrays.back().push_back(Start);
-    }
-    bool ArenaScoped = Scopes.front().first.count(Arena); // the arena's scope comes first when it has one
-    for (llvm::Instruction &I : llvm::instructions(H)) {
-      llvm::Value *Ptr = llvm::getLoadStorePointerOperand(&I);
-      if (!Ptr)
-        continue;
-      llvm::SmallVector<llvm::Metadata *, 2> In, NotIn;
-      for (auto &[Derived, Scope] : Scopes)
-        (Derived.count(Ptr) ? In : NotIn).push_back(Scope);
-      if (!In.empty())
-        I.setMetadata(llvm::LLVMContext::MD_alias_scope, llvm::MDNode::get(Ctx, In));
-      if (!NotIn.empty())
-        I.setMetadata(llvm::LLVMContext::MD_noalias, llvm::MDNode::get(Ctx, NotIn));
-    }
-    if (ArenaScoped)
-      scopeArenaArrays(H, Arena, Arrays);
-  }
-
-  // Where each arena array begins in the regions that use it, by the array's AllocaHome::Start (ArenaScopes.h).
-  std::map<uint64_t, std::vector<llvm::WeakVH>> ArrayStarts;
-
-  // Whether Ptr addresses the field at Offset of the running thread's context.
-  bool isContextField(llvm::Value *Ptr, uint64_t Offset) const {
-    const llvm::DataLayout &DL = H.getParent()->getDataLayout();
-    llvm::APInt At(DL.getIndexTypeSizeInBits(Ptr->getType()), 0);
-    return Ptr->stripAndAccumulateConstantOffsets(DL, At, true) == ThreadCtx && At == Offset;
-  }
-
-  llvm::BasicBlock *startOf(size_t R) const { return R == 0 ? RegionStart : Cuts[R - 1].Continue; }
-
-  // The state the block goes on with after a pass over its threads. With warp cuts, every warp is parked at the
-  // same block barrier (or returned): thread 0's next state is the block's. Otherwise the lowest state of the
-  // block's threads (emitLowestState).
-  llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
-    if (WarpCuts || !LoopCuts)
-      return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
-    return emitLowestState(B, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()));
-  }
-
-  // The state a group of threads (Count threads from linear index First) goes on with. Without loop cuts, all are
-  // at the same cut: the first thread's next state. With them, the lowest state any thread is at: loop cuts are
-  // numbered first, so threads still in a loop run before the others, which wait at the next cut until all are
-  // there (done is the highest state).
-  llvm::Value *emitLowestState(llvm::IRBuilder<> &B, llvm::Value *First, llvm::Value *Count) {
-    if (!LoopCuts)
-      return B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First), "next");
-    return emitFold(B, NextStates, First, Count, DoneState, "lowest",
-                    [](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *Next, llvm::Value *) {
-                      return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, Next);
-                    });
-  }
-
-  // How many threads are at state R (an i32).
-  llvm::Value *emitThreadsAt(llvm::IRBuilder<> &B, size_t R) {
-    return emitFold(B, NextStates, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()), 0, "in.loop",
-                    [&](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *At, llvm::Value *) {
-                      return B.CreateAdd(Acc, B.CreateZExt(B.CreateICmpEQ(At, B.getInt32(R)), B.getInt32Ty()));
-                    });
-  }
-
-  // Acc = Init, then Acc = Combine(B, Acc, Array[First + I], I) for I in 0..Count-1 (i32 elements and result;
-  // First is an i64 index, Count an i32). The accumulator lives in WarpAcc, which SROA turns into a register.
-  llvm::Value *emitFold(llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *First, llvm::Value *Count,
-                        uint32_t Init, const char *Name,
-                        llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *Acc, llvm::Value *Element,
-                                                         llvm::Value *I)>
-                            Combine) {
-    B.CreateStore(B.getInt32(Init), WarpAcc);
-    emitCountedLoop(B, Count, Name, [&](llvm::IRBuilder<> &B, llvm::Value *I) {
-      llvm::Value *Index = B.CreateAdd(First, B.CreateZExt(I, B.getInt64Ty()));
-      llvm::Value *Element = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), Array, Index));
-      B.CreateStore(Combine(B, B.CreateLoad(B.getInt32Ty(), WarpAcc), Element, I), WarpAcc);
-    });
-    return B.CreateLoad(B.getInt32Ty(), WarpAcc, Name);
-  }
-
-  // Where the current group (the block, or the warp being run) keeps loop cut R's lockstep counter.
-  llvm::Value *counterAt(llvm::IRBuilder<> &B, size_t R) {
-    llvm::AllocaInst *Counter = Counters.at(R).second;
-    return WarpCuts ? B.CreateInBoundsGEP(Counter->getAllocatedType(), Counter, {B.getInt32(0), CurrentWarp})
-                    : Counter;
-  }
-
-  // A region every thread of the group starts together: no thread is in a loop, so every lockstep counter is 0
-  // for the threads that will next enter its loop.
-  void resetCounters(llvm::IRBuilder<> &B) {
-    for (auto &[R, Counter] : Counters)
-      B.CreateStore(llvm::ConstantInt::get(Counter.first->getAllocatedType(), 0), counterAt(B, R));
-  }
-
-  // Before a lockstep pass of loop cut R: its counter (the iterations every thread still in the loop has run),
-  // which the pass's threads read instead of their own copies; after it, one more.
-  void loadCounter(llvm::IRBuilder<> &B, size_t R, unsigned Unroll) {
-    CounterStep = Unroll;
-    LockstepK = Counters.count(R) ? B.CreateLoad(Counters.at(R).first->getAllocatedType(), counterAt(B, R),
-                                                 "lockstep.k")
-                                  : nullptr;
-  }
-  void advanceCounter(llvm::IRBuilder<> &B, size_t R) {
-    if (LockstepK)
-      B.CreateStore(B.CreateAdd(LockstepK, llvm::ConstantInt::get(LockstepK->getType(), CounterStep)),
-                    counterAt(B, R));
-    LockstepK = nullptr;
-  }
-
-  std::vector<llvm::BasicBlock *> regionBlocks(size_t R) const { return regionBlocksFrom(startOf(R), Cuts); }
-
-  // How many iterations of its loop each thread runs in one lockstep pass of loop cut R: several, when the
-  // region is small, so that a pass's fixed costs (finding the threads still in the loop, the lowest state) are
-  // shared, and the loads of the iterations overlap (a grid-stride loop's next iteration is far off in memory).
-  // The copies beyond the first come out of UnrollBudget, shared by the kernel's loop cuts, so that the entry
-  // stays within MaxCloneFactor.
-  unsigned lockstepUnroll(size_t R) {
-    std::vector<llvm::BasicBlock *> Blocks = regionBlocks(R);
-    size_t Size = 0;
-    for (llvm::BasicBlock *BB : Blocks)
-      Size += BB->size();
-    // The loop's body: the blocks of the region that lead back to its cut (the others are the way out).
-    BlockSet InRegion(Blocks.begin(), Blocks.end()), Body;
-    std::vector<llvm::BasicBlock *> Work{Cuts[R - 1].Wait};
-    while (!Work.empty()) {
-      llvm::BasicBlock *BB = Work.back();
-      Work.pop_back();
-      for (llvm::BasicBlock *Pred : llvm::predecessors(BB))
-        if (InRegion.count(Pred) && Body.insert(Pred).second)
-          Work.push_back(Pred);
-    }
-    bool Writes = llvm::any_of(Body, [](llvm::BasicBlock *BB) { return writesMemory(*BB); });
-    for (unsigned Unroll = Writes ? MaxWritingUnroll : MaxLockstepUnroll; Unroll > 1; Unroll /= 2)
-      if (Size * Unroll <= MaxUnrolledRegion && Size * (Unroll - 1) <= UnrollBudget) {
-        UnrollBudget -= Size * (Unroll - 1);
-        return Unroll;
-      }
-    return 1;
-  }
-
-  // Whether every thread starts region R together (not only those a loop cut left behind).
-  bool startsTogether(size_t R) const { return R == 0 || Cuts[R - 1].Kind != CutKind::Loop; }
-
-  // Dispatch on the state, then region R as one loop over the block's threads.
-  void buildBlockLoop(llvm::IRBuilder<> &B) {
-    llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), State), Done, Cuts.size() + 1);
-    GroupFirst = B.getInt64(0);
-    llvm::BasicBlock *Next = llvm::BasicBlock::Create(Ctx, "regions.done", &H);
-    for (size_t R = 0; R <= Cuts.size(); ++R) {
-      RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
-      Switch->addCase(B.getInt32(R), RegionPre);
-      B.SetInsertPoint(RegionPre);
-      if (startsTogether(R)) {
-        resetCounters(B);
-        emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
-          emitRegion(B, R, Linear);
-        });
-        B.CreateBr(Next);
-        continue;
-      }
-      // A loop cut's region: in lockstep while enough threads are in the loop to fill vectors, else each thread
-      // finishes its loop at once (a loop that one thread runs, under if (tid == 0), must not cost a pass over
-      // all threads per iteration).
-      auto *Lockstep = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".lockstep", &H);
-      auto *Serial = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".serial", &H);
-      llvm::Value *InLoop = emitThreadsAt(B, R);
-      B.CreateCondBr(B.CreateICmpUGE(B.CreateMul(InLoop, B.getInt32(MinLockstepShare)),
-                                     B.CreateTrunc(Threads, B.getInt32Ty())),
-                     Lockstep, Serial);
-      for (bool IsSerial : {false, true}) {
-        B.SetInsertPoint(IsSerial ? Serial : Lockstep);
-        unsigned Unroll = IsSerial ? 1 : lockstepUnroll(R);
-        if (!IsSerial)
-          loadCounter(B, R, Unroll);
-        emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
-          emitRegion(B, R, Linear, IsSerial, Unroll);
-        });
-        advanceCounter(B, R);
-        B.CreateBr(Next);
-      }
-    }
-    B.SetInsertPoint(Next);
-  }
-
-  // Passes over the warps until all of them reached the next block barrier (or returned). In a pass, each warp
-  // runs regions past its warp cuts until it reaches a loop cut (it yields: the next warp runs, so the warps'
-  // loops advance together, one iteration per pass, and touch neighbouring memory as a block's threads would) or
-  // a block barrier (it parks until the block goes on).
-  void buildWarpLoop(llvm::IRBuilder<> &B) {
-    llvm::Value *Current = B.CreateLoad(B.getInt32Ty(), State, "state");
-    llvm::BasicBlock *Warps = llvm::BasicBlock::Create(Ctx, "warps", &H);
-    B.CreateCondBr(B.CreateICmpEQ(Current, B.getInt32(DoneState)), Done, Warps);
-    B.SetInsertPoint(Warps);
-    // Per warp (at most 32): its state, its exchange buffer phase, whether it is parked.
-    llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
-    llvm::Type *PerWarp = llvm::ArrayType::get(B.getInt32Ty(), 32);
-    llvm::Value *WarpStates = Entry.CreateAlloca(PerWarp, nullptr, "warp.states");
-    llvm::Value *Phases = Entry.CreateAlloca(PerWarp, nullptr, "warp.phases");
-    llvm::Value *Parked = Entry.CreateAlloca(PerWarp, nullptr, "warp.parked");
-    llvm::Value *Running = Entry.CreateAlloca(B.getInt32Ty(), nullptr, "warps.running");
-    auto at = [&](llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *Warp) {
-      return B.CreateInBoundsGEP(PerWarp, Array, {B.getInt32(0), Warp});
-    };
-    llvm::Value *NumWarps = B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
-    emitCountedLoop(B, NumWarps, "warp.init", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-      B.CreateStore(Current, at(B, WarpStates, Warp));
-      B.CreateStore(B.getInt32(0), at(B, Phases, Warp));
-      B.CreateStore(B.getInt32(0), at(B, Parked, Warp));
-    });
-    auto *Pass = llvm::BasicBlock::Create(Ctx, "warps.pass", &H);
-    B.CreateBr(Pass);
-    B.SetInsertPoint(Pass);
-    B.CreateStore(B.getInt32(0), Running);
-    emitCountedLoop(B, NumWarps, "warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-      auto *Go = llvm::BasicBlock::Create(Ctx, "warp.go", &H);
-      auto *WarpDispatch = llvm::BasicBlock::Create(Ctx, "warp.dispatch", &H);
-      auto *WarpCut = llvm::BasicBlock::Create(Ctx, "warp.cut", &H);
-      auto *Yield = llvm::BasicBlock::Create(Ctx, "warp.yield", &H);
-      auto *Park = llvm::BasicBlock::Create(Ctx, "warp.park", &H);
-      auto *WarpEnd = llvm::BasicBlock::Create(Ctx, "warp.end", &H);
-      B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), at(B, Parked, Warp)), B.getInt32(0)), WarpEnd, Go);
-      B.SetInsertPoint(Go);
-      GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
-      CurrentWarp = Warp;
-      B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, WarpStates, Warp)), WarpState);
-      B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, Phases, Warp)), Phase);
-      B.CreateBr(WarpDispatch);
-      // Past a warp cut, the buffers swap: results are taken from the one the lanes put their values in.
-      B.SetInsertPoint(WarpCut);
-      B.CreateStore(B.CreateXor(B.CreateLoad(B.getInt32Ty(), Phase), 1), Phase);
-      B.CreateBr(WarpDispatch);
-      B.SetInsertPoint(Yield);
-      B.CreateStore(B.CreateLoad(B.getInt32Ty(), WarpState), at(B, WarpStates, Warp));
-      B.CreateStore(B.CreateLoad(B.getInt32Ty(), Phase), at(B, Phases, Warp));
-      B.CreateStore(B.getInt32(1), Running);
-      B.CreateBr(WarpEnd);
-      B.SetInsertPoint(Park);
-      B.CreateStore(B.getInt32(1), at(B, Parked, Warp));
-      B.CreateBr(WarpEnd);
-      B.SetInsertPoint(WarpDispatch);
-      llvm::SwitchInst *Switch = B.CreateSwitch(B.CreateLoad(B.getInt32Ty(), WarpState), Park, Cuts.size() + 1);
-      for (size_t R = 0; R <= Cuts.size(); ++R) {
-        RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
-        Switch->addCase(B.getInt32(R), RegionPre);
-        B.SetInsertPoint(RegionPre);
-        llvm::Value *Current = B.CreateZExt(B.CreateLoad(B.getInt32Ty(), Phase), B.getInt64Ty());
-        llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
-        TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Current, Stride), "take.from");
-        PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride),
-                                    "put.to");
-        WarpResult = R > 0 ? emitWarpResult(B, Cuts[R - 1]) : nullptr;
-        if (startsTogether(R))
-          resetCounters(B);
-        bool LoopCut = R > 0 && Cuts[R - 1].Kind == CutKind::Loop;
-        unsigned Unroll = LoopCut ? lockstepUnroll(R) : 1;
-        loadCounter(B, R, Unroll);
-        emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
-                         [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *Lane) {
-                           LaneIndex = Lane;
-                           emitRegion(B, R, Linear, false, Unroll);
-                         });
-        advanceCounter(B, R);
-        llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
-        B.CreateStore(Next, WarpState);
-        // The warp goes on past warp cuts, yields at loop cuts and parks at a block barrier (or when done).
-        llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
-        for (size_t I = 0; I < Cuts.size(); ++I)
-          if (isWarpCut(Cuts[I].Kind))
-            After->addCase(B.getInt32(I + 1), WarpCut);
-          else if (Cuts[I].Kind == CutKind::Loop)
-            After->addCase(B.getInt32(I + 1), Yield);
-      }
-      B.SetInsertPoint(WarpEnd);
-    });
-    auto *AllParked = llvm::BasicBlock::Create(Ctx, "warps.parked", &H);
-    B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), Running), B.getInt32(0)), Pass, AllParked);
-    B.SetInsertPoint(AllParked);
-  }
-
-  // A vote's or redux's result from the values the warp's lanes put before cut C (the same for every lane),
-  // computed once before the lanes run; null for other cuts.
-  llvm::Value *emitWarpResult(llvm::IRBuilder<> &B, const Cut &C) {
-    if (C.Kind != CutKind::Vote && C.Kind != CutKind::Redux)
-      return nullptr;
-    uint32_t Identity = 0;
-    if (C.Kind == CutKind::Redux && C.Op == 1)
-      Identity = 0x7fffffffu; // min
-    else if (C.Kind == CutKind::Redux && C.Op == 2)
-      Identity = 0x80000000u; // max
-    else if (C.Kind == CutKind::Redux && (C.Op == 3 || C.Op == 5))
-      Identity = ~0u; // umin, and
-    auto combine = [&](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *V, llvm::Value *Lane) -> llvm::Value * {
-      if (C.Kind == CutKind::Vote)
-        return B.CreateOr(Acc, B.CreateShl(B.CreateZExt(B.CreateICmpNE(V, B.getInt32(0)), B.getInt32Ty()), Lane));
-      switch (C.Op) {
-      case 0:
-        return B.CreateAdd(Acc, V);
-      case 1:
-        return B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Acc, V);
-      case 2:
-        return B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Acc, V);
-      case 3:
-        return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, V);
-      case 4:
-        return B.CreateBinaryIntrinsic(llvm::Intrinsic::umax, Acc, V);
-      case 5:
-        return B.CreateAnd(Acc, V);
-      case 6:
-        return B.CreateOr(Acc, V);
-      default:
-        return B.CreateXor(Acc, V);
-      }
-    };
-    llvm::Value *Acc = emitFold(B, TakeFrom, GroupFirst, B.getInt32(32), Identity, "warp.result", combine);
-    if (C.Kind == CutKind::Redux)
-      return Acc;
-    llvm::Value *All = B.CreateICmpEQ(Acc, B.getInt32(~0u)), *None = B.CreateICmpEQ(Acc, B.getInt32(0));
-    switch (C.Op) {
-    case CUSHIM_VOTE_ALL:
-      return B.CreateZExt(All, B.getInt32Ty());
-    case CUSHIM_VOTE_ANY:
-      return B.CreateZExt(B.CreateNot(None), B.getInt32Ty());
-    case CUSHIM_VOTE_UNI:
-      return B.CreateZExt(B.CreateOr(All, None), B.getInt32Ty());
-    default:
-      return Acc; // ballot
-    }
-  }
-
-  // shfl.sync over a whole warp (EngineFiber.cpp's shuffle() for a warp whose 32 lanes all take part): the source
-  // lane from mode, b and c (clamp value in bits 4:0, segment mask in bits 12:8); an out-of-range source reads the
-  // lane's own value. Take is the stand-in call (mode, b, c, in_range).
-  llvm::Value *emitShuffle(llvm::IRBuilder<> &B, llvm::CallBase &Take) {
-    auto Mode = llvm::cast<llvm::ConstantInt>(Take.getArgOperand(0))->getZExtValue();
-    llvm::Value *BVal = B.CreateAnd(Take.getArgOperand(1), 31), *C = Take.getArgOperand(2);
-    llvm::Value *CVal = B.CreateAnd(C, 31), *Seg = B.CreateAnd(B.CreateLShr(C, 8), 31);
-    llvm::Value *L = LaneIndex;
-    llvm::Value *MaxLane = B.CreateOr(B.CreateAnd(L, Seg), B.CreateAnd(CVal, B.CreateNot(Seg)));
-    llvm::Value *J = nullptr, *InRange = nullptr;
-    switch (Mode) {
-    case CUSHIM_SHFL_UP:
-      J = B.CreateSub(L, BVal);
-      InRange = B.CreateICmpSGE(J, MaxLane);
-      break;
-    case CUSHIM_SHFL_DOWN:
-      J = B.CreateAdd(L, BVal);
-      InRange = B.CreateICmpSLE(J, MaxLane);
-      break;
-    case CUSHIM_SHFL_BFLY:
-      J = B.CreateXor(L, BVal);
-      InRange = B.CreateICmpSLE(J, MaxLane);
-      break;
-    default: // CUSHIM_SHFL_IDX
-      J = B.CreateOr(B.CreateAnd(L, Seg), B.CreateAnd(BVal, B.CreateNot(Seg)));
-      InRange = B.CreateICmpSLE(J, MaxLane);
-      break;
-    }
-    // In range, the source is a lane of the warp (0..31); out of range, J is within 31 of one (the padding), and
-    // the lane reads its own value. Both reads are unconditional: up and down read consecutive lanes.
-    auto read = [&](llvm::Value *Lane) {
-      llvm::Value *Index = B.CreateAdd(GroupFirst, B.CreateSExt(Lane, B.getInt64Ty()));
-      return B.CreateLoad(B.getInt32Ty(), B.CreateGEP(B.getInt32Ty(), TakeFrom, Index));
-    };
-    llvm::Value *Result = B.CreateSelect(InRange, read(J), read(L));
-    llvm::Value *InRangeOut = Take.getArgOperand(3);
-    if (!llvm::isa<llvm::ConstantPointerNull>(InRangeOut))
-      B.CreateStore(B.CreateZExt(InRange, B.getInt32Ty()), InRangeOut);
-    return Result;
-  }
-
-  // The warp collectives' stand-ins of a region's clones, replaced by accesses to the exchange buffers.
-  void replaceStandIns(const std::vector<llvm::BasicBlock *> &Clones, llvm::Value *Thread) {
-    for (llvm::BasicBlock *Clone : Clones)
-      for (llvm::Instruction &I : llvm::make_early_inc_range(*Clone)) {
-        auto *Call = llvm::dyn_cast<llvm::CallInst>(&I);
-        llvm::Function *Callee = Call ? Call->getCalledFunction() : nullptr;
-        if (!Callee)
-          continue;
-        llvm::IRBuilder<> B(Call);
-        llvm::StringRef Name = Callee->getName();
-        if (Name == PutName)
-          B.CreateStore(Call->getArgOperand(0), B.CreateInBoundsGEP(B.getInt32Ty(), PutTo, Thread));
-        else if (Name == ShuffleName)
-          Call->replaceAllUsesWith(emitShuffle(B, *Call));
-        else if (Name == WarpResultName)
-          Call->replaceAllUsesWith(WarpResult);
-        else
-          continue;
-        Call->eraseFromParent();
-      }
-  }
-
-  // One thread's run of region R (from Start to the next cut or return) at B; B is left where the thread's run
-  // ends, with the state for the next region stored.
-  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false, unsigned Unroll = 1) {
-    llvm::BasicBlock *Start = startOf(R);
-    // Serial: the region of a loop cut loops back to its start instead of ending at its own cut, so each thread
-    // runs the rest of its loop at once. Unroll: the region is there Unroll times, each copy going on to the
-    // next at the loop cut, so each thread runs up to Unroll iterations of its loop in one pass.
-    unsigned NumCopies = Serial ? 1 : Unroll;
-    llvm::BasicBlock *OwnCut = Serial || NumCopies > 1 ? Cuts[R - 1].Wait : nullptr;
-    llvm::BasicBlock *Body = B.GetInsertBlock();
-    std::vector<std::unique_ptr<llvm::ValueToValueMapTy>> CopyMaps;
-    for (unsigned C = 0; C < NumCopies; ++C)
-      CopyMaps.push_back(std::make_unique<llvm::ValueToValueMapTy>());
-    llvm::ValueToValueMapTy &VMap = *CopyMaps.front();
-    // What every copy maps alike (arguments, slots, exits); the copies' own blocks and values come on top.
-    std::vector<std::pair<llvm::Value *, llvm::Value *>> Shared;
-    auto share = [&](llvm::Value *From, llvm::Value *To) {
-      VMap[From] = To;
-      Shared.emplace_back(From, To);
-    };
-    share(G.getArg(0), H.getArg(0));
-    share(G.getArg(1), ThreadCtx);
-    llvm::Value *Thread = B.CreateZExt(Linear, B.getInt64Ty());
-
-    std::map<llvm::BasicBlock *, size_t> CutAt;
-    for (size_t I = 0; I < Cuts.size(); ++I)
-      CutAt[Cuts[I].Wait] = I;
-    std::vector<llvm::BasicBlock *> Blocks = regionBlocks(R);
-    BlockSet InRegion(Blocks.begin(), Blocks.end());
-    // Where this thread's copy of each alloca the region uses lives (a kernel with many cuts has many slots, and
-    // each region uses few of them).
-    std::vector<std::pair<llvm::AllocaInst *, llvm::Value *>> ArenaSlots;
-    for (llvm::BasicBlock *BB : Blocks)
-      for (llvm::Instruction &I : *BB)
-        for (llvm::Value *Op : I.operands()) {
-          auto *A = llvm::dyn_cast<llvm::AllocaInst>(Op);
-          auto It = A ? Homes.find(A) : Homes.end();
-          if (It == Homes.end() || VMap.count(A))
-            continue;
-          const AllocaHome &Home = It->second;
-          if (!Home.InArena) {
-            share(A, Home.Local);
-            continue;
-          }
-          llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
-                                            B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
-          llvm::Value *Start = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
-          share(A, Start);
-          ArrayStarts[Home.Start].emplace_back(Start);
-          ArenaSlots.emplace_back(A, Start);
-        }
-    llvm::BasicBlock *End = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".end", &H);
-    B.SetInsertPoint(End);
-    llvm::PHINode *Next = B.CreatePHI(B.getInt32Ty(), 2, "next");
-    // A cut ends the region: the thread goes on with the region after it.
-    for (auto &[Wait, I] : CutAt) {
-      if (Serial && Wait == OwnCut)
-        continue;
-      auto *Exit = llvm::BasicBlock::Create(Ctx, "to.region" + llvm::Twine(I + 1), &H);
-      llvm::BranchInst::Create(End, Exit);
-      Next->addIncoming(llvm::ConstantInt::get(B.getInt32Ty(), I + 1), Exit);
-      share(Wait, Exit);
-    }
-
-    std::vector<llvm::BasicBlock *> Clones;
-    for (unsigned C = 0; C < NumCopies; ++C) {
-      llvm::ValueToValueMapTy &CopyMap = *CopyMaps[C];
-      if (C > 0)
-        for (auto &[From, To] : Shared)
-          CopyMap[From] = To;
-      for (llvm::BasicBlock *BB : Blocks) {
-        // Paths from outside the region (a loop entered before a cut) do not exist here.
-        llvm::BasicBlock *Clone = llvm::CloneBasicBlock(
-            BB, CopyMap, ".r" + llvm::Twine(R) + (C > 0 ? "." + llvm::Twine(C) : llvm::Twine()), &H);
-        for (llvm::PHINode &Phi : llvm::make_early_inc_range(Clone->phis()))
-          for (unsigned I = Phi.getNumIncomingValues(); I-- > 0;)
-            if (!InRegion.count(Phi.getIncomingBlock(I)))
-              Phi.removeIncomingValue(I, /*DeletePHIIfEmpty=*/false);
-        CopyMap[BB] = Clone;
-        Clones.push_back(Clone);
-      }
-    }
-    for (unsigned C = 0; C < NumCopies; ++C) {
-      llvm::ValueToValueMapTy &CopyMap = *CopyMaps[C];
-      if (Serial)
-        CopyMap[OwnCut] = CopyMap[Start];
-      else if (OwnCut && C + 1 < NumCopies)
-        CopyMap[OwnCut] = (*CopyMaps[C + 1])[Start];
-      for (llvm::BasicBlock *BB : Blocks) {
-        auto *Clone = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(CopyMap[BB]));
-        for (llvm::Instruction &I : *Clone)
-          llvm::RemapInstruction(&I, CopyMap, llvm::RF_NoModuleLevelChanges | llvm::RF_IgnoreMissingLocals);
-        if (auto *Ret = llvm::dyn_cast<llvm::ReturnInst>(Clone->getTerminator())) {
-          Ret->eraseFromParent();
-          llvm::BranchInst::Create(End, Clone);
-          Next->addIncoming(llvm::ConstantInt::getSigned(B.getInt32Ty(), DoneState), Clone);
-        }
-      }
-    }
-    // Exits to cuts this region cannot reach are dropped.
-    for (auto &[Wait, I] : CutAt) {
-      if (Serial && Wait == OwnCut)
-        continue;
-      auto *Exit = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Wait]));
-      if (llvm::pred_empty(Exit)) {
-        Next->removeIncomingValue(Exit, false);
-        Exit->eraseFromParent();
-      }
-    }
-    if (WarpCuts)
-      replaceStandIns(Clones, Thread);
-    if (startsTogether(R))
-      readUniformSlotsOnce(Clones, VMap);
-    if (LockstepK && !Serial && VMap.count(Counters.at(R).first))
-      for (llvm::LoadInst *Load : readsBeforeStores(Clones, VMap[Counters.at(R).first])) {
-        Load->replaceAllUsesWith(LockstepK);
-        Load->eraseFromParent();
-      }
-    B.SetInsertPoint(Body);
-    auto *First = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start]));
-    llvm::Value *MyState = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
-    std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies = copySlotsWritten(B, ArenaSlots);
-    llvm::BasicBlock *Join = End;
-    llvm::Value *Before = nullptr;
-    if (LoopCuts && R > 0) {
-      // Only the threads at this region's state run it; the others are further on (or still in a loop).
-      Join = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".next", &H);
-      Before = B.CreateLoad(B.getInt32Ty(), MyState);
-      B.CreateCondBr(B.CreateICmpEQ(Before, B.getInt32(R)), First, Join);
-    } else {
-      B.CreateBr(First);
-    }
-    if (Join != End) {
-      B.SetInsertPoint(End);
-      B.CreateBr(Join);
-      B.SetInsertPoint(Join);
-      llvm::PHINode *Merged = B.CreatePHI(B.getInt32Ty(), 2, "next");
-      Merged->addIncoming(Before, Body);
-      Merged->addIncoming(Next, End);
-      Next = Merged;
-    } else {
-      B.SetInsertPoint(End);
-    }
-    // Per thread, not in one variable: a value carried from iteration to iteration would keep the vectoriser off
-    // the thread loop. Stored by every thread, like the slot copies.
-    B.CreateStore(Next, MyState);
-    for (auto &[Slot, Copy] : Copies)
-      B.CreateStore(B.CreateLoad(Copy->getAllocatedType(), Copy), Slot);
-  }
-
-  // The region works on a local copy of each arena slot it writes, read at the start and written back at the end
-  // by every thread of the thread loop, also those that do not run the region (they write back what they read).
-  // The copies become registers, and the slots' loads and stores become unconditional for the vectoriser: masked
-  // stores would be slow (microcoded on AMD's Zen), and a loop cut's serial path keeps its values in registers.
-  // Only slots that the region reads and writes whole (demoted values, not arrays of local memory) are copied.
-  // Returns (slot, copy) pairs; B is at the start of the thread's run, before the check of its state.
-  std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>>
-  copySlotsWritten(llvm::IRBuilder<> &B, const std::vector<std::pair<llvm::AllocaInst *, llvm::Value *>> &Slots) {
-    std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies;
-    for (auto &[A, Slot] : Slots) {
-      llvm::Type *Ty = A->getAllocatedType();
-      bool Written = false, Whole = Ty->isSingleValueType();
-      for (llvm::User *U : Slot->users()) {
-        if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(U))
-          Whole &= Load->getType() == Ty && Load->isSimple();
-        else if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(U))
-          Written = true, Whole &= Store->getPointerOperand() == Slot &&
-                                   Store->getValueOperand()->getType() == Ty && Store->isSimple();
-        else
-          Whole = false;
-      }
-      if (!Written || !Whole)
-        continue;
-      llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
-      llvm::AllocaInst *Copy = Entry.CreateAlloca(Ty, nullptr, A->getName() + ".copy");
-      Slot->replaceAllUsesWith(Copy);
-      B.CreateStore(B.CreateLoad(Ty, Slot), Copy);
-      Copies.emplace_back(Slot, Copy);
-    }
-    return Copies;
-  }
-
-  // A uniform slot holds the same value in every thread when a region starts (the threads all stored the same
-  // value before the cut). Its reads that no store of the region can precede take the value of the group's first
-  // thread (thread 0, or the warp's first lane: other warps may be past later cuts) once, before the thread loops:
-  // the value, and the branches on it, become loop-invariant for the vectoriser.
-  void readUniformSlotsOnce(const std::vector<llvm::BasicBlock *> &Clones, llvm::ValueToValueMapTy &VMap) {
-    for (auto &[A, Home] : Homes) {
-      if (!Home.Uniform || !VMap.count(A)) // not a uniform slot, or not one this region uses
-        continue;
-      llvm::IRBuilder<> Pre(RegionPre->getTerminator());
-      llvm::Value *Thread0 = nullptr;
-      for (llvm::LoadInst *Load : readsBeforeStores(Clones, VMap[A])) {
-        if (!Thread0)
-          Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena,
-                                          Pre.CreateAdd(Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
-                                                        Pre.CreateMul(GroupFirst, Pre.getInt64(Home.Size))),
-                                          A->getName() + ".first");
-        Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
-        Load->eraseFromParent();
-      }
-    }
-  }
-
-  // The reads of Slot in a region's clones that no store of the region to Slot can precede: they read what the
-  // thread had when the region started.
-  static std::vector<llvm::LoadInst *> readsBeforeStores(const std::vector<llvm::BasicBlock *> &Clones,
-                                                         llvm::Value *Slot) {
-    BlockSet Stored;
-    for (llvm::BasicBlock *BB : Clones)
-      for (llvm::Instruction &I : *BB)
-        if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
-          Stored.insert(BB);
-    BlockSet AfterStore = reachableFrom(Stored);
-    std::vector<llvm::LoadInst *> Loads;
-    for (llvm::BasicBlock *BB : Clones) {
-      if (AfterStore.count(BB))
-        continue;
-      for (llvm::Instruction &I : *BB) {
-        if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getPointerOperand() == Slot)
-          break; // later reads in this block see this thread's own store
-        if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I); Load && Load->getPointerOperand() == Slot)
-          Loads.push_back(Load);
-      }
-    }
-    return Loads;
-  }
-
-  llvm::Function &G;
-  llvm::Function &H;
-  const std::vector<Cut> &Cuts;
-  std::map<llvm::AllocaInst *, AllocaHome> &Homes;
-  uint64_t ArenaBytesPerThread;
-  bool WarpCuts, LoopCuts;
-  const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots;
-  llvm::LLVMContext &Ctx;
-  // Per loop cut (by region) with a lockstep counter: the threads' slot of its iteration counter, and the entry's
-  // counter (one, or one per warp).
-  std::map<size_t, std::pair<llvm::AllocaInst *, llvm::AllocaInst *>> Counters;
-  size_t Original = 0;     // instructions of the working copy
-  size_t UnrollBudget = 0; // instructions that lockstep passes may still add as copies of their regions
-  llvm::BasicBlock *RegionStart = nullptr, *Done = nullptr;
-  llvm::Value *EngineCtx = nullptr, *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr,
-              *NextStates = nullptr, *Exchange = nullptr;
-  llvm::AllocaInst *State = nullptr, *WarpState = nullptr, *Phase = nullptr, *WarpAcc = nullptr;
-  // The region being built: the block before its thread loops, the linear index of its group's first thread
-  // (i64), and with warp cuts the lane (i32), the exchange buffers and a vote's or redux's result.
-  llvm::BasicBlock *RegionPre = nullptr;
-  llvm::Value *GroupFirst = nullptr, *LaneIndex = nullptr, *TakeFrom = nullptr, *PutTo = nullptr,
-              *WarpResult = nullptr;
-  // With warp cuts, the warp being run (i32); in a lockstep pass with a counter, the counter's value.
-  llvm::Value *CurrentWarp = nullptr, *LockstepK = nullptr;
-  unsigned CounterStep = 1; // the iterations a lockstep pass runs
-};
-
 bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo &K,
                       const std::set<llvm::Function *> &Waiting, bool &WarpCuts) {
   llvm::Function *G = workingCopy(M, Kernel, Waiting);
@@ -1503,7 +681,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   if (Ok) {
     relaxSharedAtomics(*G);
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
-    Ok = RegionBuilder(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots).build(Start);
+    Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots, Start);
   }
   G->eraseFromParent();
   for (const char *Name : {PutName, ShuffleName, WarpResultName})
