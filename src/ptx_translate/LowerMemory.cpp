@@ -1,6 +1,7 @@
 // Memory: state-space addressing (shared offsets vs host addresses), ld/ldu/st with vectors and memory orders,
 // cvta/isspacep, fences, cache-control no-ops, and atom/red (read-modify-write and compare-and-swap).
 #include "ptx_translate/LowerInternal.h"
+#include "ptx_translate/ReadOnlyLoads.h"
 
 #include "cuda_shim/kernel_abi.h"
 
@@ -253,6 +254,8 @@ Error FunctionLowering::lowerMemory(const Instruction &I) {
         auto *Ld = B.CreateAlignedLoad(ETy, EP, llvm::Align(EB / 8), Volatile);
         if (Order)
           Ld->setAtomic(*Order);
+        else if (Sp == StateSpace::Global && I.hasMod("nc") && !Volatile) // read-only data (ReadOnlyLoads.h)
+          Ld->setMetadata(ReadOnlyLoadMark, llvm::MDNode::get(Ld->getContext(), {}));
         CUSHIM_TRY(writeOperand(I, *Elem, Ld, T));
       }
     }

@@ -6,6 +6,7 @@
 #include "ptx_translate/FlatEntry.h"
 #include "ptx_translate/LowerInternal.h"
 #include "ptx_translate/LowerYield.h"
+#include "ptx_translate/ReadOnlyLoads.h"
 #include "ptx_translate/RegionEntry.h"
 
 #include "cuda_shim/hal.h"
@@ -545,6 +546,7 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
       KI.Flags |= CUSHIM_HAL_KERNEL_MAY_SPIN;
     Out.Kernels.push_back(std::move(KI));
   }
+  scopeReadOnlyLoads(*MS.M);
   if (Options.TierEntries) {
     addFlatEntries(*MS.M, Out.Kernels);
     addRegionEntries(*MS.M, Out.Kernels);
