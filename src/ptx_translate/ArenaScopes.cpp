@@ -17,11 +17,7 @@ namespace cushim::ptx {
 namespace {
 
 llvm::MDNode *concat(llvm::LLVMContext &Ctx, llvm::MDNode *Old, const llvm::SmallVector<llvm::Metadata *, 8> &Add) {
-  llvm::SmallVector<llvm::Metadata *, 8> All;
-  if (Old)
-    All.append(Old->op_begin(), Old->op_end());
-  All.append(Add.begin(), Add.end());
-  return llvm::MDNode::get(Ctx, All);
+  return llvm::MDNode::concatenate(Old, llvm::MDNode::get(Ctx, Add));
 }
 
 } // namespace

@@ -18,23 +18,10 @@
 
 namespace cushim::ptx {
 
-namespace {
-
-// Old's scopes with Scope added.
-llvm::MDNode *withScope(llvm::LLVMContext &Ctx, llvm::MDNode *Old, llvm::MDNode *Scope) {
-  std::vector<llvm::Metadata *> All;
-  if (Old)
-    All.assign(Old->op_begin(), Old->op_end());
-  All.push_back(Scope);
-  return llvm::MDNode::get(Ctx, All);
-}
-
-} // namespace
-
 void scopeReadOnlyLoads(llvm::Module &M) {
   llvm::LLVMContext &Ctx = M.getContext();
   unsigned Mark = Ctx.getMDKindID(ReadOnlyLoadMark);
-  llvm::MDNode *Scope = nullptr;
+  llvm::MDNode *ScopeList = nullptr; // the one scope, as a list
   for (llvm::Function &F : M) {
     std::vector<llvm::LoadInst *> Loads;
     for (llvm::Instruction &I : llvm::instructions(F))
@@ -42,19 +29,20 @@ void scopeReadOnlyLoads(llvm::Module &M) {
         Loads.push_back(Load);
     if (Loads.empty())
       continue;
-    if (!Scope) {
+    if (!ScopeList) {
       llvm::MDBuilder MD(Ctx);
-      Scope = MD.createAnonymousAliasScope(MD.createAnonymousAliasScopeDomain("cushim.readonly"), "ld.global.nc");
+      ScopeList = llvm::MDNode::get(
+          Ctx, MD.createAnonymousAliasScope(MD.createAnonymousAliasScopeDomain("cushim.readonly"), "ld.global.nc"));
     }
     for (llvm::LoadInst *Load : Loads) {
       Load->setMetadata(Mark, nullptr);
       Load->setMetadata(llvm::LLVMContext::MD_alias_scope,
-                        withScope(Ctx, Load->getMetadata(llvm::LLVMContext::MD_alias_scope), Scope));
+                        llvm::MDNode::concatenate(Load->getMetadata(llvm::LLVMContext::MD_alias_scope), ScopeList));
     }
     for (llvm::Instruction &I : llvm::instructions(F))
       if (llvm::isa<llvm::StoreInst, llvm::AtomicRMWInst, llvm::AtomicCmpXchgInst, llvm::MemIntrinsic>(I))
         I.setMetadata(llvm::LLVMContext::MD_noalias,
-                      withScope(Ctx, I.getMetadata(llvm::LLVMContext::MD_noalias), Scope));
+                      llvm::MDNode::concatenate(I.getMetadata(llvm::LLVMContext::MD_noalias), ScopeList));
   }
 }
 

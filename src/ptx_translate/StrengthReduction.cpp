@@ -10,7 +10,6 @@
 #include "support/Log.h"
 
 #include <llvm/Analysis/LoopInfo.h>
-#include <llvm/IR/Metadata.h>
 #include <llvm/Support/CommandLine.h>
 #include <llvm/Transforms/Scalar/LoopStrengthReduce.h>
 
@@ -21,13 +20,7 @@ namespace cushim::ptx {
 namespace {
 
 bool isVectorisersScalarCopy(const llvm::Loop &L) {
-  llvm::MDNode *Id = L.getLoopID();
-  bool Vectorised = false;
-  for (unsigned I = 1; Id && I < Id->getNumOperands(); ++I)
-    if (auto *Node = llvm::dyn_cast<llvm::MDNode>(Id->getOperand(I)); Node && Node->getNumOperands() > 0)
-      if (auto *Name = llvm::dyn_cast<llvm::MDString>(Node->getOperand(0)))
-        Vectorised |= Name->getString() == "llvm.loop.isvectorized";
-  if (!Vectorised)
+  if (!llvm::getBooleanLoopAttribute(&L, "llvm.loop.isvectorized"))
     return false;
   for (const llvm::BasicBlock *BB : L.blocks())
     for (const llvm::Instruction &I : *BB)
