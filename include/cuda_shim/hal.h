@@ -140,6 +140,11 @@ typedef struct cushim_hal_ops {
   cushim_hal_result (*module_unload)(cushim_hal_module module);
   cushim_hal_result (*kernel_get)(cushim_hal_module module, const char *name, cushim_hal_kernel *kernel);
   cushim_hal_result (*global_get)(cushim_hal_module module, const char *name, void **address, size_t *size);
+  /* Optional: adds an object holding one more kernel (a variant of one of the module's kernels, specialised for a
+   * launch shape) to a loaded module. The object's undefined symbols resolve to the module's variables first; it
+   * defines no symbol the module has. The kernel lives as long as the module. */
+  cushim_hal_result (*module_add_variant)(cushim_hal_module module, const void *object, size_t object_size,
+                                          const cushim_hal_kernel_desc *kernel, cushim_hal_kernel *out);
 } cushim_hal_ops;
 
 /* The reference host backend, always built in. */

@@ -183,7 +183,8 @@ Error launchKernel(Function &F, const LaunchConfig &C, Stream &S, void **KernelP
     if (auto R = captureNode(S, std::move(N)))
       return std::move(*R);
   }
-  return S.launch(F.hal(), L); // the backend copies the buffer before returning
+  LaunchShape Shape{{C.Block[0], C.Block[1], C.Block[2]}, C.DynamicShared};
+  return S.launch(F.halFor(Shape), L); // the backend copies the buffer before returning
 }
 
 } // namespace cushim::core

@@ -129,56 +129,65 @@ Expected<Module *> Module::loadImage(Context &Ctx, const void *Image, size_t Max
 
 // Parses, lowers and compiles PTX for Target (the work the JIT cache saves).
 static Expected<CompiledModule> translate(std::string_view Ptx, const std::string &Name,
-                                          const cushim_hal_target &Target) {
+                                          const cushim_hal_target &Target, const std::optional<KernelVariant> &Variant) {
   Expected<ptx::Module> Ast = ptx::parsePtx(Ptx, Name);
   if (!Ast)
     return Ast.takeError();
   llvm::LLVMContext LC;
   ptx::LoweringOptions Options;
   Options.ModuleName = Name;
+  Options.Specialise = Variant;
   Expected<ptx::LoweredModule> Lowered = ptx::lowerModule(*Ast, LC, Options);
   if (!Lowered)
     return Lowered.takeError();
+  std::string DumpName = Variant ? Name + "." + Variant->Kernel : Name;
   auto dumpIr = [&](const char *Suffix) {
     if (config().DumpDir.empty())
       return;
     std::string IR;
     llvm::raw_string_ostream OS(IR);
     Lowered->IR->print(OS, nullptr);
-    dumpArtefact(Name, Suffix, OS.str());
+    dumpArtefact(DumpName, Suffix, OS.str());
   };
   dumpIr(".ll");
   Expected<std::string> Object = ptx::compileToObject(*Lowered->IR, Target);
   if (!Object)
     return Object.takeError();
   dumpIr(".opt.ll"); // compileToObject optimised the module in place
-  dumpArtefact(Name, ".o", *Object);
+  dumpArtefact(DumpName, ".o", *Object);
   return CompiledModule{std::move(*Object), std::move(Lowered->Kernels), std::move(Lowered->Globals)};
+}
+
+Expected<CompiledModule> compilePtx(std::string_view Ptx, const std::string &Name, const cushim_hal_target &Target,
+                                    const std::optional<KernelVariant> &Variant) {
+  // The on-disk cache (JitCache.h); bypassed under CUSHIM_DUMP_DIR so that every module's IR and object get written.
+  JitCache &Cache = JitCache::process();
+  bool UseCache = Cache.enabled() && config().DumpDir.empty();
+  std::string Key;
+  if (UseCache) {
+    std::string Options = "O2";
+    if (Variant)
+      Options += fmt::format(";variant={};{},{},{};{}", Variant->Kernel, Variant->Block[0], Variant->Block[1],
+                             Variant->Block[2], Variant->DynamicShared);
+    Key = JitCache::key(Ptx, Target, Options);
+    if (std::optional<CompiledModule> Hit = Cache.loadModule(Key)) {
+      CUSHIM_LOG_DEBUG("module '{}': JIT cache hit", Name);
+      return std::move(*Hit);
+    }
+  }
+  Expected<CompiledModule> Translated = translate(Ptx, Name, Target, Variant);
+  if (Translated && UseCache)
+    Cache.storeModule(Key, *Translated);
+  return Translated;
 }
 
 Error Module::build(std::string_view Ptx) {
   dumpArtefact(Name, ".ptx", Ptx);
   cushim_hal_target Target{};
   CUSHIM_TRY(hal::check(hal::ops().target_describe(Ctx.device().halIndex(), &Target), "target_describe"));
-  // The on-disk cache (JitCache.h); bypassed under CUSHIM_DUMP_DIR so that every module's IR and object get written.
-  JitCache &Cache = JitCache::process();
-  bool UseCache = Cache.enabled() && config().DumpDir.empty();
-  std::string Key;
-  std::optional<CompiledModule> Compiled;
-  if (UseCache) {
-    Key = JitCache::key(Ptx, Target, "O2");
-    Compiled = Cache.loadModule(Key);
-    if (Compiled)
-      CUSHIM_LOG_DEBUG("module '{}': JIT cache hit", Name);
-  }
-  if (!Compiled) {
-    Expected<CompiledModule> Translated = translate(Ptx, Name, Target);
-    if (!Translated)
-      return Translated.takeError();
-    Compiled = std::move(*Translated);
-    if (UseCache)
-      Cache.storeModule(Key, *Compiled);
-  }
+  Expected<CompiledModule> Compiled = compilePtx(Ptx, Name, Target);
+  if (!Compiled)
+    return Compiled.takeError();
   const std::string &Object = Compiled->Object;
 
   Kernels = std::move(Compiled->Kernels);
@@ -197,6 +206,14 @@ Error Module::build(std::string_view Ptx) {
       memory_map::insert({reinterpret_cast<uintptr_t>(Address), static_cast<size_t>(G.Size),
                           G.Managed ? ManagedVariableKind : ModuleVariableKind, &Ctx});
   }
+  // What compiling variants of its kernels for launch shapes needs (Specialiser.h).
+  if (hal::ops().module_add_variant) {
+    Variants = std::make_shared<VariantSource>();
+    Variants->Ptx = std::string(Ptx);
+    Variants->ModuleName = Name;
+    Variants->Target = Target;
+    Variants->Hal = Hal;
+  }
   CUSHIM_LOG_DEBUG("module '{}' loaded: {} kernel(s), {} global(s)", Name, Kernels.size(), Globals.size());
   return Error::success();
 }
@@ -209,6 +226,13 @@ Error Module::unload(Module *M) {
 }
 
 void Module::releaseBackend(bool Unload) {
+  if (Variants) {
+    std::lock_guard<std::mutex> G(Variants->Mutex); // waits for a variant being installed
+    Variants->Closed = true;
+    Variants.reset();
+  }
+  for (auto &[N, F] : Functions)
+    F->dropVariants();
   for (auto &[Symbol, R] : References)
     delete R;
   References.clear();

@@ -2,6 +2,8 @@
 // the backend's target and loaded there.
 #pragma once
 
+#include "core/JitCache.h"
+#include "core/Specialiser.h"
 #include "cuda_shim/hal.h"
 #include "ptx_translate/Lowering.h"
 #include "support/Error.h"
@@ -9,18 +11,27 @@
 
 #include <cuda.h>
 
+#include <array>
 #include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cushim::core {
 
 class Context;
 class Module;
 class TextureReference;
+
+using KernelVariant = ptx::LoweringOptions::Variant;
+
+// Translates PTX for Target through the on-disk JIT cache; with Variant, only that kernel, specialised for a launch
+// shape (ptx_translate/Specialise.h).
+Expected<CompiledModule> compilePtx(std::string_view Ptx, const std::string &Name, const cushim_hal_target &Target,
+                                    const std::optional<KernelVariant> &Variant = std::nullopt);
 
 class CUSHIM_API Function {
 public:
@@ -41,10 +52,36 @@ public:
   // Largest dynamic shared memory a launch may ask for.
   unsigned maxDynamicShared() const { return MaxDynamicShared; }
 
+  // The kernel to launch with Shape: the variant compiled for it once there is one, else hal(). The first launches
+  // of a shape ask for its variant (Specialiser.h).
+  cushim_hal_kernel halFor(const LaunchShape &Shape) {
+    unsigned Count = VariantCount.load(std::memory_order_acquire);
+    for (unsigned I = 0; I < Count; ++I)
+      if (Variants[I].Shape == Shape)
+        return Variants[I].Hal;
+    return Count < MaxVariants ? requestVariant(Shape) : Hal;
+  }
+  // Publishes a loaded variant (called with the module's VariantSource locked).
+  void installVariant(const LaunchShape &Shape, cushim_hal_kernel Variant);
+  // Forgets the variants (their backend module goes) and the shapes asked for.
+  void dropVariants();
+
 private:
+  cushim_hal_kernel requestVariant(const LaunchShape &Shape);
+
   Module &M;
   ptx::KernelInfo Info;
   cushim_hal_kernel Hal;
+  // Variants by shape: a kernel launched with many shapes gets the first few.
+  static constexpr unsigned MaxVariants = 4;
+  struct Variant {
+    LaunchShape Shape;
+    cushim_hal_kernel Hal = nullptr;
+  };
+  std::array<Variant, MaxVariants> Variants;
+  std::atomic<unsigned> VariantCount{0};
+  std::mutex VariantMutex; // guards Requested and writers of Variants
+  std::vector<LaunchShape> Requested;
   unsigned MaxDynamicShared = 48 * 1024;
   int PreferredCarveout = -1;
 };
@@ -77,6 +114,11 @@ public:
   // Address and size of a .global/.const variable; CUDA_ERROR_NOT_FOUND when absent.
   Expected<std::pair<void *, size_t>> global(std::string_view VarName);
   const std::vector<ptx::KernelInfo> &kernels() const { return Kernels; }
+  // What compiling variants of the module's kernels needs; null when the backend cannot load them (or detached).
+  std::shared_ptr<VariantSource> variantSource() {
+    std::lock_guard<std::mutex> G(Mutex);
+    return Variants;
+  }
   // cuModuleGetTexRef / cuModuleGetSurfRef: the module-scope .texref/.surfref of that name (one object per name,
   // living as long as the module); CUDA_ERROR_NOT_FOUND when absent.
   Expected<TextureReference *> textureReference(std::string_view RefName, bool Surface);
@@ -100,6 +142,7 @@ private:
   std::mutex Mutex;
   std::map<std::string, std::unique_ptr<Function>, std::less<>> Functions;
   std::map<std::string, TextureReference *, std::less<>> References; // key: slot symbol; owned, freed with the module
+  std::shared_ptr<VariantSource> Variants;
 };
 
 CUSHIM_API Module *lookupModule(CUmodule Handle);

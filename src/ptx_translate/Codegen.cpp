@@ -27,6 +27,7 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
+#include <llvm/Transforms/Utils/LoopSimplify.h>
 
 #include <algorithm>
 #include <memory>
@@ -181,6 +182,9 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, make the
     // integer addresses of lowered PTX analysable, and run thread loops around uniform inner loops block by block.
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
+      // Both passes below need loops with preheaders; the simplification pipeline's clean-ups may have folded a
+      // preheader into the region entry's dispatch switch.
+      FPM.addPass(llvm::LoopSimplifyPass());
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
       FPM.addPass(CastMergingPass());

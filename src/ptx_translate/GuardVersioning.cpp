@@ -90,7 +90,7 @@ private:
     llvm::CmpInst::Predicate P = Expected ? Cmp->getPredicate() : Cmp->getInversePredicate();
     llvm::Value *A = Cmp->getOperand(0), *Inv = Cmp->getOperand(1);
     auto *Type = llvm::dyn_cast<llvm::IntegerType>(A->getType());
-    if (!Type || Type->getBitWidth() > 32)
+    if (!Type || Type->getBitWidth() > 64)
       return nullptr;
     auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(A));
     if (!Rec || Rec->getLoop() != &L) {
@@ -106,26 +106,27 @@ private:
     if (!Step || !SE.isLoopInvariant(InvS, &L) || llvm::isa<llvm::SCEVCouldNotCompute>(Taken) ||
         SE.getTypeSizeInBits(Taken->getType()) > 64)
       return nullptr;
-    // The sequence in 64 bits, extended the way P reads it (equality: either way, signed here).
+    // The sequence in twice the comparison's width (at least 64 bits), extended the way P reads it (equality: either
+    // way, signed here). Induction variables widened to 64 bits (constant trip counts) are compared in 128.
     bool Unsigned = llvm::ICmpInst::isUnsigned(P);
-    llvm::Type *I64 = B.getInt64Ty();
+    unsigned Bits = Type->getBitWidth(), WideBits = Bits > 32 ? 128 : 64;
+    llvm::Type *Wide = B.getIntNTy(WideBits);
     llvm::Value *StartN = expand(Rec->getStart(), Type), *InvN = expand(InvS, Type), *TakenN = expand(Taken, nullptr);
     if (!StartN || !InvN || !TakenN)
       return nullptr;
-    auto widen = [&](llvm::Value *V) { return Unsigned ? B.CreateZExt(V, I64) : B.CreateSExt(V, I64); };
+    auto widen = [&](llvm::Value *V) { return Unsigned ? B.CreateZExt(V, Wide) : B.CreateSExt(V, Wide); };
     llvm::Value *First = widen(StartN), *Bound = widen(InvN);
-    llvm::Value *Count = B.CreateZExtOrTrunc(TakenN, I64);
+    llvm::Value *Count = B.CreateZExtOrTrunc(TakenN, Wide);
     llvm::Value *Checks = B.getTrue();
-    if (SE.getTypeSizeInBits(Taken->getType()) > 32) // keeps Step * Count within 64 bits
+    if (WideBits == 64 && SE.getTypeSizeInBits(Taken->getType()) > 32) // keeps Step * Count within 64 bits
       Checks = B.CreateICmpULE(TakenN, llvm::ConstantInt::get(TakenN->getType(), 0xffffffffull));
-    llvm::Value *Last = B.CreateAdd(First, B.CreateMul(Count, llvm::ConstantInt::get(I64, Step->getAPInt().getSExtValue())));
+    llvm::Value *Last = B.CreateAdd(First, B.CreateMul(Count, llvm::ConstantInt::get(Wide, Step->getAPInt().sext(WideBits))));
     // No wrap: the last value is representable in the comparison's type, so the narrow sequence is the wide one.
-    unsigned Bits = Type->getBitWidth();
-    llvm::APInt Low = Unsigned ? llvm::APInt::getMinValue(Bits).zext(64) : llvm::APInt::getSignedMinValue(Bits).sext(64);
-    llvm::APInt High = Unsigned ? llvm::APInt::getMaxValue(Bits).zext(64) : llvm::APInt::getSignedMaxValue(Bits).sext(64);
-    Checks = B.CreateAnd(Checks, B.CreateICmpSGE(Last, llvm::ConstantInt::get(I64, Low)));
-    Checks = B.CreateAnd(Checks, B.CreateICmpSLE(Last, llvm::ConstantInt::get(I64, High)));
-    llvm::CmpInst::Predicate Wide = Unsigned ? llvm::ICmpInst::getSignedPredicate(P) : P; // both fit in i64 >= 0
+    llvm::APInt Low = Unsigned ? llvm::APInt::getMinValue(Bits).zext(WideBits) : llvm::APInt::getSignedMinValue(Bits).sext(WideBits);
+    llvm::APInt High = Unsigned ? llvm::APInt::getMaxValue(Bits).zext(WideBits) : llvm::APInt::getSignedMaxValue(Bits).sext(WideBits);
+    Checks = B.CreateAnd(Checks, B.CreateICmpSGE(Last, llvm::ConstantInt::get(Wide, Low)));
+    Checks = B.CreateAnd(Checks, B.CreateICmpSLE(Last, llvm::ConstantInt::get(Wide, High)));
+    llvm::CmpInst::Predicate WidePred = Unsigned ? llvm::ICmpInst::getSignedPredicate(P) : P; // both fit, >= 0
     llvm::Value *Ends;
     if (P == llvm::CmpInst::ICMP_NE) {
       // Bound outside [min, max] of the two ends.
@@ -134,7 +135,7 @@ private:
       Ends = B.CreateOr(Below, Above);
     } else {
       // Monotone sequence: a relation (or equality) that holds at both ends holds in between.
-      Ends = B.CreateAnd(B.CreateICmp(Wide, First, Bound), B.CreateICmp(Wide, Last, Bound));
+      Ends = B.CreateAnd(B.CreateICmp(WidePred, First, Bound), B.CreateICmp(WidePred, Last, Bound));
     }
     return B.CreateAnd(Checks, Ends);
   }

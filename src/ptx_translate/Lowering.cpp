@@ -7,6 +7,7 @@
 #include "ptx_translate/LowerInternal.h"
 #include "ptx_translate/LowerYield.h"
 #include "ptx_translate/ReadOnlyLoads.h"
+#include "ptx_translate/Specialise.h"
 #include "ptx_translate/RegionEntry.h"
 
 #include "cuda_shim/hal.h"
@@ -547,6 +548,14 @@ Expected<LoweredModule> lowerModule(const Module &M, llvm::LLVMContext &Ctx, con
     Out.Kernels.push_back(std::move(KI));
   }
   scopeReadOnlyLoads(*MS.M);
+  if (Options.Specialise) {
+    BlockShape Shape;
+    std::copy(std::begin(Options.Specialise->Block), std::end(Options.Specialise->Block), Shape.Dims);
+    Shape.DynamicShared = Options.Specialise->DynamicShared;
+    CUSHIM_TRY(makeKernelVariant(*MS.M, Out.Kernels, Options.Specialise->Kernel, Shape));
+  } else {
+    specialiseRequiredShapes(*MS.M, Out.Kernels);
+  }
   if (Options.TierEntries) {
     addFlatEntries(*MS.M, Out.Kernels);
     addRegionEntries(*MS.M, Out.Kernels);

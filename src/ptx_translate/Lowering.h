@@ -5,6 +5,7 @@
 #include "support/Error.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,13 @@ struct LoweringOptions {
   // which compileToObject runs at every optimisation level; a consumer that JIT-compiles the IR as it is must
   // turn this off.
   bool TierEntries = true;
+  // Lower only this kernel, as a variant for one launch shape (Specialise.h: makeKernelVariant).
+  struct Variant {
+    std::string Kernel;
+    uint32_t Block[3] = {1, 1, 1};
+    uint32_t DynamicShared = 0;
+  };
+  std::optional<Variant> Specialise;
 };
 
 // Lowers a parsed module. PTX we cannot translate fails as NVIDIA's JIT fails on it, with CUDA_ERROR_INVALID_PTX

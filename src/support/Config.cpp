@@ -55,6 +55,13 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
     else
       C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1 or t2)");
   }
+  if (const char *V = GetEnv("CUSHIM_SPECIALISE"); V && *V) {
+    std::string S = V;
+    if (S == "async" || S == "sync" || S == "off")
+      C.Specialise = S;
+    else
+      C.Problems.push_back("ignoring CUSHIM_SPECIALISE=" + S + " (expected async, sync or off)");
+  }
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));
   if (const char *V = GetEnv("CUSHIM_STACK_SIZE"); V && *V) {

@@ -374,6 +374,29 @@ void *tierEntry(HostJit &Jit, JitModule &Module, HostKernel &K, uint32_t Flag, c
   return *Address;
 }
 
+// A described kernel of a loaded module, with the entries of its tiers (the flags of those missing are cleared).
+cushim_hal_result resolveKernel(HostJit &Jit, HostModule &M, const cushim_hal_kernel_desc &D,
+                                std::shared_ptr<HostKernel> &Out) {
+  if (!D.name)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto Address = Jit.lookup(*M.Jit, D.name);
+  if (!Address) {
+    CUSHIM_LOG_ERROR("host backend: {}", Address.error().message());
+    return Jit.hasSymbol(*M.Jit, D.name) ? CUDA_ERROR_INVALID_IMAGE : CUDA_ERROR_NOT_FOUND;
+  }
+  auto K = makeKernel(&M, D.name, *Address);
+  K->Flags = D.flags;
+  K->FlatFn = reinterpret_cast<KernelFn>(tierEntry(Jit, *M.Jit, *K, CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY, "flat"));
+  K->RegionFn = reinterpret_cast<KernelFn>(tierEntry(Jit, *M.Jit, *K, CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY, "region"));
+  K->CoroFn = reinterpret_cast<CoroutineFn>(tierEntry(Jit, *M.Jit, *K, CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, "coro"));
+  K->ParamSize = D.param_size;
+  K->StaticSharedSize = D.static_shared_size;
+  K->LocalSize = D.local_size;
+  K->MaxThreads = D.max_threads;
+  Out = std::move(K);
+  return CUDA_SUCCESS;
+}
+
 cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, size_t ObjectSize,
                                 const cushim_hal_kernel_desc *Kernels, size_t KernelCount, cushim_hal_module *Module) {
   auto Ctx = contexts().find(Context);
@@ -396,31 +419,13 @@ cushim_hal_result halModuleLoad(cushim_hal_context Context, const void *Object, 
   M->Jit = std::move(*Loaded);
   // Resolve every kernel now: linking errors (an unresolved external) surface at load, as with cuModuleLoad.
   for (size_t I = 0; I < KernelCount; ++I) {
-    const cushim_hal_kernel_desc &D = Kernels[I];
-    if (!D.name) {
-      (void)(*Jit)->unload(std::move(M->Jit));
-      return CUDA_ERROR_INVALID_VALUE;
-    }
-    auto Address = (*Jit)->lookup(*M->Jit, D.name);
-    if (!Address) {
-      bool Present = (*Jit)->hasSymbol(*M->Jit, D.name);
-      CUSHIM_LOG_ERROR("host backend: {}", Address.error().message());
+    std::shared_ptr<HostKernel> K;
+    if (cushim_hal_result R = resolveKernel(**Jit, *M, Kernels[I], K); R != CUDA_SUCCESS) {
       if (Error E = (*Jit)->unload(std::move(M->Jit)))
         CUSHIM_LOG_WARN("host backend: {}", E.message());
-      return Present ? CUDA_ERROR_INVALID_IMAGE : CUDA_ERROR_NOT_FOUND;
+      return R;
     }
-    auto K = makeKernel(M.get(), D.name, *Address);
-    K->Flags = D.flags;
-    K->FlatFn = reinterpret_cast<KernelFn>(tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY, "flat"));
-    K->RegionFn =
-        reinterpret_cast<KernelFn>(tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY, "region"));
-    K->CoroFn = reinterpret_cast<CoroutineFn>(
-        tierEntry(**Jit, *M->Jit, *K, CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY, "coro"));
-    K->ParamSize = D.param_size;
-    K->StaticSharedSize = D.static_shared_size;
-    K->LocalSize = D.local_size;
-    K->MaxThreads = D.max_threads;
-    M->Kernels[D.name] = std::move(K);
+    M->Kernels[Kernels[I].name] = std::move(K);
   }
   for (auto &[Name, K] : M->Kernels)
     kernels().add(K);
@@ -475,6 +480,32 @@ cushim_hal_result halKernelGet(cushim_hal_module Module, const char *Name, cushi
   *Kernel = reinterpret_cast<cushim_hal_kernel>(K.get());
   kernels().add(K);
   M->Kernels[Name] = std::move(K);
+  return CUDA_SUCCESS;
+}
+
+cushim_hal_result halModuleAddVariant(cushim_hal_module Module, const void *Object, size_t ObjectSize,
+                                      const cushim_hal_kernel_desc *Kernel, cushim_hal_kernel *Out) {
+  auto M = modules().find(Module);
+  if (!M)
+    return CUDA_ERROR_INVALID_HANDLE;
+  if (!Object || !ObjectSize || !Kernel || !Kernel->name || !Out)
+    return CUDA_ERROR_INVALID_VALUE;
+  auto Jit = HostJit::get();
+  if (!Jit)
+    return Jit.error().code();
+  std::lock_guard<std::mutex> Lock(M->Mutex);
+  if (M->Kernels.count(Kernel->name))
+    return CUDA_ERROR_INVALID_VALUE; // the module has a kernel of that name already
+  if (Error E = (*Jit)->add(*M->Jit, Object, ObjectSize); E.isError()) {
+    CUSHIM_LOG_ERROR("host backend: {}", E.message());
+    return E.code();
+  }
+  std::shared_ptr<HostKernel> K;
+  if (cushim_hal_result R = resolveKernel(**Jit, *M, *Kernel, K); R != CUDA_SUCCESS)
+    return R; // its code stays in the module, unused, until the module goes
+  *Out = reinterpret_cast<cushim_hal_kernel>(K.get());
+  kernels().add(K);
+  M->Kernels[Kernel->name] = std::move(K);
   return CUDA_SUCCESS;
 }
 
@@ -533,6 +564,7 @@ const cushim_hal_ops HostOps = {
     halModuleUnload,
     halKernelGet,
     halGlobalGet,
+    halModuleAddVariant,
 };
 
 } // namespace

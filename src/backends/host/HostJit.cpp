@@ -165,6 +165,17 @@ Expected<std::unique_ptr<JitModule>> HostJit::load(const void *Object, size_t Si
   return M;
 }
 
+Error HostJit::add(JitModule &M, const void *Object, size_t Size) {
+  if (!Object || !Size)
+    return makeError(CUDA_ERROR_INVALID_IMAGE, "empty module object");
+  std::string Name = M.Name + ".variant" + std::to_string(++S->Counter);
+  llvm::StringRef Bytes(static_cast<const char *>(Object), Size);
+  std::lock_guard<std::mutex> Lock(S->Mutex);
+  if (llvm::Error E = S->J->addObjectFile(*M.P->JD, llvm::MemoryBuffer::getMemBufferCopy(Bytes, Name)))
+    return makeError(CUDA_ERROR_INVALID_IMAGE, "cannot add the object to the JIT: " + llvm::toString(std::move(E)));
+  return Error::success();
+}
+
 Expected<void *> HostJit::lookup(JitModule &M, const std::string &Name) {
   auto Addr = S->J->lookup(*M.P->JD, Name);
   if (!Addr)

@@ -35,6 +35,9 @@ public:
   // Adds an ELF object; runs its static constructors (see ptx_translate/Codegen.h) once it is linked.
   // Errors: CUDA_ERROR_INVALID_IMAGE for an unreadable object.
   Expected<std::unique_ptr<JitModule>> load(const void *Object, size_t Size);
+  // Adds another object to a loaded module: its undefined symbols resolve to the module's definitions first.
+  // Errors: CUDA_ERROR_INVALID_IMAGE (unreadable object, or one that defines a symbol the module has).
+  Error add(JitModule &M, const void *Object, size_t Size);
   // Address of a symbol of the module (links it on first lookup). CUDA_ERROR_NOT_FOUND if absent or unresolvable.
   Expected<void *> lookup(JitModule &M, const std::string &Name);
   // Size of a symbol from the object's symbol table, 0 if unknown.
