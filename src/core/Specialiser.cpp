@@ -60,15 +60,23 @@ void compileAndInstall(const Job &J) {
 
 class Worker {
 public:
-  ~Worker() {
+  ~Worker() { stop(); }
+
+  // Drops the queue and waits for a compile in progress (LLVM must not be torn down under it), at normal priority:
+  // on a busy host an idle-priority thread might not run at all. Later requests are ignored.
+  void stop() {
     {
       std::lock_guard<std::mutex> G(Mutex);
       Stop = true;
       Queue.clear();
     }
     Wake.notify_all();
-    if (Thread.joinable())
-      Thread.join(); // waits for a compile in progress: LLVM must not be torn down under it
+    std::lock_guard<std::mutex> G(JoinMutex);
+    if (Thread.joinable() && Thread.get_id() != std::this_thread::get_id()) {
+      sched_param Param{};
+      pthread_setschedparam(Thread.native_handle(), SCHED_OTHER, &Param);
+      Thread.join();
+    }
   }
 
   void push(Job J) {
@@ -102,7 +110,7 @@ private:
     }
   }
 
-  std::mutex Mutex;
+  std::mutex Mutex, JoinMutex;
   std::condition_variable Wake;
   std::deque<Job> Queue;
   bool Stop = false;
@@ -114,6 +122,15 @@ Worker &worker() {
   return W;
 }
 
+// At exit, glibc runs the exiting thread's thread_local destructors before any static destructor. The worker's
+// compiles may have created statics inside LLVM after the worker itself, which are destroyed before it: so the
+// threads that ask for variants stop it from here, while everything still exists. (A thread that ends earlier
+// stops specialisation for the rest of the process too; launches then keep the code they have.)
+struct StopAtThreadExit {
+  ~StopAtThreadExit() { worker().stop(); }
+};
+thread_local StopAtThreadExit ExitGuard;
+
 } // namespace
 
 void requestVariant(std::shared_ptr<VariantSource> Source, Function &F, const LaunchShape &Shape, bool Sync) {
@@ -121,10 +138,12 @@ void requestVariant(std::shared_ptr<VariantSource> Source, Function &F, const La
   J.Variant.Kernel = F.name();
   std::copy(std::begin(Shape.Block), std::end(Shape.Block), J.Variant.Block);
   J.Variant.DynamicShared = Shape.DynamicShared;
-  if (Sync)
+  if (Sync) {
     compileAndInstall(J);
-  else
+  } else {
+    (void)&ExitGuard; // constructs this thread's guard
     worker().push(std::move(J));
+  }
 }
 
 // --- Function's side ----------------------------------------------------------------------------------------------
@@ -135,6 +154,11 @@ cushim_hal_kernel Function::requestVariant(const LaunchShape &Shape) {
   bool BlockEntry = Info.Flags & (CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY | CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY);
   if (C.Specialise == "off" || C.Engine == "t2" || !BlockEntry || Info.ReqNTid)
     return Hal;
+  bool Sync = C.Specialise == "sync";
+  // In the background, only kernels launched a few times: a variant pays off over repeated launches, and a short
+  // program should not spend its end waiting for a compile it will never use.
+  if (!Sync && Launches.fetch_add(1, std::memory_order_relaxed) < MinLaunchesBeforeVariant)
+    return Hal;
   std::shared_ptr<VariantSource> Source = M.variantSource(); // before VariantMutex: see installVariant's callers
   if (!Source)
     return Hal;
@@ -144,7 +168,6 @@ cushim_hal_kernel Function::requestVariant(const LaunchShape &Shape) {
       return Hal; // being compiled, failed, or too many shapes
     Requested.push_back(Shape);
   }
-  bool Sync = C.Specialise == "sync";
   core::requestVariant(std::move(Source), *this, Shape, Sync);
   if (!Sync)
     return Hal;

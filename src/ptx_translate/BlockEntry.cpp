@@ -22,11 +22,8 @@ constexpr unsigned MaxBlockDimXY = 1024, MaxBlockDimZ = 64;
 // that 32-bit index arithmetic on tid does not wrap (shared-memory addresses are 32-bit offsets), which the
 // vectoriser needs to bound a thread loop's accesses.
 llvm::Value *loadDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I) {
-  // A specialised entry (Specialise.h) knows the row length. Its tid.y and tid.z loops keep counts read at run time,
-  // which the kernel body sees as constants all the same: with those loops folded away, RegionUnswitch no longer
-  // finds the loop nest it unswitches, and the prefix scan ran 2.5x slower (the histogram 1.5x faster).
-  if (std::optional<BlockShape> Shape = blockShapeOf(*B.GetInsertBlock()->getParent()); Shape && I == 0)
-    return B.getInt32(Shape->Dims[0]);
+  if (std::optional<BlockShape> Shape = blockShapeOf(*B.GetInsertBlock()->getParent()))
+    return B.getInt32(Shape->Dims[I]); // a specialised entry (Specialise.h)
   llvm::LoadInst *Dim = B.CreateLoad(
       B.getInt32Ty(), B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
   llvm::MDBuilder MD(B.getContext());

@@ -46,6 +46,7 @@ void initializeTargets() {
     llvm::InitializeNativeTargetAsmPrinter();
     llvm::InitializeNativeTargetAsmParser();
     disableCodegenStrengthReduction();
+    raiseRegionUnswitchThreshold();
   });
 }
 
@@ -182,8 +183,8 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, make the
     // integer addresses of lowered PTX analysable, and run thread loops around uniform inner loops block by block.
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
-      // Both passes below need loops with preheaders; the simplification pipeline's clean-ups may have folded a
-      // preheader into the region entry's dispatch switch.
+      // GuardVersioning and ThreadLoopInterchange need loops with preheaders; the simplification pipeline's
+      // clean-ups may have folded one into a region entry's dispatch switch.
       FPM.addPass(llvm::LoopSimplifyPass());
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());

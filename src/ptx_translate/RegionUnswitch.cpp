@@ -8,7 +8,11 @@
 
 #include "ptx_translate/RegionEntry.h"
 
+#include "ptx_translate/LlvmOptions.h"
+
 #include <llvm/Transforms/Scalar/SimpleLoopUnswitch.h>
+
+#include <mutex>
 
 namespace cushim::ptx {
 
@@ -17,6 +21,14 @@ llvm::PreservedAnalyses RegionUnswitchPass::run(llvm::Loop &L, llvm::LoopAnalysi
   if (!L.getHeader()->getParent()->getName().starts_with(RegionEntryPrefix))
     return llvm::PreservedAnalyses::all();
   return llvm::SimpleLoopUnswitchPass(/*NonTrivial=*/true).run(L, AM, AR, U);
+}
+
+void raiseRegionUnswitchThreshold() {
+  // LLVM's default (50) is below the thread loops of a scan step once a block-shape variant folds its tid.y and
+  // tid.z loops away: the variant of the prefix scan's tile kernel then kept its masked loop and ran 2.5x slower.
+  // The size of the SGEMM module's compile did not change measurably.
+  static std::once_flag Once;
+  std::call_once(Once, [] { setLlvmOption("unswitch-threshold", 200); });
 }
 
 } // namespace cushim::ptx

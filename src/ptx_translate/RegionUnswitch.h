@@ -12,4 +12,8 @@ struct RegionUnswitchPass : llvm::PassInfoMixin<RegionUnswitchPass> {
                               llvm::LPMUpdater &U);
 };
 
+// Raises the size up to which non-trivial unswitching copies a loop (once per process; only RegionUnswitchPass runs
+// that unswitching).
+void raiseRegionUnswitchThreshold();
+
 } // namespace cushim::ptx

@@ -7,7 +7,7 @@
 // Loops the vectoriser declined keep it: the histogram's scalar lockstep loop ran 20-40% slower without LSR.
 #include "ptx_translate/StrengthReduction.h"
 
-#include "support/Log.h"
+#include "ptx_translate/LlvmOptions.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Support/CommandLine.h>
@@ -41,16 +41,8 @@ llvm::PreservedAnalyses SelectiveStrengthReductionPass::run(llvm::Loop &L, llvm:
 
 void disableCodegenStrengthReduction() {
   static std::once_flag Once;
-  std::call_once(Once, [] {
-    auto &Options = llvm::cl::getRegisteredOptions();
-    auto It = Options.find("disable-lsr");
-    if (It == Options.end()) {
-      // Another LLVM: both runs stay, which costs compile time only.
-      CUSHIM_LOG_DEBUG("LLVM has no 'disable-lsr' option; code generation keeps its loop strength reduction");
-      return;
-    }
-    static_cast<llvm::cl::opt<bool> *>(It->second)->setValue(true);
-  });
+  // Another LLVM without the option keeps both runs, which costs compile time only.
+  std::call_once(Once, [] { setLlvmOption("disable-lsr", true); });
 }
 
 } // namespace cushim::ptx
