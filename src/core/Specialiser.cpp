@@ -8,6 +8,7 @@
 #include "support/Log.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -58,13 +59,23 @@ void compileAndInstall(const Job &J) {
                        .count());
 }
 
+// Set in the child of a fork: the worker thread does not exist there (its handle is leaked, never joined).
+std::atomic<bool> ForkedChild{false};
+
 class Worker {
 public:
+  Worker() {
+    pthread_atfork(nullptr, nullptr, [] { ForkedChild.store(true); });
+  }
   ~Worker() { stop(); }
 
   // Drops the queue and waits for a compile in progress (LLVM must not be torn down under it), at normal priority:
   // on a busy host an idle-priority thread might not run at all. Later requests are ignored.
   void stop() {
+    if (ForkedChild.load()) {
+      (void)Thread.release(); // the child copied the handle, not the thread; its locks may be held by no one alive
+      return;
+    }
     {
       std::lock_guard<std::mutex> G(Mutex);
       Stop = true;
@@ -72,19 +83,22 @@ public:
     }
     Wake.notify_all();
     std::lock_guard<std::mutex> G(JoinMutex);
-    if (Thread.joinable() && Thread.get_id() != std::this_thread::get_id()) {
+    if (Thread && Thread->get_id() != std::this_thread::get_id()) {
       sched_param Param{};
-      pthread_setschedparam(Thread.native_handle(), SCHED_OTHER, &Param);
-      Thread.join();
+      pthread_setschedparam(Thread->native_handle(), SCHED_OTHER, &Param);
+      Thread->join();
+      Thread.reset();
     }
   }
 
   void push(Job J) {
+    if (ForkedChild.load())
+      return;
     std::lock_guard<std::mutex> G(Mutex);
     if (Stop)
       return;
-    if (!Thread.joinable())
-      Thread = std::thread([this] { run(); });
+    if (!Thread)
+      Thread = std::make_unique<std::thread>([this] { run(); });
     Queue.push_back(std::move(J));
     Wake.notify_one();
   }
@@ -114,7 +128,7 @@ private:
   std::condition_variable Wake;
   std::deque<Job> Queue;
   bool Stop = false;
-  std::thread Thread;
+  std::unique_ptr<std::thread> Thread;
 };
 
 Worker &worker() {
