@@ -82,7 +82,7 @@ private:
   std::atomic<unsigned> VariantCount{0};
   std::mutex VariantMutex; // guards Requested and writers of Variants
   std::vector<LaunchShape> Requested;
-  static constexpr unsigned MinLaunchesBeforeVariant = 3; // background variants only (CUSHIM_SPECIALISE=async)
+  static constexpr unsigned MinLaunchesBeforeVariant = 3; // except with CUSHIM_SPECIALISE=sync
   std::atomic<unsigned> Launches{0}; // counted while a launch finds no variant for its shape
   unsigned MaxDynamicShared = 48 * 1024;
   int PreferredCarveout = -1;

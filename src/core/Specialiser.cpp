@@ -168,11 +168,11 @@ cushim_hal_kernel Function::requestVariant(const LaunchShape &Shape) {
   bool BlockEntry = Info.Flags & (CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY | CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY);
   if (C.Specialise == "off" || C.Engine == "t2" || !BlockEntry || Info.ReqNTid)
     return Hal;
-  bool Sync = C.Specialise == "sync";
-  // In the background, only kernels launched a few times: a variant pays off over repeated launches, and a short
-  // program should not spend its end waiting for a compile it will never use.
-  if (!Sync && Launches.fetch_add(1, std::memory_order_relaxed) < MinLaunchesBeforeVariant)
+  // Except with "sync", only kernels launched a few times get variants: one pays off over repeated launches, and a
+  // short program should not spend time on a compile it will never use.
+  if (C.Specialise != "sync" && Launches.fetch_add(1, std::memory_order_relaxed) < MinLaunchesBeforeVariant)
     return Hal;
+  bool Sync = C.Specialise != "async";
   std::shared_ptr<VariantSource> Source = M.variantSource(); // before VariantMutex: see installVariant's callers
   if (!Source)
     return Hal;

@@ -1,7 +1,8 @@
-// Block-shape specialisation of kernels (ptx_translate/Specialise.h): the first launches of a kernel with a shape
-// ask for a variant compiled for that shape; later launches of the shape run it. CUSHIM_SPECIALISE picks when the
-// variant is compiled: in the background (async, the default; launches run the generic code until it is loaded),
-// at the first launch of the shape (sync) or never (off).
+// Block-shape specialisation of kernels (ptx_translate/Specialise.h): launches of a kernel with a shape ask for a
+// variant compiled for that shape; later launches of the shape run it. CUSHIM_SPECIALISE picks when the variant is
+// compiled: by the launching thread once the kernel has been launched 3 times without one (auto, the default), at
+// the first launch of each shape (sync), in the background (async; launches run the generic code until it is
+// loaded) or never (off).
 #pragma once
 
 #include "cuda_shim/hal.h"

@@ -57,10 +57,10 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
   }
   if (const char *V = GetEnv("CUSHIM_SPECIALISE"); V && *V) {
     std::string S = V;
-    if (S == "async" || S == "sync" || S == "off")
+    if (S == "auto" || S == "async" || S == "sync" || S == "off")
       C.Specialise = S;
     else
-      C.Problems.push_back("ignoring CUSHIM_SPECIALISE=" + S + " (expected async, sync or off)");
+      C.Problems.push_back("ignoring CUSHIM_SPECIALISE=" + S + " (expected auto, sync, async or off)");
   }
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));

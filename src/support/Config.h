@@ -21,9 +21,10 @@ struct Config {
   int Devices = 1;                 // CUSHIM_DEVICES
   int CcMajor = 8, CcMinor = 0;    // CUSHIM_CC, e.g. "8.0" or "86"
   std::string Engine;              // CUSHIM_ENGINE: "t0", "t1", "t2" or empty for automatic
-  // CUSHIM_SPECIALISE: "async" (default: kernels get code for their launch shape compiled in the background, on
-  // idle cores), "sync" (compiled at the first launch of a shape, before it runs) or "off".
-  std::string Specialise = "async";
+  // CUSHIM_SPECIALISE: when kernels get code compiled for their launch shape: "auto" (default: by the launching
+  // thread, at the launch after a kernel's third without one), "sync" (at the first launch of each shape), "async"
+  // (in the background, on idle cores) or "off".
+  std::string Specialise = "auto";
   int Workers = 0;                 // CUSHIM_WORKERS: worker threads of the host backend (0: one per core)
   size_t StackSize = 256 * 1024;   // CUSHIM_STACK_SIZE: bytes per GPU-thread fiber stack ("512K", "1M")
   unsigned WatchdogMs = 60000;     // CUSHIM_WATCHDOG_MS: a block that only spins this long fails its launch (0: off)
