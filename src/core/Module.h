@@ -55,11 +55,9 @@ public:
   // The kernel to launch with Shape: the variant compiled for it once there is one, else hal(). The first launches
   // of a shape ask for its variant (Specialiser.h).
   cushim_hal_kernel halFor(const LaunchShape &Shape) {
-    unsigned Count = VariantCount.load(std::memory_order_acquire);
-    for (unsigned I = 0; I < Count; ++I)
-      if (Variants[I].Shape == Shape)
-        return Variants[I].Hal;
-    return Count < MaxVariants ? requestVariant(Shape) : Hal;
+    if (cushim_hal_kernel Variant = loadedVariant(Shape))
+      return Variant;
+    return VariantCount.load(std::memory_order_relaxed) < MaxVariants ? requestVariant(Shape) : Hal;
   }
   // Publishes a loaded variant (called with the module's VariantSource locked).
   void installVariant(const LaunchShape &Shape, cushim_hal_kernel Variant);
@@ -68,6 +66,14 @@ public:
 
 private:
   cushim_hal_kernel requestVariant(const LaunchShape &Shape);
+  // The variant loaded for Shape, or null.
+  cushim_hal_kernel loadedVariant(const LaunchShape &Shape) const {
+    unsigned Count = VariantCount.load(std::memory_order_acquire);
+    for (unsigned I = 0; I < Count; ++I)
+      if (Variants[I].Shape == Shape)
+        return Variants[I].Hal;
+    return nullptr;
+  }
 
   Module &M;
   ptx::KernelInfo Info;

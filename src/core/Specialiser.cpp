@@ -23,15 +23,16 @@ namespace {
 
 struct Job {
   std::shared_ptr<VariantSource> Source;
-  Function *F;       // valid while Source is open
-  KernelVariant Variant;
+  Function *F;        // valid while Source is open
+  std::string Kernel; // F's name, for use after F may have gone
   LaunchShape Shape;
 };
 
 void compileAndInstall(const Job &J) {
   auto Start = std::chrono::steady_clock::now();
+  KernelVariant Variant{J.Kernel, {J.Shape.Block[0], J.Shape.Block[1], J.Shape.Block[2]}, J.Shape.DynamicShared};
   // Compiling touches only the source's immutable fields and the job: the module may go meanwhile.
-  Expected<CompiledModule> Compiled = compilePtx(J.Source->Ptx, J.Source->ModuleName, J.Source->Target, J.Variant);
+  Expected<CompiledModule> Compiled = compilePtx(J.Source->Ptx, J.Source->ModuleName, J.Source->Target, Variant);
   std::string Shape = fmt::format("{}x{}x{} threads, {} bytes of dynamic shared memory", J.Shape.Block[0],
                                   J.Shape.Block[1], J.Shape.Block[2], J.Shape.DynamicShared);
   std::lock_guard<std::mutex> G(J.Source->Mutex);
@@ -39,7 +40,7 @@ void compileAndInstall(const Job &J) {
     return;
   if (!Compiled || Compiled->Kernels.size() != 1) {
     CUSHIM_LOG_WARN("kernel '{}': cannot compile its variant for {} ({}); launches of that shape run its generic code",
-                    J.Variant.Kernel, Shape, Compiled ? "no kernel in the result" : Compiled.error().message());
+                    J.Kernel, Shape, Compiled ? "no kernel in the result" : Compiled.error().message());
     return;
   }
   const ptx::KernelInfo &K = Compiled->Kernels.front();
@@ -50,11 +51,11 @@ void compileAndInstall(const Job &J) {
                            "module_add_variant");
       E.isError()) {
     CUSHIM_LOG_WARN("kernel '{}': cannot load its variant for {} ({}); launches of that shape run its generic code",
-                    J.Variant.Kernel, Shape, E.message());
+                    J.Kernel, Shape, E.message());
     return;
   }
   J.F->installVariant(J.Shape, Loaded);
-  CUSHIM_LOG_DEBUG("kernel '{}': variant for {} loaded after {} ms", J.Variant.Kernel, Shape,
+  CUSHIM_LOG_DEBUG("kernel '{}': variant for {} loaded after {} ms", J.Kernel, Shape,
                    std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - Start)
                        .count());
 }
@@ -148,10 +149,7 @@ thread_local StopAtThreadExit ExitGuard;
 } // namespace
 
 void requestVariant(std::shared_ptr<VariantSource> Source, Function &F, const LaunchShape &Shape, bool Sync) {
-  Job J{std::move(Source), &F, KernelVariant{}, Shape};
-  J.Variant.Kernel = F.name();
-  std::copy(std::begin(Shape.Block), std::end(Shape.Block), J.Variant.Block);
-  J.Variant.DynamicShared = Shape.DynamicShared;
+  Job J{std::move(Source), &F, F.name(), Shape};
   if (Sync) {
     compileAndInstall(J);
   } else {
@@ -183,13 +181,8 @@ cushim_hal_kernel Function::requestVariant(const LaunchShape &Shape) {
     Requested.push_back(Shape);
   }
   core::requestVariant(std::move(Source), *this, Shape, Sync);
-  if (!Sync)
-    return Hal;
-  unsigned Count = VariantCount.load(std::memory_order_acquire);
-  for (unsigned I = 0; I < Count; ++I)
-    if (Variants[I].Shape == Shape)
-      return Variants[I].Hal;
-  return Hal;
+  cushim_hal_kernel Variant = Sync ? loadedVariant(Shape) : nullptr;
+  return Variant ? Variant : Hal;
 }
 
 void Function::installVariant(const LaunchShape &Shape, cushim_hal_kernel Variant) {
