@@ -11,6 +11,8 @@
 #include "ptx_translate/GuardVersioning.h"
 
 #include "ptx_translate/FlatEntry.h"
+#include "ptx_translate/RegionEntry.h"
+#include "ptx_translate/RegionInternal.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/PostDominators.h>
@@ -20,6 +22,7 @@
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/PatternMatch.h>
+#include <llvm/IR/ProfDataUtils.h>
 #include <llvm/Transforms/Utils/BasicBlockUtils.h>
 #include <llvm/Transforms/Utils/Cloning.h>
 #include <llvm/Transforms/Utils/Local.h>
@@ -62,6 +65,14 @@ public:
       llvm::Value *HX = holds(X, Expected, SawCounter);
       llvm::Value *HY = HX ? holds(Y, Expected, SawCounter) : nullptr;
       return HY ? B.CreateAnd(HX, HY) : nullptr;
+    }
+    // One side suffices (a lockstep pass's `all threads here || this thread here`).
+    if ((Expected && match(Cond, m_LogicalOr(m_Value(X), m_Value(Y)))) ||
+        (!Expected && match(Cond, m_LogicalAnd(m_Value(X), m_Value(Y))))) {
+      bool SawX = false, SawY = false;
+      llvm::Value *HX = holds(X, Expected, SawX), *HY = holds(Y, Expected, SawY);
+      SawCounter |= (HX && SawX) || (HY && SawY);
+      return HX && HY ? B.CreateOr(HX, HY) : HX ? HX : HY;
     }
     if (match(Cond, m_Not(m_Value(X))))
       return holds(X, !Expected, SawCounter);
@@ -146,6 +157,19 @@ private:
   llvm::IRBuilder<> B;
 };
 
+// A region entry's guards are the branches its builder marked likely one way (RegionBuilder.cpp, markStaying):
+// that way is the direction the fast copy assumes.
+std::optional<bool> markedDirection(const llvm::BranchInst &Br) {
+  uint64_t True = 0, False = 0;
+  if (!llvm::extractBranchWeights(Br, True, False))
+    return std::nullopt;
+  if (True >= region::LockstepStayWeight * False)
+    return true;
+  if (False >= region::LockstepStayWeight * True)
+    return false;
+  return std::nullopt;
+}
+
 // Whether V is built only of equality comparisons and loop-invariant values joined by `or`: `x == 0 || y == n-1`
 // is false for almost every thread, so that is the direction worth a fast copy.
 bool isEqualityOr(llvm::Value *V, const llvm::Loop &L) {
@@ -216,7 +240,11 @@ unsigned instructionCount(const llvm::Loop &L) {
 } // namespace
 
 llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM) {
-  if (!F.getName().starts_with(FlatEntryPrefix))
+  // Flat entries: guards found by their shape (expectedDirection). Region entries: only the marked branches of
+  // lockstep passes, and a loop is copied only when all of them fold (a copy that keeps some would cost code
+  // for masks the vectoriser still needs).
+  bool Region = F.getName().starts_with(RegionEntryPrefix);
+  if (!Region && !F.getName().starts_with(FlatEntryPrefix))
     return llvm::PreservedAnalyses::all();
   auto &LI = FAM.getResult<llvm::LoopAnalysis>(F);
   auto &DT = FAM.getResult<llvm::DominatorTreeAnalysis>(F);
@@ -236,7 +264,7 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
       auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
       if (LI.getLoopFor(BB) != &L || !Br || !Br->isConditional() || llvm::isa<llvm::Constant>(Br->getCondition()))
         continue;
-      if (std::optional<bool> Expected = expectedDirection(*Br, L, PDT))
+      if (std::optional<bool> Expected = Region ? markedDirection(*Br) : expectedDirection(*Br, L, PDT))
         Guards.push_back({Br, *Expected});
     }
     if (Guards.empty())
@@ -248,7 +276,11 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
     for (const Guard &G : Guards) {
       bool SawCounter = false;
       llvm::Value *H = Checker.holds(G.Branch->getCondition(), G.Expected, SawCounter);
-      if (!H || !SawCounter)
+      if (Region && !H) {
+        All = nullptr;
+        break;
+      }
+      if (!H || (!Region && !SawCounter))
         continue; // the check code left behind is dead and goes with the next clean-up
       All = All ? llvm::BinaryOperator::CreateAnd(All, H, "guards.hold",
                                                   L.getLoopPreheader()->getTerminator()->getIterator())

@@ -215,9 +215,9 @@ private:
                     });
   }
 
-  // How many threads are at state R (an i32).
-  llvm::Value *emitThreadsAt(llvm::IRBuilder<> &B, size_t R) {
-    return emitFold(B, NextStates, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()), 0, "in.loop",
+  // How many threads of a group (Count threads from linear index First) are at state R (an i32).
+  llvm::Value *emitThreadsAt(llvm::IRBuilder<> &B, size_t R, llvm::Value *First, llvm::Value *Count) {
+    return emitFold(B, NextStates, First, Count, 0, "in.loop",
                     [&](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *At, llvm::Value *) {
                       return B.CreateAdd(Acc, B.CreateZExt(B.CreateICmpEQ(At, B.getInt32(R)), B.getInt32Ty()));
                     });
@@ -276,11 +276,22 @@ private:
   // The copies beyond the first come out of UnrollBudget, shared by the kernel's loop cuts, so that the entry
   // stays within MaxCloneFactor.
   unsigned lockstepUnroll(size_t R) {
-    std::vector<llvm::BasicBlock *> Blocks = regionBlocks(R);
     size_t Size = 0;
-    for (llvm::BasicBlock *BB : Blocks)
+    for (llvm::BasicBlock *BB : regionBlocks(R))
       Size += BB->size();
-    // The loop's body: the blocks of the region that lead back to its cut (the others are the way out).
+    BlockSet Body = loopBody(R);
+    bool Writes = llvm::any_of(Body, [](llvm::BasicBlock *BB) { return writesMemory(*BB); });
+    for (unsigned Unroll = Writes ? MaxWritingUnroll : MaxLockstepUnroll; Unroll > 1; Unroll /= 2)
+      if (Size * Unroll <= MaxUnrolledRegion && Size * (Unroll - 1) <= UnrollBudget) {
+        UnrollBudget -= Size * (Unroll - 1);
+        return Unroll;
+      }
+    return 1;
+  }
+
+  // The body of loop cut R's loop: the blocks of its region that lead back to the cut (the others are the way out).
+  BlockSet loopBody(size_t R) const {
+    std::vector<llvm::BasicBlock *> Blocks = regionBlocks(R);
     BlockSet InRegion(Blocks.begin(), Blocks.end()), Body;
     std::vector<llvm::BasicBlock *> Work{Cuts[R - 1].Wait};
     while (!Work.empty()) {
@@ -290,13 +301,32 @@ private:
         if (InRegion.count(Pred) && Body.insert(Pred).second)
           Work.push_back(Pred);
     }
-    bool Writes = llvm::any_of(Body, [](llvm::BasicBlock *BB) { return writesMemory(*BB); });
-    for (unsigned Unroll = Writes ? MaxWritingUnroll : MaxLockstepUnroll; Unroll > 1; Unroll /= 2)
-      if (Size * Unroll <= MaxUnrolledRegion && Size * (Unroll - 1) <= UnrollBudget) {
-        UnrollBudget -= Size * (Unroll - 1);
-        return Unroll;
-      }
-    return 1;
+    return Body;
+  }
+
+  // In a lockstep pass, the thread's check of its state and each copy's way out of the loop are marked likely to
+  // stay (branch weights): GuardVersioning gives the pass a copy with them folded for the passes where every
+  // thread is in the loop and none leaves it (the middle of a grid-stride loop), with no masks left to vectorise.
+  void markStaying(llvm::BranchInst &Br, bool StaysOnTrue) {
+    llvm::MDBuilder MD(Ctx);
+    Br.setMetadata(llvm::LLVMContext::MD_prof, StaysOnTrue ? MD.createBranchWeights(LockstepStayWeight, 1)
+                                                           : MD.createBranchWeights(1, LockstepStayWeight));
+  }
+  void markLoopExits(size_t R, const std::vector<std::unique_ptr<llvm::ValueToValueMapTy>> &CopyMaps) {
+    BlockSet Stay = loopBody(R);
+    Stay.insert(Cuts[R - 1].Wait);
+    for (llvm::BasicBlock *BB : loopBody(R)) {
+      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+      if (!Br || !Br->isConditional())
+        continue;
+      bool TrueStays = Stay.count(Br->getSuccessor(0)), FalseStays = Stay.count(Br->getSuccessor(1));
+      if (TrueStays == FalseStays)
+        continue;
+      for (const auto &CopyMap : CopyMaps)
+        if (auto It = CopyMap->find(BB); It != CopyMap->end())
+          markStaying(*llvm::cast<llvm::BranchInst>(llvm::cast<llvm::BasicBlock>(It->second)->getTerminator()),
+                      TrueStays);
+    }
   }
 
   // Whether every thread starts region R together (not only those a loop cut left behind).
@@ -324,7 +354,8 @@ private:
       // all threads per iteration).
       auto *Lockstep = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".lockstep", &H);
       auto *Serial = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".serial", &H);
-      llvm::Value *InLoop = emitThreadsAt(B, R);
+      llvm::Value *InLoop = emitThreadsAt(B, R, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()));
+      llvm::Value *AllInLoop = B.CreateICmpEQ(InLoop, B.CreateTrunc(Threads, B.getInt32Ty()), "all.in.loop");
       B.CreateCondBr(B.CreateICmpUGE(B.CreateMul(InLoop, B.getInt32(MinLockstepShare)),
                                      B.CreateTrunc(Threads, B.getInt32Ty())),
                      Lockstep, Serial);
@@ -334,7 +365,7 @@ private:
         if (!IsSerial)
           loadCounter(B, R, Unroll);
         emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
-          emitRegion(B, R, Linear, IsSerial, Unroll);
+          emitRegion(B, R, Linear, IsSerial, Unroll, IsSerial ? nullptr : AllInLoop);
         });
         advanceCounter(B, R);
         B.CreateBr(Next);
@@ -415,10 +446,13 @@ private:
         bool LoopCut = R > 0 && Cuts[R - 1].Kind == CutKind::Loop;
         unsigned Unroll = LoopCut ? lockstepUnroll(R) : 1;
         loadCounter(B, R, Unroll);
+        llvm::Value *AllInLoop =
+            LoopCut ? B.CreateICmpEQ(emitThreadsAt(B, R, GroupFirst, B.getInt32(32)), B.getInt32(32), "all.in.loop")
+                    : nullptr;
         emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
                          [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *Lane) {
                            LaneIndex = Lane;
-                           emitRegion(B, R, Linear, false, Unroll);
+                           emitRegion(B, R, Linear, false, Unroll, AllInLoop);
                          });
         advanceCounter(B, R);
         llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
@@ -553,7 +587,10 @@ private:
 
   // One thread's run of region R (from Start to the next cut or return) at B; B is left where the thread's run
   // ends, with the state for the next region stored.
-  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false, unsigned Unroll = 1) {
+  // AllHere (for a lockstep pass: an i1 computed before the thread loops, or null) says that every thread of the
+  // group is at state R.
+  void emitRegion(llvm::IRBuilder<> &B, size_t R, llvm::Value *Linear, bool Serial = false, unsigned Unroll = 1,
+                  llvm::Value *AllHere = nullptr) {
     llvm::BasicBlock *Start = startOf(R);
     // Serial: the region of a loop cut loops back to its start instead of ending at its own cut, so each thread
     // runs the rest of its loop at once. Unroll: the region is there Unroll times, each copy going on to the
@@ -679,7 +716,12 @@ private:
       // Only the threads at this region's state run it; the others are further on (or still in a loop).
       Join = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".next", &H);
       Before = B.CreateLoad(B.getInt32Ty(), MyState);
-      B.CreateCondBr(B.CreateICmpEQ(Before, B.getInt32(R)), First, Join);
+      llvm::Value *Here = B.CreateICmpEQ(Before, B.getInt32(R));
+      llvm::BranchInst *Br = B.CreateCondBr(AllHere ? B.CreateLogicalOr(AllHere, Here) : Here, First, Join);
+      if (AllHere) {
+        markStaying(*Br, true);
+        markLoopExits(R, CopyMaps);
+      }
     } else {
       B.CreateBr(First);
     }

@@ -55,6 +55,9 @@ constexpr uint32_t MinLockstepShare = 8;
 constexpr unsigned MaxLockstepUnroll = 8;
 constexpr unsigned MaxWritingUnroll = 4;
 constexpr size_t MaxUnrolledRegion = 1200;
+// The branch weight (against 1) that marks a lockstep pass's branches likely to keep a thread in its loop, which
+// GuardVersioning folds in a copy of the pass (RegionBuilder.cpp, markStaying).
+constexpr uint32_t LockstepStayWeight = 1u << 20;
 // All lockstep passes of a kernel together add at most this many times its size in copies.
 constexpr size_t MaxUnrollShare = 3;
 

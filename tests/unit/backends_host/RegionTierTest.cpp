@@ -639,3 +639,60 @@ $ROUND:
     CHECK(R.Tier[2 * Threads - 1] == Acc);
   }
 }
+
+namespace {
+
+// A grid-stride loop (i = gid; i < 5000; i += nctaid * ntid; acc = (acc ^ i) * 3 + 1), then a barrier, or with
+// WithShuffle a shuffle first (acc += the next lane's acc), which makes the entry run warp by warp. Its lockstep
+// passes keep every thread in the loop except the last (or first) few, so a pass runs the copy with the loop's
+// exits folded (GuardVersioning) or the general one, and blocks of high gid have threads that never enter.
+std::string gridStride(const std::string &Name, bool WithShuffle) {
+  return entry(Name, std::string(R"(
+ ld.param.u64 %rd1, [p];
+ mov.u32 %r3, %ntid.x;
+ mov.u32 %r6, %nctaid.x;
+ mad.lo.s32 %r4, %r2, %r3, %r1;
+ mul.lo.s32 %w1, %r6, %r3;
+ mov.u32 %r5, 7;
+ mov.u32 %w2, %r4;
+ setp.ge.u32 %q1, %w2, 5000;
+ @%q1 bra $DONE;
+$LOOP:
+ xor.b32 %w3, %r5, %w2;
+ mad.lo.s32 %r5, %w3, 3, 1;
+ add.s32 %w2, %w2, %w1;
+ setp.lt.u32 %q2, %w2, 5000;
+ @%q2 bra $LOOP;
+$DONE:
+)") + (WithShuffle ? " shfl.sync.down.b32 %w4, %r5, 1, 31, -1;\n add.s32 %r5, %r5, %w4;\n" : "") +
+                             R"( bar.sync 0;
+ mul.wide.u32 %rd2, %r4, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ st.global.u32 [%rd3], %r5;
+)");
+}
+
+uint32_t gridStrideSum(uint32_t Gid, uint32_t Stride) {
+  uint32_t Acc = 7;
+  for (uint32_t I = Gid; I < 5000; I += Stride)
+    Acc = (Acc ^ I) * 3 + 1;
+  return Acc;
+}
+
+} // namespace
+
+TEST_CASE("region blocks match fibers: grid-stride loops, passes with all threads in the loop", "[engine][t1]") {
+  for (bool WithShuffle : {false, true}) {
+    INFO((WithShuffle ? "warps" : "block"));
+    auto L = lower(gridStride("gridstride", WithShuffle));
+    REQUIRE(hasRegionEntry(*L, "gridstride"));
+    for (auto [Blocks, Threads] : {std::pair{2u, 32u}, {2u, 64u}, {3u, 256u}, {8u, 1024u}}) {
+      INFO(Blocks << " blocks of " << Threads << " threads");
+      TierRuns R = runBoth(*L, "gridstride", {Blocks, 1, 1}, {Threads, 1, 1}, Blocks * Threads);
+      CHECK(R.Tier == R.Oracle);
+      // Thread 5 of block 1, by hand.
+      uint32_t Gid = Threads + 5, Stride = Blocks * Threads;
+      CHECK(R.Tier[Gid] == gridStrideSum(Gid, Stride) + (WithShuffle ? gridStrideSum(Gid + 1, Stride) : 0));
+    }
+  }
+}
