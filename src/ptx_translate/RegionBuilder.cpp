@@ -712,8 +712,10 @@ private:
     std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies = copySlotsWritten(B, ArenaSlots);
     llvm::BasicBlock *Join = End;
     llvm::Value *Before = nullptr;
-    if (LoopCuts && R > 0) {
-      // Only the threads at this region's state run it; the others are further on (or still in a loop).
+    if (LoopCuts && !startsTogether(R)) {
+      // Only the threads at this region's state run it; the others are further on (or still in a loop). A region
+      // that every thread starts together needs no check: its cut waited for all threads (or all lanes of the
+      // warp), which are then all at its state.
       Join = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".next", &H);
       Before = B.CreateLoad(B.getInt32Ty(), MyState);
       llvm::Value *Here = B.CreateICmpEQ(Before, B.getInt32(R));
