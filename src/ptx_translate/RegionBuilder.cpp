@@ -105,6 +105,7 @@ public:
     WarpState = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.state");
     Phase = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.phase");
     WarpAcc = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.acc");
+    Flag = B.CreateAlloca(B.getInt32Ty(), nullptr, "flag");
     for (auto &[Header, Slot] : CounterSlots) {
       size_t R = 1 + (llvm::find_if(Cuts, [&](const Cut &C) { return C.Continue == Header; }) - Cuts.begin());
       llvm::Type *Ty = Slot->getAllocatedType();
@@ -275,18 +276,29 @@ private:
   // shared, and the loads of the iterations overlap (a grid-stride loop's next iteration is far off in memory).
   // The copies beyond the first come out of UnrollBudget, shared by the kernel's loop cuts, so that the entry
   // stays within MaxCloneFactor.
+  // Decided once per loop cut (a warp entry may emit its lockstep pass twice: per warp and for the whole block).
   unsigned lockstepUnroll(size_t R) {
-    size_t Size = 0;
-    for (llvm::BasicBlock *BB : regionBlocks(R))
-      Size += BB->size();
+    if (auto It = UnrollOf.find(R); It != UnrollOf.end())
+      return It->second;
+    size_t Size = regionSize(R);
     BlockSet Body = loopBody(R);
     bool Writes = llvm::any_of(Body, [](llvm::BasicBlock *BB) { return writesMemory(*BB); });
+    unsigned Chosen = 1;
     for (unsigned Unroll = Writes ? MaxWritingUnroll : MaxLockstepUnroll; Unroll > 1; Unroll /= 2)
       if (Size * Unroll <= MaxUnrolledRegion && Size * (Unroll - 1) <= UnrollBudget) {
         UnrollBudget -= Size * (Unroll - 1);
-        return Unroll;
+        Chosen = Unroll;
+        break;
       }
-    return 1;
+    return UnrollOf[R] = Chosen;
+  }
+  std::map<size_t, unsigned> UnrollOf;
+
+  size_t regionSize(size_t R) const {
+    size_t Size = 0;
+    for (llvm::BasicBlock *BB : regionBlocks(R))
+      Size += BB->size();
+    return Size;
   }
 
   // The body of loop cut R's loop: the blocks of its region that lead back to the cut (the others are the way out).
@@ -400,9 +412,17 @@ private:
       B.CreateStore(B.getInt32(0), at(B, Parked, Warp));
     });
     auto *Pass = llvm::BasicBlock::Create(Ctx, "warps.pass", &H);
+    auto *EachWarp = llvm::BasicBlock::Create(Ctx, "warps.each", &H);
+    auto *PassEnd = llvm::BasicBlock::Create(Ctx, "warps.pass.end", &H);
     B.CreateBr(Pass);
     B.SetInsertPoint(Pass);
     B.CreateStore(B.getInt32(0), Running);
+    WarpArrays Arrays{PerWarp, WarpStates, Phases, Parked, Running, NumWarps};
+    if (LoopCuts)
+      emitBlockLockstepPasses(B, Arrays, EachWarp, PassEnd);
+    else
+      B.CreateBr(EachWarp);
+    B.SetInsertPoint(EachWarp);
     emitCountedLoop(B, NumWarps, "warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
       auto *Go = llvm::BasicBlock::Create(Ctx, "warp.go", &H);
       auto *WarpDispatch = llvm::BasicBlock::Create(Ctx, "warp.dispatch", &H);
@@ -467,9 +487,133 @@ private:
       }
       B.SetInsertPoint(WarpEnd);
     });
+    B.CreateBr(PassEnd);
+    B.SetInsertPoint(PassEnd);
     auto *AllParked = llvm::BasicBlock::Create(Ctx, "warps.parked", &H);
     B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), Running), B.getInt32(0)), Pass, AllParked);
     B.SetInsertPoint(AllParked);
+  }
+
+  // The per-warp bookkeeping of a warp entry (buildWarpLoop): each warp's state, exchange phase and whether it is
+  // parked, whether a warp yielded in this pass, and the number of warps.
+  struct WarpArrays {
+    llvm::Type *Ty; // [32 x i32]
+    llvm::Value *States, *Phases, *Parked, *Running, *NumWarps;
+    llvm::Value *at(llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *Warp) const {
+      return B.CreateInBoundsGEP(Ty, Array, {B.getInt32(0), Warp});
+    }
+  };
+
+  // Sets a flag (an i32 alloca of the entry) to whether Pred holds for every warp.
+  llvm::Value *emitAllWarps(llvm::IRBuilder<> &B, const WarpArrays &W, const char *Name,
+                            llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *Warp)> Pred) {
+    B.CreateStore(B.getInt32(1), WarpAcc);
+    emitCountedLoop(B, W.NumWarps, Name, [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      llvm::Value *Holds = B.CreateZExt(Pred(B, Warp), B.getInt32Ty());
+      B.CreateStore(B.CreateAnd(B.CreateLoad(B.getInt32Ty(), WarpAcc), Holds), WarpAcc);
+    });
+    return B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), WarpAcc), B.getInt32(0), Name);
+  }
+
+  // At the start of a pass over the warps: when every warp is at the same loop cut, with the same exchange phase
+  // and lockstep counter (a grid-stride loop that all warps entered together), the loop cut's lockstep pass runs
+  // for the whole block as one thread loop instead of one lane loop per warp: the pass's fixed costs are paid
+  // once, not per warp, and each of its iterations reads the block's whole piece of a grid-stride array at once
+  // (a warp's is 128 bytes of floats). Each warp then goes on from the lowest state of its lanes, as after its
+  // own pass: yields at the loop cut, parks at a block barrier, or (past a warp cut) runs on in this pass's loop
+  // over the warps, EachWarp; PassEnd when no warp needs it. The copies come out of the unroll budget.
+  void emitBlockLockstepPasses(llvm::IRBuilder<> &B, const WarpArrays &W, llvm::BasicBlock *EachWarp,
+                               llvm::BasicBlock *PassEnd) {
+    llvm::Value *Zero = B.getInt32(0);
+    llvm::Value *S0 = B.CreateLoad(B.getInt32Ty(), W.at(B, W.States, Zero), "state0");
+    llvm::Value *P0 = B.CreateLoad(B.getInt32Ty(), W.at(B, W.Phases, Zero), "phase0");
+    llvm::Value *Same = emitAllWarps(B, W, "warps.same", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      llvm::Value *State = B.CreateLoad(B.getInt32Ty(), W.at(B, W.States, Warp));
+      llvm::Value *Phase = B.CreateLoad(B.getInt32Ty(), W.at(B, W.Phases, Warp));
+      llvm::Value *Parked = B.CreateLoad(B.getInt32Ty(), W.at(B, W.Parked, Warp));
+      return B.CreateAnd(B.CreateAnd(B.CreateICmpEQ(State, S0), B.CreateICmpEQ(Phase, P0)),
+                         B.CreateICmpEQ(Parked, B.getInt32(0)));
+    });
+    auto *Check = llvm::BasicBlock::Create(Ctx, "warps.together", &H);
+    B.CreateCondBr(Same, Check, EachWarp);
+    B.SetInsertPoint(Check);
+    llvm::SwitchInst *Switch = B.CreateSwitch(S0, EachWarp);
+    for (size_t R = 1; R <= Cuts.size(); ++R) {
+      if (Cuts[R - 1].Kind != CutKind::Loop)
+        continue;
+      unsigned Unroll = lockstepUnroll(R);
+      size_t Cost = regionSize(R) * Unroll;
+      if (Cost > UnrollBudget)
+        continue;
+      UnrollBudget -= Cost;
+      RegionPre = llvm::BasicBlock::Create(Ctx, "block.region" + llvm::Twine(R), &H);
+      Switch->addCase(B.getInt32(R), RegionPre);
+      B.SetInsertPoint(RegionPre);
+      if (Counters.count(R)) { // the warps' counters must agree too
+        llvm::AllocaInst *Counter = Counters.at(R).second;
+        auto counterOf = [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+          return B.CreateInBoundsGEP(Counter->getAllocatedType(), Counter, {B.getInt32(0), Warp});
+        };
+        llvm::Type *Ty = Counters.at(R).first->getAllocatedType();
+        llvm::Value *K0 = B.CreateLoad(Ty, counterOf(B, Zero));
+        llvm::Value *Agree = emitAllWarps(B, W, "warps.same.k", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+          return B.CreateICmpEQ(B.CreateLoad(Ty, counterOf(B, Warp)), K0);
+        });
+        auto *Run = llvm::BasicBlock::Create(Ctx, "block.region" + llvm::Twine(R) + ".run", &H);
+        B.CreateCondBr(Agree, Run, EachWarp);
+        B.SetInsertPoint(Run);
+      }
+      GroupFirst = B.getInt64(0);
+      CurrentWarp = Zero;
+      llvm::Value *Current = B.CreateZExt(P0, B.getInt64Ty());
+      llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
+      TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Current, Stride), "take.from");
+      PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride), "put.to");
+      WarpResult = nullptr;
+      loadCounter(B, R, Unroll);
+      llvm::Value *ThreadCount = B.CreateTrunc(Threads, B.getInt32Ty());
+      llvm::Value *AllInLoop =
+          B.CreateICmpEQ(emitThreadsAt(B, R, GroupFirst, ThreadCount), ThreadCount, "all.in.loop");
+      emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
+        LaneIndex = B.CreateAnd(Linear, 31);
+        emitRegion(B, R, Linear, false, Unroll, AllInLoop);
+      });
+      llvm::Value *K = LockstepK;
+      LockstepK = nullptr;
+      B.CreateStore(Zero, Flag);
+      emitCountedLoop(B, W.NumWarps, "warp.next", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+        if (K)
+          B.CreateStore(B.CreateAdd(K, llvm::ConstantInt::get(K->getType(), Unroll)),
+                        B.CreateInBoundsGEP(Counters.at(R).second->getAllocatedType(), Counters.at(R).second,
+                                            {B.getInt32(0), Warp}));
+        llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty());
+        llvm::Value *Next = emitLowestState(B, First, B.getInt32(32));
+        B.CreateStore(Next, W.at(B, W.States, Warp));
+        auto *Park = llvm::BasicBlock::Create(Ctx, "warp.next.park", &H);
+        auto *Yield = llvm::BasicBlock::Create(Ctx, "warp.next.yield", &H);
+        auto *PastCut = llvm::BasicBlock::Create(Ctx, "warp.next.cut", &H);
+        auto *Joined = llvm::BasicBlock::Create(Ctx, "warp.next.done", &H);
+        llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
+        for (size_t I = 0; I < Cuts.size(); ++I)
+          if (isWarpCut(Cuts[I].Kind))
+            After->addCase(B.getInt32(I + 1), PastCut);
+          else if (Cuts[I].Kind == CutKind::Loop)
+            After->addCase(B.getInt32(I + 1), Yield);
+        B.SetInsertPoint(Park);
+        B.CreateStore(B.getInt32(1), W.at(B, W.Parked, Warp));
+        B.CreateBr(Joined);
+        B.SetInsertPoint(Yield);
+        B.CreateStore(B.getInt32(1), W.Running);
+        B.CreateBr(Joined);
+        // Past a warp cut the buffers swap, as in the warp's own loop; the warp runs on in EachWarp.
+        B.SetInsertPoint(PastCut);
+        B.CreateStore(B.CreateXor(P0, 1), W.at(B, W.Phases, Warp));
+        B.CreateStore(B.getInt32(1), Flag);
+        B.CreateBr(Joined);
+        B.SetInsertPoint(Joined);
+      });
+      B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), Flag), Zero), EachWarp, PassEnd);
+    }
   }
 
   // A vote's or redux's result from the values the warp's lanes put before cut C (the same for every lane),
@@ -839,7 +983,7 @@ private:
   llvm::BasicBlock *RegionStart = nullptr, *Done = nullptr;
   llvm::Value *EngineCtx = nullptr, *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr,
               *NextStates = nullptr, *Exchange = nullptr;
-  llvm::AllocaInst *State = nullptr, *WarpState = nullptr, *Phase = nullptr, *WarpAcc = nullptr;
+  llvm::AllocaInst *State = nullptr, *WarpState = nullptr, *Phase = nullptr, *WarpAcc = nullptr, *Flag = nullptr;
   // The region being built: the block before its thread loops, the linear index of its group's first thread
   // (i64), and with warp cuts the lane (i32), the exchange buffers and a vote's or redux's result.
   llvm::BasicBlock *RegionPre = nullptr;
