@@ -477,13 +477,7 @@ private:
         advanceCounter(B, R);
         llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
         B.CreateStore(Next, WarpState);
-        // The warp goes on past warp cuts, yields at loop cuts and parks at a block barrier (or when done).
-        llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
-        for (size_t I = 0; I < Cuts.size(); ++I)
-          if (isWarpCut(Cuts[I].Kind))
-            After->addCase(B.getInt32(I + 1), WarpCut);
-          else if (Cuts[I].Kind == CutKind::Loop)
-            After->addCase(B.getInt32(I + 1), Yield);
+        emitWarpGoesOn(B, Next, WarpCut, Yield, Park);
       }
       B.SetInsertPoint(WarpEnd);
     });
@@ -492,6 +486,18 @@ private:
     auto *AllParked = llvm::BasicBlock::Create(Ctx, "warps.parked", &H);
     B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), Running), B.getInt32(0)), Pass, AllParked);
     B.SetInsertPoint(AllParked);
+  }
+
+  // Where a warp goes after a region, by its next state: on past a warp cut, yields at a loop cut, parks at a block
+  // barrier (or when done).
+  void emitWarpGoesOn(llvm::IRBuilder<> &B, llvm::Value *Next, llvm::BasicBlock *PastCut, llvm::BasicBlock *Yield,
+                      llvm::BasicBlock *Park) {
+    llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
+    for (size_t I = 0; I < Cuts.size(); ++I)
+      if (isWarpCut(Cuts[I].Kind))
+        After->addCase(B.getInt32(I + 1), PastCut);
+      else if (Cuts[I].Kind == CutKind::Loop)
+        After->addCase(B.getInt32(I + 1), Yield);
   }
 
   // The per-warp bookkeeping of a warp entry (buildWarpLoop): each warp's state, exchange phase and whether it is
@@ -593,12 +599,7 @@ private:
         auto *Yield = llvm::BasicBlock::Create(Ctx, "warp.next.yield", &H);
         auto *PastCut = llvm::BasicBlock::Create(Ctx, "warp.next.cut", &H);
         auto *Joined = llvm::BasicBlock::Create(Ctx, "warp.next.done", &H);
-        llvm::SwitchInst *After = B.CreateSwitch(Next, Park);
-        for (size_t I = 0; I < Cuts.size(); ++I)
-          if (isWarpCut(Cuts[I].Kind))
-            After->addCase(B.getInt32(I + 1), PastCut);
-          else if (Cuts[I].Kind == CutKind::Loop)
-            After->addCase(B.getInt32(I + 1), Yield);
+        emitWarpGoesOn(B, Next, PastCut, Yield, Park);
         B.SetInsertPoint(Park);
         B.CreateStore(B.getInt32(1), W.at(B, W.Parked, Warp));
         B.CreateBr(Joined);

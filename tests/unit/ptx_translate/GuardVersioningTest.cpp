@@ -5,18 +5,14 @@
 // run on the same inputs).
 #include "ptx_translate/GuardVersioning.h"
 
+#include "IrPassTestSupport.h"
+
 #include <catch2/catch.hpp>
 
 #include <llvm/Analysis/LoopInfo.h>
-#include <llvm/AsmParser/Parser.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/Passes/PassBuilder.h>
-#include <llvm/Support/SourceMgr.h>
-#include <llvm/Support/TargetSelect.h>
 
 #include <string>
 #include <vector>
@@ -77,31 +73,14 @@ std::string pass(const std::string &Name, const std::string &Here, bool Marked) 
   return S;
 }
 
-struct Parsed {
-  std::unique_ptr<llvm::LLVMContext> Ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> M;
-  explicit Parsed(const std::string &Text) {
-    llvm::SMDiagnostic Diag;
-    M = llvm::parseAssemblyString(Text, Diag, *Ctx);
-    if (!M)
-      FAIL(Diag.getMessage().str());
-  }
-  llvm::Function &entry() { return M->functions().begin().operator*(); }
+struct Parsed : cushim::test::ParsedIr {
+  using ParsedIr::ParsedIr;
+  llvm::Function &entry() { return *M->functions().begin(); }
 };
 
 // Runs the pass on the entry; returns the number of loops the entry has afterwards.
 size_t versionAndCountLoops(Parsed &P) {
-  llvm::PassBuilder PB;
-  llvm::LoopAnalysisManager LAM;
-  llvm::FunctionAnalysisManager FAM;
-  llvm::CGSCCAnalysisManager CGAM;
-  llvm::ModuleAnalysisManager MAM;
-  PB.registerModuleAnalyses(MAM);
-  PB.registerCGSCCAnalyses(CGAM);
-  PB.registerFunctionAnalyses(FAM);
-  PB.registerLoopAnalyses(LAM);
-  PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
-  cushim::ptx::GuardVersioningPass().run(P.entry(), FAM);
+  cushim::test::runFunctionPass(cushim::ptx::GuardVersioningPass(), P.entry());
   REQUIRE_FALSE(llvm::verifyModule(*P.M, &llvm::errs()));
   llvm::DominatorTree DT(P.entry());
   llvm::LoopInfo LI(DT);
@@ -114,12 +93,8 @@ struct Result {
 };
 
 Result run(Parsed &&P, int32_t Base, int32_t Lim, bool All, const std::vector<int32_t> &States) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
   std::string Name = P.entry().getName().str();
-  auto J = llvm::cantFail(llvm::orc::LLJITBuilder().create());
-  llvm::cantFail(J->addIRModule(llvm::orc::ThreadSafeModule(std::move(P.M), std::move(P.Ctx))));
-  auto *Fn = llvm::cantFail(J->lookup(Name)).toPtr<void (*)(int32_t *, int32_t *, int32_t, int32_t, bool)>();
+  auto [J, Fn] = cushim::test::jitFunction<void (*)(int32_t *, int32_t *, int32_t, int32_t, bool)>(std::move(P), Name);
   Result R{std::vector<int32_t>(64, -1), States};
   Fn(R.Out.data(), R.States.data(), Base, Lim, All);
   return R;

@@ -4,18 +4,14 @@
 // loops whose threads may part ways, or whose accesses would need gathers, are left alone.
 #include "ptx_translate/ThreadLoopInterchange.h"
 
+#include "IrPassTestSupport.h"
+
 #include <catch2/catch.hpp>
 
 #include <llvm/Analysis/LoopInfo.h>
-#include <llvm/AsmParser/Parser.h>
-#include <llvm/ExecutionEngine/Orc/LLJIT.h>
-#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
 #include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
 #include <llvm/IR/Verifier.h>
-#include <llvm/Passes/PassBuilder.h>
-#include <llvm/Support/SourceMgr.h>
-#include <llvm/Support/TargetSelect.h>
 
 #include <cstring>
 #include <string>
@@ -73,31 +69,12 @@ std::string kernel(const std::string &Init, const std::string &Addr) {
   return S;
 }
 
-struct Parsed {
-  std::unique_ptr<llvm::LLVMContext> Ctx = std::make_unique<llvm::LLVMContext>();
-  std::unique_ptr<llvm::Module> M;
-  explicit Parsed(const std::string &Text) {
-    llvm::SMDiagnostic Diag;
-    M = llvm::parseAssemblyString(Text, Diag, *Ctx);
-    if (!M)
-      FAIL(Diag.getMessage().str());
-  }
+struct Parsed : cushim::test::ParsedIr {
+  using ParsedIr::ParsedIr;
   llvm::Function &entry() { return *M->getFunction("__cushim_flat_k"); }
 };
 
-bool interchange(llvm::Function &F) {
-  llvm::PassBuilder PB;
-  llvm::LoopAnalysisManager LAM;
-  llvm::FunctionAnalysisManager FAM;
-  llvm::CGSCCAnalysisManager CGAM;
-  llvm::ModuleAnalysisManager MAM;
-  PB.registerModuleAnalyses(MAM);
-  PB.registerCGSCCAnalyses(CGAM);
-  PB.registerFunctionAnalyses(FAM);
-  PB.registerLoopAnalyses(LAM);
-  PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
-  return !cushim::ptx::ThreadLoopInterchangePass().run(F, FAM).areAllPreserved();
-}
+bool interchange(llvm::Function &F) { return cushim::test::runFunctionPass(cushim::ptx::ThreadLoopInterchangePass(), F); }
 
 bool hasThreadLoopHeader(llvm::Function &F) {
   llvm::DominatorTree DT(F);
@@ -110,11 +87,8 @@ bool hasThreadLoopHeader(llvm::Function &F) {
 
 // Runs the entry of P over N threads with inner trip count K; returns Out.
 std::vector<float> run(Parsed P, const std::vector<float> &In, int64_t N, int32_t K) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto J = llvm::cantFail(llvm::orc::LLJITBuilder().create());
-  llvm::cantFail(J->addIRModule(llvm::orc::ThreadSafeModule(std::move(P.M), std::move(P.Ctx))));
-  auto *Fn = llvm::cantFail(J->lookup("__cushim_flat_k")).toPtr<void (*)(float *, const float *, int64_t, int32_t)>();
+  auto [J, Fn] = cushim::test::jitFunction<void (*)(float *, const float *, int64_t, int32_t)>(std::move(P),
+                                                                                               "__cushim_flat_k");
   std::vector<float> Out(N, -1.0f);
   Fn(Out.data(), In.data(), N, K);
   return Out;

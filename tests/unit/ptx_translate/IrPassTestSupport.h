@@ -1,0 +1,57 @@
+// Shared by the tests of single IR passes: a module parsed from IR text, a function pass run on one function, and
+// a JIT-compiled function of a module.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <llvm/AsmParser/Parser.h>
+#include <llvm/ExecutionEngine/Orc/LLJIT.h>
+#include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Passes/PassBuilder.h>
+#include <llvm/Support/SourceMgr.h>
+#include <llvm/Support/TargetSelect.h>
+
+#include <memory>
+#include <string>
+
+namespace cushim::test {
+
+// A module parsed from IR text (the test fails on a parse error).
+struct ParsedIr {
+  std::unique_ptr<llvm::LLVMContext> Ctx = std::make_unique<llvm::LLVMContext>();
+  std::unique_ptr<llvm::Module> M;
+  explicit ParsedIr(const std::string &Text) {
+    llvm::SMDiagnostic Diag;
+    M = llvm::parseAssemblyString(Text, Diag, *Ctx);
+    if (!M)
+      FAIL(Diag.getMessage().str());
+  }
+};
+
+// Runs a function pass on F with the standard analyses registered; whether it changed anything.
+template <typename PassT> bool runFunctionPass(PassT Pass, llvm::Function &F) {
+  llvm::PassBuilder PB;
+  llvm::LoopAnalysisManager LAM;
+  llvm::FunctionAnalysisManager FAM;
+  llvm::CGSCCAnalysisManager CGAM;
+  llvm::ModuleAnalysisManager MAM;
+  PB.registerModuleAnalyses(MAM);
+  PB.registerCGSCCAnalyses(CGAM);
+  PB.registerFunctionAnalyses(FAM);
+  PB.registerLoopAnalyses(LAM);
+  PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
+  return !Pass.run(F, FAM).areAllPreserved();
+}
+
+// JIT-compiles P's module and returns the address of Name as a FnT; the JIT lives as long as the returned owner.
+template <typename FnT> std::pair<std::unique_ptr<llvm::orc::LLJIT>, FnT> jitFunction(ParsedIr &&P, const std::string &Name) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  auto J = llvm::cantFail(llvm::orc::LLJITBuilder().create());
+  llvm::cantFail(J->addIRModule(llvm::orc::ThreadSafeModule(std::move(P.M), std::move(P.Ctx))));
+  auto *Fn = llvm::cantFail(J->lookup(Name)).toPtr<FnT>();
+  return {std::move(J), Fn};
+}
+
+} // namespace cushim::test
