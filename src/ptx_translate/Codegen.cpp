@@ -8,6 +8,7 @@
 #include "ptx_translate/RegionUnswitch.h"
 #include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
+#include "ptx_translate/ThreadLoopSplit.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -190,6 +191,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
       FPM.addPass(AddressFoldingPass());
       FPM.addPass(CastMergingPass());
       FPM.addPass(ThreadLoopInterchangePass());
+      FPM.addPass(ThreadLoopSplitPass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());

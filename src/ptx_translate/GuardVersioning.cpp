@@ -293,6 +293,8 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
       llvm::formLCSSARecursively(L, DT, &LI, &SE);
     llvm::ValueToValueMapTy VMap;
     versionLoop(L, All, VMap, LI, DT);
+    // The original runs only where a guard goes the other way (a grid's last block): ThreadLoopSplit leaves it.
+    L.getHeader()->setName(L.getHeader()->getName() + UnguardedSuffix);
     for (const Guard &G : Folded)
       Folds.emplace_back(llvm::cast<llvm::BranchInst>(VMap[G.Branch]), G.Expected);
     SE.forgetTopmostLoop(&L);

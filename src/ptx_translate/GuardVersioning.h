@@ -6,6 +6,9 @@
 
 namespace cushim::ptx {
 
+// Appended to the header name of a loop whose guarded copy was made: the loop the rare blocks run.
+inline constexpr const char *UnguardedSuffix = ".unguarded";
+
 struct GuardVersioningPass : llvm::PassInfoMixin<GuardVersioningPass> {
   llvm::PreservedAnalyses run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM);
 };

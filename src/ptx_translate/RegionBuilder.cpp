@@ -341,6 +341,10 @@ private:
     }
   }
 
+  // Without loop cuts or warp cuts every region starts with all threads together at the same state, and a uniform
+  // slot holds one value for all threads: it is one value in the arena (thread 0's place), not one per thread.
+  bool sharedUniformSlots() const { return !LoopCuts && !WarpCuts; }
+
   // Whether every thread starts region R together (not only those a loop cut left behind).
   bool startsTogether(size_t R) const { return R == 0 || Cuts[R - 1].Kind != CutKind::Loop; }
 
@@ -777,9 +781,16 @@ private:
             share(A, Home.Local);
             continue;
           }
-          llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
-                                            B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
-          llvm::Value *Start = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+          llvm::Value *Start;
+          if (Home.Uniform && sharedUniformSlots()) {
+            llvm::IRBuilder<> Pre(RegionPre->getTerminator());
+            Start = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena, Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
+                                          A->getName());
+          } else {
+            llvm::Value *Offset = B.CreateAdd(B.CreateMul(Threads, B.getInt64(Home.Start)),
+                                              B.CreateMul(Thread, B.getInt64(Home.Size)), "", true, true);
+            Start = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, Offset, A->getName());
+          }
           share(A, Start);
           ArrayStarts[Home.Start].emplace_back(Start);
           ArenaSlots.emplace_back(A, Start);
@@ -853,7 +864,10 @@ private:
       }
     B.SetInsertPoint(Body);
     auto *First = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start]));
-    llvm::Value *MyState = B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
+    // Without loop or warp cuts every thread goes on to the same cut (the barriers are uniform), and the block's
+    // next state is thread 0's: every thread stores it to the same place, which the loop stores once.
+    llvm::Value *MyState =
+        sharedUniformSlots() ? NextStates : B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
     std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies = copySlotsWritten(B, ArenaSlots);
     llvm::BasicBlock *Join = End;
     llvm::Value *Before = nullptr;
@@ -916,7 +930,16 @@ private:
       llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
       llvm::AllocaInst *Copy = Entry.CreateAlloca(Ty, nullptr, A->getName() + ".copy");
       Slot->replaceAllUsesWith(Copy);
-      B.CreateStore(B.CreateLoad(Ty, Slot), Copy);
+      // A shared uniform slot is read once, before the thread loop: each thread then starts from the value the
+      // slot had when the region began, not from what the thread before it wrote back.
+      llvm::Value *Initial = nullptr;
+      if (Homes.at(A).Uniform && sharedUniformSlots()) {
+        llvm::IRBuilder<> Pre(RegionPre->getTerminator());
+        Initial = Pre.CreateLoad(Ty, Slot, A->getName() + ".uniform");
+      } else {
+        Initial = B.CreateLoad(Ty, Slot);
+      }
+      B.CreateStore(Initial, Copy);
       Copies.emplace_back(Slot, Copy);
     }
     return Copies;

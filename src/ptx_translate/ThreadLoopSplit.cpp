@@ -1,0 +1,252 @@
+// A region entry runs each stretch of a kernel between barriers as a loop over the block's threads
+// (RegionBuilder.cpp). Tree reductions and scans guard their step with the thread index: `if (tid < s)
+// sum[tid] += sum[tid + s]`, `if (tid >= offset) x += tmp[tid - offset]`. In the thread loop the guard becomes a
+// mask on every access, and the vectoriser cannot prove that the masked-off threads' addresses do not overlap the
+// others' (the loop keeps a scalar copy for short strides). The guard goes one way for the threads below a split
+// point and the other way above it (an affine index is monotone), so this pass computes that point before the loop
+// and runs the loop twice: the threads below it with the guard folded one way, those from it on with it folded the
+// other way. Each thread runs exactly what it ran before, in the same order of threads.
+//
+// Taken for a thread loop (tid.x, counting from 0 by 1) that is innermost, leaves only at its latch and sends no
+// value out, for the first guard of the form `A(t) < X` (any of <, <=, >, >=, signed or unsigned) with A affine in
+// the thread index with step 1 and X fixed before the loop. The split point is clamp(X - A(0), 0, threads) (X + 1
+// for <= and >), computed in twice the comparison's width; when A(t) could wrap within the loop, the original loop
+// runs instead. `A(t) == X` and `!=` split after thread 0 when thread 0 is the one (`if (tid == 0)`, a block's
+// result written once), and run the original loop otherwise.
+#include "ptx_translate/ThreadLoopSplit.h"
+
+#include "ptx_translate/GuardVersioning.h"
+#include "ptx_translate/RegionEntry.h"
+
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/Analysis/ScalarEvolution.h>
+#include <llvm/Analysis/ScalarEvolutionExpressions.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Instructions.h>
+#include <llvm/Transforms/Utils/BasicBlockUtils.h>
+#include <llvm/Transforms/Utils/Cloning.h>
+#include <llvm/Transforms/Utils/Local.h>
+#include <llvm/Transforms/Utils/ScalarEvolutionExpander.h>
+#include <llvm/Transforms/Utils/ValueMapper.h>
+
+namespace cushim::ptx {
+
+namespace {
+
+// Larger loops are not split (the pass makes two copies and keeps the original).
+constexpr unsigned MaxLoopInstructions = 600;
+
+// Thread loops, but not the copies this pass or ThreadLoopInterchange made, nor the loop GuardVersioning left for
+// the blocks where a guard goes the rare way.
+bool isThreadLoop(const llvm::Loop &L) {
+  llvm::StringRef Name = L.getHeader()->getName();
+  return Name.starts_with("tid.x.loop") && !Name.ends_with(".threads") && !Name.contains(".split") &&
+         !Name.contains(UnguardedSuffix);
+}
+
+class ThreadLoopSplit {
+public:
+  ThreadLoopSplit(llvm::Loop &L, llvm::ScalarEvolution &SE, llvm::LoopInfo &LI, llvm::DominatorTree &DT,
+                  const llvm::DataLayout &DL)
+      : L(L), SE(SE), LI(LI), DT(DT), DL(DL) {}
+
+  bool analyse() {
+    Preheader = L.getLoopPreheader();
+    Latch = L.getLoopLatch();
+    Exit = L.getExitBlock();
+    Header = L.getHeader();
+    if (!L.isInnermost() || !Preheader || !Latch || !Exit || L.getExitingBlock() != Latch ||
+        !Exit->phis().empty() || std::distance(Header->phis().begin(), Header->phis().end()) != 1)
+      return false;
+    Index = &*Header->phis().begin();
+    auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Index));
+    if (!Rec || Rec->getLoop() != &L || !Rec->getStart()->isZero() || !Rec->getStepRecurrence(SE)->isOne())
+      return false;
+    BackedgeTaken = SE.getBackedgeTakenCount(&L);
+    if (llvm::isa<llvm::SCEVCouldNotCompute>(BackedgeTaken) || !SE.isLoopInvariant(BackedgeTaken, &L))
+      return false;
+    Next = llvm::dyn_cast<llvm::Instruction>(Index->getIncomingValueForBlock(Latch));
+    auto *LatchBr = llvm::dyn_cast<llvm::BranchInst>(Latch->getTerminator());
+    if (!Next || !LatchBr || !LatchBr->isConditional())
+      return false;
+    unsigned Count = 0;
+    for (llvm::BasicBlock *BB : L.blocks())
+      for (llvm::Instruction &I : *BB) {
+        if (++Count > MaxLoopInstructions)
+          return false;
+        for (llvm::User *U : I.users())
+          if (!L.contains(llvm::cast<llvm::Instruction>(U)))
+            return false;
+      }
+    for (llvm::BasicBlock *BB : L.blocks()) {
+      auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+      if (BB == Latch || !Br || !Br->isConditional() || Br->getSuccessor(0) == Br->getSuccessor(1))
+        continue;
+      if (auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition()); Cmp && guardOf(*Cmp)) {
+        Guard = Br;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  void apply(llvm::Function &F) {
+    llvm::IRBuilder<> B(Preheader->getTerminator());
+    llvm::Type *IndexTy = Index->getType();
+    llvm::SCEVExpander Expander(SE, DL, "split");
+    llvm::Value *Threads = Expander.expandCodeFor(
+        SE.getAddExpr(SE.getTruncateOrZeroExtend(BackedgeTaken, IndexTy), SE.getOne(IndexTy)), IndexTy,
+        Preheader->getTerminator());
+    llvm::Value *Start = Expander.expandCodeFor(AStart, nullptr, Preheader->getTerminator());
+    llvm::Value *Bound = Expander.expandCodeFor(XBound, nullptr, Preheader->getTerminator());
+    // In twice the width, extended as the comparison reads its operands: the first thread's value, the bound,
+    // the last thread's value.
+    unsigned Bits = Start->getType()->getIntegerBitWidth();
+    llvm::Type *Wide = B.getIntNTy(Bits * 2);
+    auto widen = [&](llvm::Value *V) { return Signed ? B.CreateSExt(V, Wide) : B.CreateZExt(V, Wide); };
+    llvm::Value *First = widen(Start), *Limit = widen(Bound);
+    if (PlusOne)
+      Limit = B.CreateAdd(Limit, llvm::ConstantInt::get(Wide, 1));
+    llvm::Value *Count = B.CreateZExtOrTrunc(Threads, Wide);
+    llvm::Value *Last = B.CreateSub(B.CreateAdd(First, Count), llvm::ConstantInt::get(Wide, 1));
+    llvm::APInt Max = Signed ? llvm::APInt::getSignedMaxValue(Bits) : llvm::APInt::getMaxValue(Bits);
+    llvm::Value *Fits = B.CreateICmpSLE(Last, llvm::ConstantInt::get(Wide, Max.zext(Bits * 2)), "split.fits");
+    llvm::Value *Point = nullptr;
+    if (Equality) {
+      // Only when thread 0 is the one (`if (tid == 0)`): the first part is thread 0 alone.
+      Fits = B.CreateAnd(Fits, B.CreateICmpEQ(First, Limit));
+      Point = llvm::ConstantInt::get(IndexTy, 1);
+    } else {
+      // Threads below the point: A(t) < Limit.
+      llvm::Value *Below = B.CreateSub(Limit, First);
+      Below = B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Below, llvm::ConstantInt::get(Wide, 0));
+      Below = B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Below, Count);
+      Point = B.CreateTrunc(Below, IndexTy, "split.point");
+    }
+
+    // Check (the old preheader) -> [fits] first part, middle, second part -> exit; else the original loop. When
+    // scalar evolution knows that A does not wrap, the original loop is the second part.
+    llvm::BasicBlock *Check = Preheader;
+    llvm::BasicBlock *OrigPreheader =
+        llvm::SplitBlock(Check, Check->getTerminator(), &DT, &LI, nullptr, Header->getName() + ".ph");
+    llvm::ValueToValueMapTy Map1, Map2;
+    llvm::SmallVector<llvm::BasicBlock *, 16> Blocks1, Blocks2;
+    llvm::Loop *Below = llvm::cloneLoopWithPreheader(OrigPreheader, Check, &L, Map1, ".split1", &LI, &DT, Blocks1);
+    llvm::remapInstructionsInBlocks(Blocks1, Map1);
+    llvm::BasicBlock *AbovePreheader = OrigPreheader;
+    if (!NoWrap) {
+      llvm::Loop *Above = llvm::cloneLoopWithPreheader(OrigPreheader, Check, &L, Map2, ".split2", &LI, &DT, Blocks2);
+      llvm::remapInstructionsInBlocks(Blocks2, Map2);
+      AbovePreheader = Above->getLoopPreheader();
+    } else {
+      Map2[Index] = Index;
+      Map2[Guard] = Guard;
+    }
+    llvm::LLVMContext &Ctx = F.getContext();
+    auto *Start1 = llvm::BasicBlock::Create(Ctx, "split.start", &F, Below->getLoopPreheader());
+    auto *Middle = llvm::BasicBlock::Create(Ctx, "split.middle", &F, AbovePreheader);
+    Check->getTerminator()->eraseFromParent();
+    if (NoWrap)
+      llvm::BranchInst::Create(Start1, Check);
+    else
+      llvm::BranchInst::Create(Start1, OrigPreheader, Fits, Check);
+    B.SetInsertPoint(Start1);
+    B.CreateCondBr(B.CreateICmpNE(Point, llvm::ConstantInt::get(IndexTy, 0)), Below->getLoopPreheader(), Middle);
+    B.SetInsertPoint(Middle);
+    B.CreateCondBr(B.CreateICmpNE(Point, Threads), AbovePreheader, Exit);
+    // Below: from 0 to the point; above: from the point on, ending as the original does.
+    auto *Latch1 = llvm::cast<llvm::BasicBlock>(Map1[Latch]);
+    auto *Header1 = llvm::cast<llvm::BasicBlock>(Map1[Header]);
+    Latch1->getTerminator()->eraseFromParent();
+    B.SetInsertPoint(Latch1);
+    B.CreateCondBr(B.CreateICmpEQ(Map1[Next], Point), Middle, Header1);
+    auto *Index2 = llvm::cast<llvm::PHINode>(Map2[Index]);
+    Index2->setIncomingValueForBlock(AbovePreheader, Point);
+    fold(llvm::cast<llvm::BranchInst>(Map1[Guard]), TrueFirst);
+    fold(llvm::cast<llvm::BranchInst>(Map2[Guard]), !TrueFirst);
+    llvm::removeUnreachableBlocks(F);
+  }
+
+private:
+  // Whether Cmp compares an affine function of the thread index (step 1) with a value fixed before the loop, in
+  // an order (<, <=, >, >=); records how.
+  bool guardOf(llvm::ICmpInst &Cmp) {
+    llvm::CmpInst::Predicate P = Cmp.getPredicate();
+    const llvm::SCEV *A = SE.getSCEV(Cmp.getOperand(0)), *X = SE.getSCEV(Cmp.getOperand(1));
+    if (!llvm::isa<llvm::SCEVAddRecExpr>(A)) {
+      std::swap(A, X);
+      P = llvm::CmpInst::getSwappedPredicate(P);
+    }
+    auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(A);
+    auto *Type = llvm::dyn_cast<llvm::IntegerType>(Cmp.getOperand(0)->getType());
+    if (!Rec || Rec->getLoop() != &L || !Rec->isAffine() || !Rec->getStepRecurrence(SE)->isOne() || !Type ||
+        Type->getBitWidth() > 64 || !SE.isLoopInvariant(X, &L))
+      return false;
+    llvm::Instruction *At = Preheader->getTerminator();
+    llvm::SCEVExpander Check(SE, DL, "split");
+    if (!Check.isSafeToExpandAt(Rec->getStart(), At) || !Check.isSafeToExpandAt(X, At))
+      return false;
+    AStart = Rec->getStart();
+    XBound = X;
+    Signed = llvm::ICmpInst::isSigned(P);
+    // An equality needs its check at run time (is thread 0 the one?), so the original loop stays for the others.
+    NoWrap = !llvm::ICmpInst::isEquality(P) && (Signed ? Rec->hasNoSignedWrap() : Rec->hasNoUnsignedWrap());
+    Equality = llvm::ICmpInst::isEquality(P);
+    P = llvm::ICmpInst::getUnsignedPredicate(P);
+    TrueFirst = P == llvm::CmpInst::ICMP_ULT || P == llvm::CmpInst::ICMP_ULE || P == llvm::CmpInst::ICMP_EQ;
+    PlusOne = P == llvm::CmpInst::ICMP_ULE || P == llvm::CmpInst::ICMP_UGT;
+    return true;
+  }
+
+  // The copy's guard always goes one way.
+  static void fold(llvm::BranchInst *Br, bool Taken) {
+    llvm::BasicBlock *Keep = Br->getSuccessor(Taken ? 0 : 1), *Drop = Br->getSuccessor(Taken ? 1 : 0);
+    Drop->removePredecessor(Br->getParent());
+    llvm::BranchInst::Create(Keep, Br->getIterator());
+    Br->eraseFromParent();
+  }
+
+  llvm::Loop &L;
+  llvm::ScalarEvolution &SE;
+  llvm::LoopInfo &LI;
+  llvm::DominatorTree &DT;
+  const llvm::DataLayout &DL;
+  llvm::BasicBlock *Preheader = nullptr, *Latch = nullptr, *Exit = nullptr, *Header = nullptr;
+  llvm::PHINode *Index = nullptr;
+  llvm::Instruction *Next = nullptr;
+  const llvm::SCEV *BackedgeTaken = nullptr, *AStart = nullptr, *XBound = nullptr;
+  llvm::BranchInst *Guard = nullptr;
+  bool Signed = false, Equality = false, TrueFirst = false, PlusOne = false, NoWrap = false;
+};
+
+} // namespace
+
+llvm::PreservedAnalyses ThreadLoopSplitPass::run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM) {
+  if (!F.getName().starts_with(RegionEntryPrefix))
+    return llvm::PreservedAnalyses::all();
+  bool Changed = false;
+  // One loop at a time: the analyses are computed afresh after each change.
+  for (bool Again = true; Again;) {
+    Again = false;
+    auto &LI = FAM.getResult<llvm::LoopAnalysis>(F);
+    auto &SE = FAM.getResult<llvm::ScalarEvolutionAnalysis>(F);
+    auto &DT = FAM.getResult<llvm::DominatorTreeAnalysis>(F);
+    for (llvm::Loop *L : LI.getLoopsInPreorder()) {
+      if (!isThreadLoop(*L))
+        continue;
+      ThreadLoopSplit Split(*L, SE, LI, DT, F.getDataLayout());
+      if (!Split.analyse())
+        continue;
+      // The original stays for blocks whose index could wrap; neither it nor the copies are split again.
+      L->getHeader()->setName(L->getHeader()->getName() + ".split0");
+      Split.apply(F);
+      FAM.invalidate(F, llvm::PreservedAnalyses::none());
+      Changed = Again = true;
+      break;
+    }
+  }
+  return Changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
+}
+
+} // namespace cushim::ptx

@@ -1,0 +1,132 @@
+// ThreadLoopSplitPass (src/ptx_translate/ThreadLoopSplit.cpp): a region entry's thread loop guarded by
+// `A(t) < X` (any order, signed or unsigned) runs as two loops, below and from the split point, each without the
+// guard, plus the original for indices that could wrap; `A(t) == X` or `!=` splits after thread 0. Both versions are
+// JIT-compiled and give the same results for split points before, inside and after the threads.
+#include "ptx_translate/ThreadLoopSplit.h"
+
+#include "IrPassTestSupport.h"
+
+#include <catch2/catch.hpp>
+
+#include <llvm/Analysis/LoopInfo.h>
+#include <llvm/IR/Dominators.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+// 64 threads: thread t computes a = base + t (i32); when `a @PRED@ x` it writes Out[t] = a * 3 + In[t + 1], else
+// Out[t] = -a. The tree step of a reduction (`if (tid < s) s[tid] += s[tid + s]`) has this shape.
+constexpr const char *Loop = R"(
+define void @@NAME@(ptr noalias %out, ptr noalias %in, i32 %base, i32 %x) {
+entry:
+  br label %tid.x.loop
+tid.x.loop:
+  %t = phi i64 [ 0, %entry ], [ %t.next, %latch ]
+  %t32 = trunc i64 %t to i32
+  %a = add @FLAGS@ i32 %base, %t32
+  %o = getelementptr inbounds i32, ptr %out, i64 %t
+  %guard = icmp @PRED@ i32 %a, %x
+  br i1 %guard, label %then, label %else
+then:
+  %t1 = add nuw nsw i64 %t, 1
+  %p = getelementptr inbounds i32, ptr %in, i64 %t1
+  %v = load i32, ptr %p
+  %m = mul i32 %a, 3
+  %r = add i32 %m, %v
+  store i32 %r, ptr %o
+  br label %latch
+else:
+  %n = sub i32 0, %a
+  store i32 %n, ptr %o
+  br label %latch
+latch:
+  %t.next = add nuw nsw i64 %t, 1
+  %done = icmp eq i64 %t.next, 64
+  br i1 %done, label %exit, label %tid.x.loop
+exit:
+  ret void
+}
+)";
+
+const std::string Region = "__cushim_region_k";
+
+// NoWrap: A is the thread index itself (Base unused), which cannot wrap: the pass needs no original loop for it.
+std::string loop(const std::string &Name, const std::string &Pred, bool NoWrap = false) {
+  std::string S = Loop;
+  S.replace(S.find("@NAME@"), 6, Name);
+  S.replace(S.find("@PRED@"), 6, Pred);
+  // Without a base, A is the thread index itself, which the trip count bounds.
+  const std::string Add = "add @FLAGS@ i32 %base, %t32";
+  S.replace(S.find(Add), Add.size(), NoWrap ? "add nuw nsw i32 %t32, 0" : "add i32 %base, %t32");
+  return S;
+}
+
+struct Parsed : cushim::test::ParsedIr {
+  using ParsedIr::ParsedIr;
+  llvm::Function &entry() { return *M->functions().begin(); }
+};
+
+// Runs the pass on the entry; the number of loops afterwards.
+size_t splitAndCountLoops(Parsed &P) {
+  cushim::test::runFunctionPass(cushim::ptx::ThreadLoopSplitPass(), P.entry());
+  REQUIRE_FALSE(llvm::verifyModule(*P.M, &llvm::errs()));
+  llvm::DominatorTree DT(P.entry());
+  llvm::LoopInfo LI(DT);
+  return LI.getLoopsInPreorder().size();
+}
+
+std::vector<int32_t> run(Parsed &&P, int32_t Base, int32_t X) {
+  std::string Name = P.entry().getName().str();
+  auto [J, Fn] = cushim::test::jitFunction<void (*)(int32_t *, const int32_t *, int32_t, int32_t)>(std::move(P), Name);
+  std::vector<int32_t> In(65), Out(64, 12345);
+  for (size_t I = 0; I < In.size(); ++I)
+    In[I] = static_cast<int32_t>(I * 7 + 1);
+  Fn(Out.data(), In.data(), Base, X);
+  return Out;
+}
+
+} // namespace
+
+TEST_CASE("A thread loop guarded by an order on the thread index runs as two loops, with the same results",
+          "[thread-split]") {
+  for (const char *Pred : {"slt", "sle", "sgt", "sge", "ult", "ule", "ugt", "uge"}) {
+    // Split points before, inside and after the threads; a base whose last thread wraps (the original runs);
+    // negative values (signed and unsigned orders differ).
+    for (auto [Base, X] : {std::pair{0, 20}, {0, 0}, {10, 5}, {0, 64}, {0, 100}, {-30, 3}, {-5, -70},
+                           {0x7fffffe0, 0x7ffffff0}, {-1, 40}}) {
+      INFO(Pred << " base " << Base << " x " << X);
+      Parsed Split(loop(Region, Pred));
+      REQUIRE(splitAndCountLoops(Split) == 3);
+      CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred)), Base, X));
+    }
+  }
+}
+
+TEST_CASE("A guard whose index provably does not wrap splits into two loops only", "[thread-split]") {
+  for (const char *Pred : {"slt", "sle", "sgt", "sge", "ult", "ugt"})
+    for (auto [Base, X] : {std::pair{0, 20}, {0, 0}, {0, 5}, {0, 64}, {0, 3}, {0, -70}}) {
+      INFO(Pred << " base " << Base << " x " << X);
+      Parsed Split(loop(Region, Pred, true));
+      REQUIRE(splitAndCountLoops(Split) == 2);
+      CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred, true)), Base, X));
+    }
+}
+
+TEST_CASE("An equality on the thread index splits after thread 0 when thread 0 is the one", "[thread-split]") {
+  for (const char *Pred : {"eq", "ne"})
+    for (auto [Base, X] : {std::pair{0, 0}, {7, 7}, {0, 5}, {-3, 0}, {0, 64}}) {
+      INFO(Pred << " base " << Base << " x " << X);
+      Parsed Split(loop(Region, Pred));
+      REQUIRE(splitAndCountLoops(Split) == 3);
+      CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred)), Base, X));
+    }
+}
+
+TEST_CASE("Thread loops of other functions are not split", "[thread-split]") {
+  Parsed NotARegion(loop("__cushim_flat_k", "slt"));
+  CHECK(splitAndCountLoops(NotARegion) == 1);
+}
