@@ -18,6 +18,7 @@
 
 #include "ptx_translate/FlatEntry.h"
 #include "ptx_translate/RegionEntry.h"
+#include "ptx_translate/ThreadLoopPasses.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ScalarEvolution.h>
@@ -46,13 +47,6 @@ constexpr uint64_t MaxThreads = 1024;
 constexpr uint64_t MaxArrayBytes = 256 * 1024;
 constexpr unsigned MaxBodyInstructions = 2000;
 constexpr unsigned MaxRecomputeDepth = 8;
-
-// The loops over tid.x that emitThreadLoops creates (BlockEntry.cpp) and GuardVersioning's copies of them; not the
-// per-block loops this pass makes (BLOCK.threads).
-bool isThreadLoop(const llvm::Loop &L) {
-  llvm::StringRef Name = L.getHeader()->getName();
-  return Name.starts_with("tid.x.loop") && !Name.ends_with(".threads");
-}
 
 class ThreadLoopInterchange {
 public:
@@ -446,24 +440,16 @@ private:
 llvm::PreservedAnalyses ThreadLoopInterchangePass::run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM) {
   if (!F.getName().starts_with(FlatEntryPrefix) && !F.getName().starts_with(RegionEntryPrefix))
     return llvm::PreservedAnalyses::all();
-  bool Changed = false;
-  // One thread loop at a time: the analyses are computed afresh after each change.
-  for (bool Again = true; Again;) {
-    Again = false;
-    auto &LI = FAM.getResult<llvm::LoopAnalysis>(F);
-    auto &SE = FAM.getResult<llvm::ScalarEvolutionAnalysis>(F);
-    for (llvm::Loop *L : LI.getLoopsInPreorder()) {
-      if (!isThreadLoop(*L))
-        continue;
-      ThreadLoopInterchange Interchange(*L, SE, F.getDataLayout());
-      if (!Interchange.analyse())
-        continue;
-      Interchange.apply(F);
-      FAM.invalidate(F, llvm::PreservedAnalyses::none());
-      Changed = Again = true;
-      break;
-    }
-  }
+  bool Changed = reworkLoopsOneAtATime(
+      F, FAM, [&](llvm::Loop &L, llvm::LoopInfo &, llvm::ScalarEvolution &SE, llvm::DominatorTree &) {
+        if (!isThreadLoop(L))
+          return false;
+        ThreadLoopInterchange Interchange(L, SE, F.getDataLayout());
+        if (!Interchange.analyse())
+          return false;
+        Interchange.apply(F);
+        return true;
+      });
   return Changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
 }
 

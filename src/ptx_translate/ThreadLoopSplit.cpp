@@ -17,6 +17,7 @@
 
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/RegionEntry.h"
+#include "ptx_translate/ThreadLoopPasses.h"
 
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ScalarEvolution.h>
@@ -37,12 +38,11 @@ namespace {
 // Larger loops are not split (the pass makes two copies and keeps the original).
 constexpr unsigned MaxLoopInstructions = 600;
 
-// Thread loops, but not the copies this pass or ThreadLoopInterchange made, nor the loop GuardVersioning left for
-// the blocks where a guard goes the rare way.
-bool isThreadLoop(const llvm::Loop &L) {
+// Thread loops, but not the copies this pass made, nor the loop GuardVersioning left for the blocks where a guard
+// goes the rare way.
+bool isSplittable(const llvm::Loop &L) {
   llvm::StringRef Name = L.getHeader()->getName();
-  return Name.starts_with("tid.x.loop") && !Name.ends_with(".threads") && !Name.contains(".split") &&
-         !Name.contains(UnguardedSuffix);
+  return isThreadLoop(L) && !Name.contains(".split") && !Name.contains(UnguardedSuffix);
 }
 
 class ThreadLoopSplit {
@@ -225,27 +225,18 @@ private:
 llvm::PreservedAnalyses ThreadLoopSplitPass::run(llvm::Function &F, llvm::FunctionAnalysisManager &FAM) {
   if (!F.getName().starts_with(RegionEntryPrefix))
     return llvm::PreservedAnalyses::all();
-  bool Changed = false;
-  // One loop at a time: the analyses are computed afresh after each change.
-  for (bool Again = true; Again;) {
-    Again = false;
-    auto &LI = FAM.getResult<llvm::LoopAnalysis>(F);
-    auto &SE = FAM.getResult<llvm::ScalarEvolutionAnalysis>(F);
-    auto &DT = FAM.getResult<llvm::DominatorTreeAnalysis>(F);
-    for (llvm::Loop *L : LI.getLoopsInPreorder()) {
-      if (!isThreadLoop(*L))
-        continue;
-      ThreadLoopSplit Split(*L, SE, LI, DT, F.getDataLayout());
-      if (!Split.analyse())
-        continue;
-      // The original stays for blocks whose index could wrap; neither it nor the copies are split again.
-      L->getHeader()->setName(L->getHeader()->getName() + ".split0");
-      Split.apply(F);
-      FAM.invalidate(F, llvm::PreservedAnalyses::none());
-      Changed = Again = true;
-      break;
-    }
-  }
+  bool Changed = reworkLoopsOneAtATime(
+      F, FAM, [&](llvm::Loop &L, llvm::LoopInfo &LI, llvm::ScalarEvolution &SE, llvm::DominatorTree &DT) {
+        if (!isSplittable(L))
+          return false;
+        ThreadLoopSplit Split(L, SE, LI, DT, F.getDataLayout());
+        if (!Split.analyse())
+          return false;
+        // The original stays for blocks whose index could wrap; neither it nor the copies are split again.
+        L.getHeader()->setName(L.getHeader()->getName() + ".split0");
+        Split.apply(F);
+        return true;
+      });
   return Changed ? llvm::PreservedAnalyses::none() : llvm::PreservedAnalyses::all();
 }
 

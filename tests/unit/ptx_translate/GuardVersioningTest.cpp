@@ -9,10 +9,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <llvm/Analysis/LoopInfo.h>
-#include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 
 #include <string>
 #include <vector>
@@ -80,11 +77,7 @@ struct Parsed : cushim::test::ParsedIr {
 
 // Runs the pass on the entry; returns the number of loops the entry has afterwards.
 size_t versionAndCountLoops(Parsed &P) {
-  cushim::test::runFunctionPass(cushim::ptx::GuardVersioningPass(), P.entry());
-  REQUIRE_FALSE(llvm::verifyModule(*P.M, &llvm::errs()));
-  llvm::DominatorTree DT(P.entry());
-  llvm::LoopInfo LI(DT);
-  return LI.getLoopsInPreorder().size();
+  return cushim::test::loopsAfter(cushim::ptx::GuardVersioningPass(), P.entry());
 }
 
 struct Result {

@@ -4,10 +4,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <llvm/Analysis/LoopInfo.h>
 #include <llvm/AsmParser/Parser.h>
 #include <llvm/ExecutionEngine/Orc/LLJIT.h>
 #include <llvm/ExecutionEngine/Orc/ThreadSafeModule.h>
+#include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
 #include <llvm/Passes/PassBuilder.h>
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/TargetSelect.h>
@@ -42,6 +45,15 @@ template <typename PassT> bool runFunctionPass(PassT Pass, llvm::Function &F) {
   PB.registerLoopAnalyses(LAM);
   PB.crossRegisterProxies(LAM, FAM, CGAM, MAM);
   return !Pass.run(F, FAM).areAllPreserved();
+}
+
+// Runs a function pass on F, checks that the module still verifies, and returns how many loops F has then.
+template <typename PassT> size_t loopsAfter(PassT Pass, llvm::Function &F) {
+  runFunctionPass(std::move(Pass), F);
+  REQUIRE_FALSE(llvm::verifyModule(*F.getParent(), &llvm::errs()));
+  llvm::DominatorTree DT(F);
+  llvm::LoopInfo LI(DT);
+  return LI.getLoopsInPreorder().size();
 }
 
 // JIT-compiles P's module and returns the address of Name as a FnT; the JIT lives as long as the returned owner.

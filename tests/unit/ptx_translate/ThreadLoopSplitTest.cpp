@@ -8,10 +8,7 @@
 
 #include <catch2/catch.hpp>
 
-#include <llvm/Analysis/LoopInfo.h>
-#include <llvm/IR/Dominators.h>
 #include <llvm/IR/Module.h>
-#include <llvm/IR/Verifier.h>
 
 #include <string>
 #include <vector>
@@ -72,11 +69,7 @@ struct Parsed : cushim::test::ParsedIr {
 
 // Runs the pass on the entry; the number of loops afterwards.
 size_t splitAndCountLoops(Parsed &P) {
-  cushim::test::runFunctionPass(cushim::ptx::ThreadLoopSplitPass(), P.entry());
-  REQUIRE_FALSE(llvm::verifyModule(*P.M, &llvm::errs()));
-  llvm::DominatorTree DT(P.entry());
-  llvm::LoopInfo LI(DT);
-  return LI.getLoopsInPreorder().size();
+  return cushim::test::loopsAfter(cushim::ptx::ThreadLoopSplitPass(), P.entry());
 }
 
 std::vector<int32_t> run(Parsed &&P, int32_t Base, int32_t X) {
