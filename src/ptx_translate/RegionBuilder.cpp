@@ -292,7 +292,6 @@ private:
       }
     return UnrollOf[R] = Chosen;
   }
-  std::map<size_t, unsigned> UnrollOf;
 
   size_t regionSize(size_t R) const {
     size_t Size = 0;
@@ -1004,6 +1003,7 @@ private:
   std::map<size_t, std::pair<llvm::AllocaInst *, llvm::AllocaInst *>> Counters;
   size_t Original = 0;     // instructions of the working copy
   size_t UnrollBudget = 0; // instructions that lockstep passes may still add as copies of their regions
+  std::map<size_t, unsigned> UnrollOf; // lockstepUnroll's choice per loop cut
   llvm::BasicBlock *RegionStart = nullptr, *Done = nullptr;
   llvm::Value *EngineCtx = nullptr, *ThreadCtx = nullptr, *Threads = nullptr, *Arena = nullptr,
               *NextStates = nullptr, *Exchange = nullptr;
