@@ -91,6 +91,10 @@ uint32_t __cushim_match_sync(cushim_thread_ctx *ctx, uint32_t mode, uint64_t val
 uint32_t __cushim_redux_sync(cushim_thread_ctx *ctx, uint32_t op, uint32_t value, uint32_t mask);
 uint32_t __cushim_activemask(cushim_thread_ctx *ctx);
 void __cushim_warp_sync(cushim_thread_ctx *ctx, uint32_t mask);
+/* Called before each volatile ld/st that may reach shared memory: the other lanes of the warp that are running run
+ * up to their own next such access first (a scheduling point, not a barrier: lanes elsewhere or exited are not
+ * waited for), so warp-synchronous code sees its warp execute each access in lockstep, as on a GPU. */
+void __cushim_warp_step(cushim_thread_ctx *ctx);
 
 /* Tier T1 (coroutine entries): the waits above split into a post, a suspension when the post returns nonzero,
  * and the result. Kinds and operations: */
@@ -100,7 +104,8 @@ enum cushim_collective_kind {
   CUSHIM_COLLECTIVE_MATCH = 2,
   CUSHIM_COLLECTIVE_REDUX = 3,
   CUSHIM_COLLECTIVE_ACTIVEMASK = 4,
-  CUSHIM_COLLECTIVE_WARPSYNC = 5
+  CUSHIM_COLLECTIVE_WARPSYNC = 5,
+  CUSHIM_COLLECTIVE_WARPSTEP = 6 /* __cushim_warp_step */
 };
 enum cushim_coro_bar_op { CUSHIM_CORO_BAR_SYNC = 0, CUSHIM_CORO_BAR_ARRIVE = 1, CUSHIM_CORO_BAR_RED = 2 };
 /* The calling thread's coroutine frame (size bytes, 16-byte aligned), valid until its block finishes. */

@@ -42,19 +42,36 @@ bool isTidXRead(const llvm::Value *V, const llvm::Value *Ctx) {
   return Base == Ctx && Offset == offsetof(cushim_thread_ctx, tid);
 }
 
-// tid.x / 32 (a shift by 5 or more, or a division by a multiple of 32): the same in all lanes of a warp when the
-// block's rows are whole warps.
-bool isWarpIndexOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
+// tid.x / 32 (a shift by 5 or more, or a division by a multiple of 32), or a comparison of tid.x with a warp
+// boundary (tid.x < 32, tid.x > 63): the same in all lanes of a warp when the block's rows are whole warps.
+bool isSameInWarpOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
   auto *Amount = llvm::dyn_cast<llvm::ConstantInt>(I.getOperand(I.getNumOperands() - 1));
-  if (!Amount || !llvm::isa<llvm::BinaryOperator>(I) || !isTidXRead(I.getOperand(0), Ctx))
+  if (!Amount || !isTidXRead(I.getOperand(0), Ctx))
+    return false;
+  const llvm::APInt &C = Amount->getValue();
+  if (auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(&I)) {
+    if (Cmp->isSigned() && C.isNegative())
+      return false;
+    switch (Cmp->getUnsignedPredicate()) {
+    case llvm::CmpInst::ICMP_ULT: // tid < 32k
+    case llvm::CmpInst::ICMP_UGE:
+      return C.urem(32) == 0;
+    case llvm::CmpInst::ICMP_ULE: // tid <= 32k - 1
+    case llvm::CmpInst::ICMP_UGT:
+      return C.urem(32) == 31;
+    default:
+      return false;
+    }
+  }
+  if (!llvm::isa<llvm::BinaryOperator>(I))
     return false;
   switch (I.getOpcode()) {
   case llvm::Instruction::LShr:
   case llvm::Instruction::AShr:
-    return Amount->getValue().uge(5);
+    return C.uge(5);
   case llvm::Instruction::UDiv:
   case llvm::Instruction::SDiv:
-    return Amount->getValue().isStrictlyPositive() && Amount->getValue().urem(32) == 0;
+    return C.isStrictlyPositive() && C.urem(32) == 0;
   default:
     return false;
   }
@@ -128,7 +145,7 @@ BlockUniformity::BlockUniformity(llvm::Function &F, llvm::Value *Params, llvm::V
       auto *I = llvm::dyn_cast<llvm::Instruction>(U);
       if (!I || llvm::isa<llvm::StoreInst>(I))
         continue;
-      if (Scope == UniformityScope::Warp && isWarpIndexOfTidX(*I, Ctx))
+      if (Scope == UniformityScope::Warp && isSameInWarpOfTidX(*I, Ctx))
         continue;
       if (I->isTerminator()) {
         if (I->getNumSuccessors() > 1)

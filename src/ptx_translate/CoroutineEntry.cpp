@@ -80,7 +80,7 @@ llvm::Value *emitPost(llvm::IRBuilder<> &B, const RuntimeDecls &D, llvm::CallBas
   case CUSHIM_COLLECTIVE_WARPSYNC: // (ctx, mask)
     Mask = arg(1);
     break;
-  default: // activemask (ctx)
+  default: // activemask, warp step (ctx)
     break;
   }
   return B.CreateCall(D.Coll, {Ctx, B.getInt32(W.Op), Mode, Value, Bv, Cv, Mask});

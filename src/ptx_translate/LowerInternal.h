@@ -27,6 +27,10 @@ std::optional<ScalarType> typeFromSuffix(std::string_view S);
 uint64_t declSize(const VariableDecl &D);
 uint32_t declAlign(const VariableDecl &D);
 std::string instrName(const Instruction &I); // "add.s32" for messages
+StateSpace stateSpaceOf(const Instruction &I); // the instruction's state-space modifier (None: generic)
+// A volatile ld/st that may reach shared memory (.shared or generic): a point where a warp's lanes step together
+// (__cushim_warp_step), as warp-synchronous code written for lanes in lockstep expects.
+bool isWarpStepAccess(const Instruction &I);
 // fptrunc that rounds to bfloat in IR (LLVM would call __truncsfbf2/__truncdfbf2, which the JIT process lacks):
 // ties to even, a double rounded to odd in f32 first, NaN -> 0x7fff. Other types use CreateFPTrunc.
 llvm::Value *truncFloat(llvm::IRBuilder<> &B, llvm::Value *V, llvm::Type *To);

@@ -11,7 +11,9 @@
 
 namespace cushim::ptx::lower {
 
-StateSpace FunctionLowering::spaceOf(const Instruction &I) const {
+StateSpace FunctionLowering::spaceOf(const Instruction &I) const { return stateSpaceOf(I); }
+
+StateSpace stateSpaceOf(const Instruction &I) {
   for (const auto &M : I.Mods) {
     if (M == "global")
       return StateSpace::Global;
@@ -25,6 +27,13 @@ StateSpace FunctionLowering::spaceOf(const Instruction &I) const {
       return StateSpace::Param;
   }
   return StateSpace::None;
+}
+
+bool isWarpStepAccess(const Instruction &I) {
+  if ((I.Opcode != "ld" && I.Opcode != "st") || !I.hasMod("volatile"))
+    return false;
+  StateSpace Sp = stateSpaceOf(I);
+  return Sp == StateSpace::Shared || Sp == StateSpace::None;
 }
 
 Expected<llvm::Value *> FunctionLowering::symbolAddress(const Instruction &I, const std::string &Name, int64_t Offset,
@@ -229,6 +238,11 @@ Error FunctionLowering::lowerMemory(const Instruction &I) {
     if (!P)
       return P.takeError();
     bool Volatile = I.hasMod("volatile");
+    // Warp-synchronous code (a volatile shared-memory reduction in the last warp, without __syncwarp) relies on the
+    // lanes of a converged warp executing each access together, as they do on a GPU: every lane of the warp gets
+    // there before any goes on (docs/SIMT.md).
+    if (isWarpStepAccess(I))
+      callRuntime("__cushim_warp_step", {Ctx_});
     auto Order = memoryOrder(I);
     if (Order && !IsStore && *Order == llvm::AtomicOrdering::Release)
       Order = llvm::AtomicOrdering::Monotonic;

@@ -144,6 +144,7 @@ llvm::Function *ModuleState::runtime(const std::string &Name) {
       {"__cushim_redux_sync", {I32, {Ptr, I32, I32, I32}, true, false}},
       {"__cushim_activemask", {I32, {Ptr}, true, false}},
       {"__cushim_warp_sync", {Void, {Ptr, I32}, true, false}},
+      {"__cushim_warp_step", {Void, {Ptr}, true, false}},
       {"__cushim_clock64", {I64, {Ptr}, false, false}},
       {"__cushim_globaltimer", {I64, {Ptr}, false, false}},
       {"__cushim_nanosleep", {Void, {Ptr, I32}, false, false}},
@@ -201,7 +202,7 @@ static void summarizeBlock(const Block &Blk, FunctionSummary &S) {
       if ((Op == "bar" || Op == "barrier") && !I.hasMod("warp"))
         S.UsesBarriers = true;
       if (Op == "shfl" || Op == "vote" || Op == "match" || Op == "redux" || Op == "activemask" || Op == "elect" ||
-          (Op == "bar" && I.hasMod("warp")))
+          (Op == "bar" && I.hasMod("warp")) || isWarpStepAccess(I))
         S.UsesWarpOps = true;
       if (Op == "call") {
         for (const auto &O : I.Operands) {

@@ -173,7 +173,8 @@ void relaxSharedAtomics(llvm::Function &G) {
 }
 
 // The kind of cut a warp collective makes, or null when regions cannot run it: only shfl, vote, redux and
-// bar.warp.sync over the whole warp (a constant full member mask) are cuts.
+// bar.warp.sync over the whole warp (a constant full member mask) are cuts, and warp steps (volatile shared
+// accesses), which then run as a __syncwarp of the whole warp: the lanes reach them together.
 std::optional<CutKind> warpCutKind(const llvm::CallBase &Call, const WaitCall &W) {
   auto fullMask = [&](unsigned Arg) {
     auto *Mask = llvm::dyn_cast<llvm::ConstantInt>(Call.getArgOperand(Arg));
@@ -197,6 +198,8 @@ std::optional<CutKind> warpCutKind(const llvm::CallBase &Call, const WaitCall &W
     if (fullMask(1))
       return CutKind::WarpSync;
     break;
+  case CUSHIM_COLLECTIVE_WARPSTEP:
+    return CutKind::WarpSync;
   default:
     break;
   }

@@ -26,6 +26,7 @@ const std::map<std::string, WaitCall> &waitCalls() {
       {"__cushim_redux_sync", {WaitKind::Collective, CUSHIM_COLLECTIVE_REDUX, true}},
       {"__cushim_activemask", {WaitKind::Collective, CUSHIM_COLLECTIVE_ACTIVEMASK, true}},
       {"__cushim_warp_sync", {WaitKind::Collective, CUSHIM_COLLECTIVE_WARPSYNC, false}},
+      {"__cushim_warp_step", {WaitKind::Collective, CUSHIM_COLLECTIVE_WARPSTEP, false}},
   };
   return Calls;
 }

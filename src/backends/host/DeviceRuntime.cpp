@@ -282,6 +282,8 @@ void __cushim_warp_sync(cushim_thread_ctx *ctx, uint32_t mask) {
   engineCollective(threadOf(ctx), In);
 }
 
+void __cushim_warp_step(cushim_thread_ctx *ctx) { engineWarpStep(threadOf(ctx)); }
+
 // Tier T1: the same waits, split so that the coroutine suspends itself (suspend() only records the request).
 static_assert(static_cast<int>(CollectiveKind::Shfl) == CUSHIM_COLLECTIVE_SHFL &&
               static_cast<int>(CollectiveKind::Vote) == CUSHIM_COLLECTIVE_VOTE &&
@@ -322,6 +324,10 @@ uint32_t __cushim_coro_coll(cushim_thread_ctx *ctx, uint32_t kind, uint32_t mode
   ThreadRec *T = threadOf(ctx);
   T->MustSuspend = false;
   T->WaitedOnBarrier = false;
+  if (kind == CUSHIM_COLLECTIVE_WARPSTEP) {
+    engineWarpStep(T);
+    return T->MustSuspend;
+  }
   auto Kind = static_cast<CollectiveKind>(kind);
   CollectiveInput In{Kind, mode, mask, Kind == CollectiveKind::Vote ? uint64_t(value != 0) : value, b, c};
   if (Kind == CollectiveKind::ActiveMask)
@@ -458,6 +464,7 @@ const RuntimeSymbol *runtimeSymbols(size_t &Count) {
       {"__cushim_redux_sync", reinterpret_cast<void *>(&__cushim_redux_sync)},
       {"__cushim_activemask", reinterpret_cast<void *>(&__cushim_activemask)},
       {"__cushim_warp_sync", reinterpret_cast<void *>(&__cushim_warp_sync)},
+      {"__cushim_warp_step", reinterpret_cast<void *>(&__cushim_warp_step)},
       {"__cushim_coro_frame", reinterpret_cast<void *>(&__cushim_coro_frame)},
       {"__cushim_block_scratch", reinterpret_cast<void *>(&__cushim_block_scratch)},
       {"__cushim_coro_bar", reinterpret_cast<void *>(&__cushim_coro_bar)},

@@ -351,6 +351,7 @@ BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, 
         T.ArrivedBarriers = 0;
         T.SpinBudget = 0;
         T.SpinYielded = false;
+        T.WarpStepped = false;
         T.Frame = nullptr;
         T.MustSuspend = false;
       }

@@ -111,6 +111,7 @@ struct ThreadRec {
   uint32_t BarrierResult = 0;   // bar.red result handed over on release
   uint32_t SpinBudget = 0;      // __cushim_yield calls left before the thread really yields
   bool SpinYielded = false;     // the last switch to the scheduler was a yield from a spin loop or nanosleep
+  bool WarpStepped = false;     // the last switch was a warp step: neither progress nor a spin for the watchdog
   CollectiveInput Coll;         // this lane's part of the pending collective
   CollectiveOutput CollOut;     // its result, written by whichever lane completed the rendezvous
   void *Frame = nullptr;        // tier T1: the thread's coroutine frame once started
@@ -131,6 +132,9 @@ CollectiveOutput engineCollective(ThreadRec *T, const CollectiveInput &In);
 bool engineYield(ThreadRec *T);
 // __cushim_yield: a back-edge of a loop that may wait for another thread; yields every few calls.
 void engineSpinYield(ThreadRec *T);
+// __cushim_warp_step (a volatile shared access): goes to the back of the block's ready queue, so that the other
+// running lanes of the warp reach their next step first and a converged warp steps in lockstep. Not a spin.
+void engineWarpStep(ThreadRec *T);
 [[noreturn]] void engineExit(ThreadRec *T);
 // Tier T1: the coroutine frame of thread T (null when out of memory).
 void *engineCoroutineFrame(ThreadRec *T, uint64_t Bytes);

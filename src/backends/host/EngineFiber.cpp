@@ -344,11 +344,16 @@ BlockOutcome runFiberBlock(BlockRun &B) {
       }
       T.Status = ThreadStatus::Ready;
       T.SpinYielded = false;
+      T.WarpStepped = false;
       resumeThread(B, T);
       if (B.Aborting) {
         unwindAll(B);
         return BlockOutcome::Finished;
       }
+      // A warp step is a thread's turn ending at a volatile access: in a spin loop that polls shared memory most
+      // turns end so, and only the loop's spin yields tell the watchdog that nothing changes.
+      if (T.WarpStepped)
+        continue;
       if (!T.SpinYielded) {
         B.SpinRun = 0;
         B.FruitlessRounds = 0;
@@ -483,6 +488,22 @@ void engineSpinYield(ThreadRec *T) {
   T->SpinBudget = 63;
   if (!engineYield(T))
     std::this_thread::yield(); // fast path (flags say no spin loop): nothing else of the block can run here
+}
+
+void engineWarpStep(ThreadRec *T) {
+  BlockRun &B = *T->Block;
+  if (!B.UsesFibers) {
+    if (B.NumThreads == 1)
+      return;
+    engineAbort(T, CUDA_ERROR_LAUNCH_FAILED,
+                "the kernel executed a volatile shared-memory access (a warp step) but its descriptor lacks "
+                "CUSHIM_HAL_KERNEL_USES_WARP_OPS");
+  }
+  // Round robin through the ready queue: lanes that run the same accesses perform the k-th one each before any
+  // performs its (k+1)-th, as a converged warp does.
+  T->WarpStepped = true;
+  makeReady(B, *T);
+  suspend(T);
 }
 
 void engineExit(ThreadRec *T) { _longjmp(T->ExitJump, 1); }

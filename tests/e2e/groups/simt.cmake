@@ -51,3 +51,10 @@ e2e_run(thread_interchange/engine_t2 BINARY thread_interchange ENV CUSHIM_ENGINE
 e2e_build(region_scan SOURCE ${E2E_SRC}/region_scan.cu)
 e2e_run(region_scan BINARY region_scan LABELS engine)
 e2e_run(region_scan/engine_t2 BINARY region_scan ENV CUSHIM_ENGINE=t2 LABELS engine)
+
+# Warp-synchronous code (volatile shared memory, no __syncwarp): the lanes of a warp step together at each volatile
+# access, on every tier.
+e2e_build(simt_warp_lockstep SOURCE ${E2E_SRC}/simt_warp_lockstep.cu)
+e2e_run(simt_warp_lockstep BINARY simt_warp_lockstep LABELS simt)
+e2e_run(simt_warp_lockstep/engine_t1 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t1 LABELS "simt;engine")
+e2e_run(simt_warp_lockstep/engine_t2 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")

@@ -71,15 +71,33 @@ TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get
                                       " shfl.sync.idx.b32 %r4, %r1, 0, 31, -1;\n$SKIP:\n") +
                  entry("part_mask", " shfl.sync.bfly.b32 %r3, %r1, 1, 31, 65535;\n") +
                  entry("match", " match.any.sync.b32 %r3, %r1, -1;\n") +
-                 entry("warp_sync", " bar.warp.sync -1;\n"));
-  for (const char *Kernel : {"shuffles", "no_barrier", "warp_branch", "warp_sync"}) {
+                 entry("warp_sync", " bar.warp.sync -1;\n") +
+                 // tid.x compared with a warp boundary is the same in all lanes of a warp.
+                 entry("below_warp_bound", " setp.lt.u32 %p1, %r1, 64;\n @%p1 bra $SKIP;\n"
+                                           " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
+                 entry("above_warp_bound", " setp.gt.s32 %p1, %r1, 31;\n @%p1 bra $SKIP;\n"
+                                           " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
+                 entry("inside_warp_bound", " setp.lt.u32 %p1, %r1, 48;\n @%p1 bra $SKIP;\n"
+                                            " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
+                 // Volatile shared (and generic) accesses are warp steps; volatile global ones are not.
+                 entry("volatile_shared", " setp.lt.u32 %p1, %r1, 32;\n @!%p1 bra $SKIP;\n"
+                                          " ld.volatile.shared.u32 %r4, [4];\n st.volatile.shared.u32 [0], %r4;\n"
+                                          "$SKIP:\n") +
+                 entry("volatile_lanes", " and.b32 %r3, %r1, 31;\n setp.lt.u32 %p1, %r3, 16;\n @!%p1 bra $SKIP;\n"
+                                         " ld.volatile.u32 %r4, [%rd1];\n$SKIP:\n") +
+                 entry("volatile_global", " ld.volatile.global.u32 %r4, [%rd1];\n"));
+  for (const char *Kernel : {"volatile_shared", "volatile_lanes"})
+    CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) != 0);
+  CHECK((kernelInfo(*L, "volatile_global").Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) == 0);
+  for (const char *Kernel :
+       {"shuffles", "no_barrier", "warp_branch", "warp_sync", "below_warp_bound", "above_warp_bound", "volatile_shared"}) {
     INFO(Kernel);
     CHECK(hasRegionEntry(*L, Kernel));
     // Warps must be rows of 32 threads; launches of other shapes run the coroutine entry.
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
   }
-  for (const char *Kernel : {"lane_branch", "part_mask", "match"}) {
+  for (const char *Kernel : {"lane_branch", "part_mask", "match", "inside_warp_bound", "volatile_lanes"}) {
     INFO(Kernel);
     CHECK_FALSE(hasRegionEntry(*L, Kernel));
   }

@@ -1,0 +1,164 @@
+// End-to-end: warp-synchronous code, written for the lanes of a warp executing each instruction together and
+// synchronised only by `volatile` shared memory (no __syncwarp): the last-warp unrolled reduction of NVIDIA's
+// "Optimizing Parallel Reduction" (reduce6), a warp scan that reads its neighbour's slot in the statement that
+// writes its own, and a half-warp reduction in a non-inlined function (generic volatile accesses) under a branch
+// that splits the warp. On a GPU the converged lanes step together and these give exact sums and scans; cuda_shim
+// makes each volatile access that may reach shared memory a point where the warp's lanes step together
+// (docs/SIMT.md). References are CPU code; the runs repeat on every tier.
+#include "simt_common.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace {
+
+using simt::toDevice;
+using simt::toHost;
+
+template <unsigned BlockSize> __device__ void warpReduce(volatile int *S, unsigned Tid) {
+  if (BlockSize >= 64)
+    S[Tid] += S[Tid + 32];
+  S[Tid] += S[Tid + 16];
+  S[Tid] += S[Tid + 8];
+  S[Tid] += S[Tid + 4];
+  S[Tid] += S[Tid + 2];
+  S[Tid] += S[Tid + 1];
+}
+
+// reduce6: two loads per thread, a shared-memory tree down to 64 values, then the last warp without barriers
+// (BlockSize >= 64).
+template <unsigned BlockSize> __global__ void reduceLastWarp(const int *In, int *Out, unsigned N) {
+  __shared__ int S[BlockSize];
+  unsigned Tid = threadIdx.x, I = blockIdx.x * (BlockSize * 2) + Tid;
+  int V = I < N ? In[I] : 0;
+  if (I + BlockSize < N)
+    V += In[I + BlockSize];
+  S[Tid] = V;
+  __syncthreads();
+  for (unsigned Stride = BlockSize / 2; Stride > 32; Stride >>= 1) {
+    if (Tid < Stride)
+      S[Tid] += S[Tid + Stride];
+    __syncthreads();
+  }
+  if (Tid < 32)
+    warpReduce<BlockSize>(S, Tid);
+  if (Tid == 0)
+    Out[blockIdx.x] = S[0];
+}
+
+// Inclusive scan of each warp's 32 values (Hillis-Steele): each lane reads the slot its left neighbour writes in the
+// same statement, so only lanes that read before any writes give a scan.
+__global__ void warpScan(const int *In, int *Out) {
+  __shared__ int Buffer[256];
+  volatile int *S = Buffer;
+  unsigned Tid = threadIdx.x, Lane = Tid & 31;
+  S[Tid] = In[blockIdx.x * blockDim.x + Tid];
+  if (Lane >= 1)
+    S[Tid] += S[Tid - 1];
+  if (Lane >= 2)
+    S[Tid] += S[Tid - 2];
+  if (Lane >= 4)
+    S[Tid] += S[Tid - 4];
+  if (Lane >= 8)
+    S[Tid] += S[Tid - 8];
+  if (Lane >= 16)
+    S[Tid] += S[Tid - 16];
+  Out[blockIdx.x * blockDim.x + Tid] = S[Tid];
+}
+
+// A generic volatile pointer (the function is not inlined): lanes 0-15 fold their 16 values to lane 0.
+__device__ __noinline__ void halfWarpSum(volatile int *S, unsigned Lane) {
+  S[Lane] += S[Lane + 8];
+  S[Lane] += S[Lane + 4];
+  S[Lane] += S[Lane + 2];
+  S[Lane] += S[Lane + 1];
+}
+
+__global__ void halfWarpReduce(const int *In, int *Out) {
+  __shared__ int Buffer[128 + 8];
+  unsigned Tid = threadIdx.x, Lane = Tid & 31, Warp = Tid >> 5;
+  Buffer[Tid] = In[blockIdx.x * blockDim.x + Tid];
+  __syncthreads();
+  if (Lane < 16)
+    halfWarpSum(Buffer + Warp * 32, Lane);
+  __syncthreads();
+  if (Lane == 0)
+    Out[blockIdx.x * (blockDim.x / 32) + Warp] = Buffer[Warp * 32];
+}
+
+std::vector<int> inputs(int N, uint32_t Seed) {
+  e2e::Rng R(Seed);
+  std::vector<int> In(N);
+  for (int &V : In)
+    V = R.range(-1000, 1000);
+  return In;
+}
+
+void check(const char *What, const std::vector<int> &Got, const std::vector<int> &Want) {
+  e2e::Mismatches M(What);
+  for (size_t I = 0; I < Want.size(); ++I)
+    M.intAt(static_cast<long>(I), Got[I], Want[I]);
+  if (!M.report())
+    ++e2e::Failures;
+}
+
+template <unsigned BlockSize> void checkReduce(unsigned N) {
+  std::vector<int> In = inputs(static_cast<int>(N), N + BlockSize);
+  unsigned Blocks = (N + 2 * BlockSize - 1) / (2 * BlockSize);
+  int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Blocks, -1));
+  reduceLastWarp<BlockSize><<<Blocks, BlockSize>>>(DIn, DOut, N);
+  E2E_CHECK_LAUNCH();
+  std::vector<int> Want(Blocks, 0);
+  for (unsigned I = 0; I < N; ++I)
+    Want[I / (2 * BlockSize)] += In[I];
+  char Name[96];
+  std::snprintf(Name, sizeof(Name), "reduce6 last-warp sums, %u threads per block, %u elements", BlockSize, N);
+  check(Name, toHost(DOut, Blocks), Want);
+  E2E_CHECK(cudaFree(DIn));
+  E2E_CHECK(cudaFree(DOut));
+}
+
+void checkScan(int Blocks, int Threads) {
+  int N = Blocks * Threads;
+  std::vector<int> In = inputs(N, static_cast<uint32_t>(N * 3));
+  int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(N, -1));
+  warpScan<<<Blocks, Threads>>>(DIn, DOut);
+  E2E_CHECK_LAUNCH();
+  std::vector<int> Want(N);
+  for (int I = 0; I < N; ++I)
+    Want[I] = In[I] + (I % 32 ? Want[I - 1] : 0);
+  char Name[96];
+  std::snprintf(Name, sizeof(Name), "volatile warp scans <<<%d, %d>>>", Blocks, Threads);
+  check(Name, toHost(DOut, N), Want);
+  E2E_CHECK(cudaFree(DIn));
+  E2E_CHECK(cudaFree(DOut));
+}
+
+void checkHalfWarp(int Blocks) {
+  constexpr int Threads = 128;
+  int N = Blocks * Threads, Warps = N / 32;
+  std::vector<int> In = inputs(N, 77);
+  int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Warps, -1));
+  halfWarpReduce<<<Blocks, Threads>>>(DIn, DOut);
+  E2E_CHECK_LAUNCH();
+  std::vector<int> Want(Warps, 0);
+  for (int W = 0; W < Warps; ++W)
+    for (int L = 0; L < 16; ++L)
+      Want[W] += In[W * 32 + L];
+  check("half-warp sums through a generic volatile pointer", toHost(DOut, Warps), Want);
+  E2E_CHECK(cudaFree(DIn));
+  E2E_CHECK(cudaFree(DOut));
+}
+
+} // namespace
+
+int main() {
+  checkReduce<256>(1 << 16);
+  checkReduce<256>(100000); // a partial last block
+  checkReduce<128>(5000);
+  checkReduce<64>(3000);
+  checkScan(6, 256);
+  checkScan(3, 96);
+  checkHalfWarp(5);
+  return e2e::finish("simt_warp_lockstep", e2e::Failures);
+}
