@@ -9,6 +9,7 @@
 #include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
 #include "ptx_translate/ThreadLoopSplit.h"
+#include "ptx_translate/ThreadLoopStride.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -182,7 +183,8 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     llvm::PipelineTuningOptions PTO;
     llvm::PassBuilder PB(TM.get(), PTO);
     // Before the loop vectoriser: give flat entries' thread loops a copy without their index guards, make the
-    // integer addresses of lowered PTX analysable, and run thread loops around uniform inner loops block by block.
+    // integer addresses of lowered PTX analysable, run thread loops around uniform inner loops block by block, and
+    // rework region thread loops guarded by the thread index (strided for `tid % d == 0`, split for `tid < s`).
     PB.registerVectorizerStartEPCallback([](llvm::FunctionPassManager &FPM, llvm::OptimizationLevel) {
       // GuardVersioning and ThreadLoopInterchange need loops with preheaders; the simplification pipeline's
       // clean-ups may have folded one into a region entry's dispatch switch.
@@ -191,6 +193,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
       FPM.addPass(AddressFoldingPass());
       FPM.addPass(CastMergingPass());
       FPM.addPass(ThreadLoopInterchangePass());
+      FPM.addPass(ThreadLoopStridePass());
       FPM.addPass(ThreadLoopSplitPass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {

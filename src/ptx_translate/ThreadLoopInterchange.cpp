@@ -55,37 +55,23 @@ public:
 
   // Whether the thread loop has the shape this pass needs and is worth running block by block.
   bool analyse() {
-    Preheader = T.getLoopPreheader();
-    Latch = T.getLoopLatch();
-    Exit = T.getExitBlock();
-    if (T.isInnermost() || !Preheader || !Latch || !Exit || T.getExitingBlock() != Latch)
+    std::optional<ThreadLoopShape> Shape = threadLoopShape(T, SE);
+    if (T.isInnermost() || !Shape)
       return false;
-    auto *LatchBranch = llvm::dyn_cast<llvm::BranchInst>(Latch->getTerminator());
-    if (!LatchBranch || !LatchBranch->isConditional())
-      return false;
-    // The thread index: the header's only phi, counting from 0 in steps of 1.
-    llvm::BasicBlock *Header = T.getHeader();
-    if (std::distance(Header->phis().begin(), Header->phis().end()) != 1)
-      return false;
-    Index = &*Header->phis().begin();
-    auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Index));
-    if (!Rec || Rec->getLoop() != &T || !Rec->getStart()->isZero() || !Rec->getStepRecurrence(SE)->isOne())
-      return false;
-    BackedgeTaken = SE.getBackedgeTakenCount(&T);
-    if (llvm::isa<llvm::SCEVCouldNotCompute>(BackedgeTaken) || !SE.isLoopInvariant(BackedgeTaken, &T))
-      return false;
-
-    if (touchesStackMemory(*Header->getParent()))
+    Preheader = Shape->Preheader;
+    Latch = Shape->Latch;
+    Exit = Shape->Exit;
+    Index = Shape->Index;
+    Threads = Shape->threads(SE);
+    if (touchesStackMemory(*Shape->Header->getParent()))
       return false;
     unsigned Count = 0;
     for (llvm::BasicBlock *BB : T.blocks())
-      for (llvm::Instruction &I : *BB) {
+      for (llvm::Instruction &I : *BB)
         if (++Count > MaxBodyInstructions || !allowed(I))
           return false;
-        for (llvm::User *U : I.users())
-          if (!T.contains(llvm::cast<llvm::Instruction>(U)))
-            return false; // a value leaving the thread loop (the last thread's)
-      }
+    if (!keepsValuesInside(T))
+      return false; // a value leaving the thread loop (the last thread's)
     findUniform();
     for (llvm::BasicBlock *BB : T.blocks()) {
       auto *Branch = llvm::cast<llvm::BranchInst>(BB->getTerminator());
@@ -98,8 +84,6 @@ public:
   void apply(llvm::Function &F) {
     llvm::Type *IndexTy = Index->getType();
     llvm::SCEVExpander Expander(SE, DL, "threads");
-    const llvm::SCEV *Threads =
-        SE.getAddExpr(SE.getTruncateOrZeroExtend(BackedgeTaken, IndexTy), SE.getOne(IndexTy));
     ThreadCount = Expander.expandCodeFor(Threads, IndexTy, Preheader->getTerminator());
     if (SE.getUnsignedRangeMax(Threads).ugt(MaxThreads))
       checkThreadCount();
@@ -430,8 +414,8 @@ private:
   const llvm::DataLayout &DL;
   llvm::BasicBlock *Preheader = nullptr, *Latch = nullptr, *Exit = nullptr;
   llvm::PHINode *Index = nullptr;
-  const llvm::SCEV *BackedgeTaken = nullptr;
-  llvm::Value *ThreadCount = nullptr;
+  const llvm::SCEV *Threads = nullptr; // the thread count
+  llvm::Value *ThreadCount = nullptr;  // ... expanded before the loop
   std::set<llvm::Instruction *> Uniform;
 };
 

@@ -9,10 +9,12 @@
 //
 // Taken for a thread loop (tid.x, counting from 0 by 1) that is innermost, leaves only at its latch and sends no
 // value out, for the first guard of the form `A(t) < X` (any of <, <=, >, >=, signed or unsigned) with A affine in
-// the thread index with step 1 and X fixed before the loop. The split point is clamp(X - A(0), 0, threads) (X + 1
-// for <= and >), computed in twice the comparison's width; when A(t) could wrap within the loop, the original loop
-// runs instead. `A(t) == X` and `!=` split after thread 0 when thread 0 is the one (`if (tid == 0)`, a block's
-// result written once), and run the original loop otherwise.
+// the thread index and X fixed before the loop. The split point is clamp(X - A(0), 0, threads) (X + 1 for <= and
+// >), computed in twice the comparison's width; when A(t) could wrap within the loop, the original loop runs
+// instead. A step other than 1, fixed before the loop (the tree of `index = 2 * s * tid; if (index < n)`), puts
+// the point at ceil((X - A(0)) / step), and a step below 0 runs the original loop. `A(t) == X` and `!=` (step 1)
+// split after thread 0 when thread 0 is the one (`if (tid == 0)`, a block's result written once), and run the
+// original loop otherwise.
 #include "ptx_translate/ThreadLoopSplit.h"
 
 #include "ptx_translate/GuardVersioning.h"
@@ -52,36 +54,19 @@ public:
       : L(L), SE(SE), LI(LI), DT(DT), DL(DL) {}
 
   bool analyse() {
-    Preheader = L.getLoopPreheader();
-    Latch = L.getLoopLatch();
-    Exit = L.getExitBlock();
-    Header = L.getHeader();
-    if (!L.isInnermost() || !Preheader || !Latch || !Exit || L.getExitingBlock() != Latch ||
-        !Exit->phis().empty() || std::distance(Header->phis().begin(), Header->phis().end()) != 1)
+    std::optional<ThreadLoopShape> Shape = threadLoopShape(L, SE);
+    if (!L.isInnermost() || !Shape || !Shape->Exit->phis().empty())
       return false;
-    Index = &*Header->phis().begin();
-    auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Index));
-    if (!Rec || Rec->getLoop() != &L || !Rec->getStart()->isZero() || !Rec->getStepRecurrence(SE)->isOne())
-      return false;
-    BackedgeTaken = SE.getBackedgeTakenCount(&L);
-    if (llvm::isa<llvm::SCEVCouldNotCompute>(BackedgeTaken) || !SE.isLoopInvariant(BackedgeTaken, &L))
-      return false;
-    Next = llvm::dyn_cast<llvm::Instruction>(Index->getIncomingValueForBlock(Latch));
-    auto *LatchBr = llvm::dyn_cast<llvm::BranchInst>(Latch->getTerminator());
-    if (!Next || !LatchBr || !LatchBr->isConditional())
-      return false;
+    S = *Shape;
+    Next = llvm::dyn_cast<llvm::Instruction>(S.Index->getIncomingValueForBlock(S.Latch));
     unsigned Count = 0;
     for (llvm::BasicBlock *BB : L.blocks())
-      for (llvm::Instruction &I : *BB) {
-        if (++Count > MaxLoopInstructions)
-          return false;
-        for (llvm::User *U : I.users())
-          if (!L.contains(llvm::cast<llvm::Instruction>(U)))
-            return false;
-      }
+      Count += BB->size();
+    if (!Next || Count > MaxLoopInstructions || !keepsValuesInside(L))
+      return false;
     for (llvm::BasicBlock *BB : L.blocks()) {
       auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
-      if (BB == Latch || !Br || !Br->isConditional() || Br->getSuccessor(0) == Br->getSuccessor(1))
+      if (BB == S.Latch || !Br || !Br->isConditional() || Br->getSuccessor(0) == Br->getSuccessor(1))
         continue;
       if (auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition()); Cmp && guardOf(*Cmp)) {
         Guard = Br;
@@ -92,12 +77,12 @@ public:
   }
 
   void apply(llvm::Function &F) {
+    llvm::BasicBlock *Preheader = S.Preheader, *Header = S.Header, *Latch = S.Latch, *Exit = S.Exit;
+    llvm::PHINode *Index = S.Index;
     llvm::IRBuilder<> B(Preheader->getTerminator());
     llvm::Type *IndexTy = Index->getType();
     llvm::SCEVExpander Expander(SE, DL, "split");
-    llvm::Value *Threads = Expander.expandCodeFor(
-        SE.getAddExpr(SE.getTruncateOrZeroExtend(BackedgeTaken, IndexTy), SE.getOne(IndexTy)), IndexTy,
-        Preheader->getTerminator());
+    llvm::Value *Threads = Expander.expandCodeFor(S.threads(SE), IndexTy, Preheader->getTerminator());
     llvm::Value *Start = Expander.expandCodeFor(AStart, nullptr, Preheader->getTerminator());
     llvm::Value *Bound = Expander.expandCodeFor(XBound, nullptr, Preheader->getTerminator());
     // In twice the width, extended as the comparison reads its operands: the first thread's value, the bound,
@@ -109,18 +94,29 @@ public:
     if (PlusOne)
       Limit = B.CreateAdd(Limit, llvm::ConstantInt::get(Wide, 1));
     llvm::Value *Count = B.CreateZExtOrTrunc(Threads, Wide);
-    llvm::Value *Last = B.CreateSub(B.CreateAdd(First, Count), llvm::ConstantInt::get(Wide, 1));
+    llvm::Value *Zero = llvm::ConstantInt::get(Wide, 0), *One = llvm::ConstantInt::get(Wide, 1);
+    llvm::Value *Step = StepOne ? One : widen(Expander.expandCodeFor(AStep, nullptr, Preheader->getTerminator()));
+    llvm::Value *Last = B.CreateAdd(First, B.CreateMul(Step, B.CreateSub(Count, One)));
     llvm::APInt Max = Signed ? llvm::APInt::getSignedMaxValue(Bits) : llvm::APInt::getMaxValue(Bits);
     llvm::Value *Fits = B.CreateICmpSLE(Last, llvm::ConstantInt::get(Wide, Max.zext(Bits * 2)), "split.fits");
+    if (!StepOne) // a signed step below 0 would make A decrease
+      Fits = B.CreateAnd(Fits, B.CreateICmpSGE(Step, Zero));
     llvm::Value *Point = nullptr;
     if (Equality) {
       // Only when thread 0 is the one (`if (tid == 0)`): the first part is thread 0 alone.
       Fits = B.CreateAnd(Fits, B.CreateICmpEQ(First, Limit));
       Point = llvm::ConstantInt::get(IndexTy, 1);
     } else {
-      // Threads below the point: A(t) < Limit.
-      llvm::Value *Below = B.CreateSub(Limit, First);
-      Below = B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, Below, llvm::ConstantInt::get(Wide, 0));
+      // Threads below the point: A(t) = First + Step * t < Limit, the first ceil((Limit - First) / Step) of them
+      // (all of them when Step is 0 and First is below Limit).
+      llvm::Value *Gap = B.CreateBinaryIntrinsic(llvm::Intrinsic::smax, B.CreateSub(Limit, First), Zero);
+      llvm::Value *Below = Gap;
+      if (!StepOne) {
+        llvm::Value *Divisor = B.CreateBinaryIntrinsic(llvm::Intrinsic::umax, Step, One);
+        Below = B.CreateUDiv(B.CreateSub(B.CreateAdd(Gap, Divisor), One), Divisor);
+        Below = B.CreateSelect(B.CreateICmpEQ(Step, Zero), B.CreateSelect(B.CreateICmpSGT(Gap, Zero), Count, Zero),
+                               Below);
+      }
       Below = B.CreateBinaryIntrinsic(llvm::Intrinsic::smin, Below, Count);
       Point = B.CreateTrunc(Below, IndexTy, "split.point");
     }
@@ -180,19 +176,23 @@ private:
     }
     auto *Rec = llvm::dyn_cast<llvm::SCEVAddRecExpr>(A);
     auto *Type = llvm::dyn_cast<llvm::IntegerType>(Cmp.getOperand(0)->getType());
-    if (!Rec || Rec->getLoop() != &L || !Rec->isAffine() || !Rec->getStepRecurrence(SE)->isOne() || !Type ||
-        Type->getBitWidth() > 64 || !SE.isLoopInvariant(X, &L))
+    if (!Rec || Rec->getLoop() != &L || !Rec->isAffine() || !Type || Type->getBitWidth() > 64 ||
+        !SE.isLoopInvariant(X, &L))
       return false;
-    llvm::Instruction *At = Preheader->getTerminator();
+    AStep = Rec->getStepRecurrence(SE);
+    StepOne = AStep->isOne();
+    Equality = llvm::ICmpInst::isEquality(P);
+    llvm::Instruction *At = S.Preheader->getTerminator();
     llvm::SCEVExpander Check(SE, DL, "split");
-    if (!Check.isSafeToExpandAt(Rec->getStart(), At) || !Check.isSafeToExpandAt(X, At))
+    if (!Check.isSafeToExpandAt(Rec->getStart(), At) || !Check.isSafeToExpandAt(X, At) ||
+        !SE.isLoopInvariant(AStep, &L) || !Check.isSafeToExpandAt(AStep, At) || (Equality && !StepOne))
       return false;
     AStart = Rec->getStart();
     XBound = X;
     Signed = llvm::ICmpInst::isSigned(P);
-    // An equality needs its check at run time (is thread 0 the one?), so the original loop stays for the others.
-    NoWrap = !llvm::ICmpInst::isEquality(P) && (Signed ? Rec->hasNoSignedWrap() : Rec->hasNoUnsignedWrap());
-    Equality = llvm::ICmpInst::isEquality(P);
+    // An equality needs its check at run time (is thread 0 the one?), so the original loop stays for the others;
+    // so it does for steps other than 1 (is the step below 0?).
+    NoWrap = !Equality && StepOne && (Signed ? Rec->hasNoSignedWrap() : Rec->hasNoUnsignedWrap());
     P = llvm::ICmpInst::getUnsignedPredicate(P);
     TrueFirst = P == llvm::CmpInst::ICMP_ULT || P == llvm::CmpInst::ICMP_ULE || P == llvm::CmpInst::ICMP_EQ;
     PlusOne = P == llvm::CmpInst::ICMP_ULE || P == llvm::CmpInst::ICMP_UGT;
@@ -212,12 +212,11 @@ private:
   llvm::LoopInfo &LI;
   llvm::DominatorTree &DT;
   const llvm::DataLayout &DL;
-  llvm::BasicBlock *Preheader = nullptr, *Latch = nullptr, *Exit = nullptr, *Header = nullptr;
-  llvm::PHINode *Index = nullptr;
+  ThreadLoopShape S;
   llvm::Instruction *Next = nullptr;
-  const llvm::SCEV *BackedgeTaken = nullptr, *AStart = nullptr, *XBound = nullptr;
+  const llvm::SCEV *AStart = nullptr, *AStep = nullptr, *XBound = nullptr;
   llvm::BranchInst *Guard = nullptr;
-  bool Signed = false, Equality = false, TrueFirst = false, PlusOne = false, NoWrap = false;
+  bool Signed = false, Equality = false, TrueFirst = false, PlusOne = false, NoWrap = false, StepOne = true;
 };
 
 } // namespace

@@ -58,3 +58,9 @@ e2e_build(simt_warp_lockstep SOURCE ${E2E_SRC}/simt_warp_lockstep.cu)
 e2e_run(simt_warp_lockstep BINARY simt_warp_lockstep LABELS simt)
 e2e_run(simt_warp_lockstep/engine_t1 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t1 LABELS "simt;engine")
 e2e_run(simt_warp_lockstep/engine_t2 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")
+
+# The tree reductions of CUDA courses on tier T1 region entries (tree steps strided by ThreadLoopStride, split by
+# ThreadLoopSplit); again on the oracle tier.
+e2e_build(region_reductions SOURCE ${E2E_SRC}/region_reductions.cu)
+e2e_run(region_reductions BINARY region_reductions LABELS engine)
+e2e_run(region_reductions/engine_t2 BINARY region_reductions ENV CUSHIM_ENGINE=t2 LABELS engine)

@@ -11,6 +11,7 @@
 #include <llvm/IR/Module.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace {
@@ -116,6 +117,40 @@ TEST_CASE("An equality on the thread index splits after thread 0 when thread 0 i
       Parsed Split(loop(Region, Pred));
       REQUIRE(splitAndCountLoops(Split) == 3);
       CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred)), Base, X));
+    }
+}
+
+// A = base + k * t: the tree of `index = 2 * s * tid; if (index < n)`.
+std::string steppedLoop(const std::string &Pred) {
+  std::string S = loop(Region, Pred);
+  const std::string Params = "i32 %base, i32 %x)", Add = "add i32 %base, %t32";
+  S.replace(S.find(Params), Params.size(), "i32 %base, i32 %x, i32 %k)");
+  S.replace(S.find(Add), Add.size(), "mul i32 %t32, %k\n  %a = add i32 %base, %tk");
+  S.replace(S.find("%a = mul i32 %t32"), 2, "%tk");
+  return S;
+}
+
+std::vector<int32_t> runStepped(Parsed &&P, int32_t Base, int32_t X, int32_t K) {
+  std::string Name = P.entry().getName().str();
+  auto [J, Fn] = cushim::test::jitFunction<void (*)(int32_t *, const int32_t *, int32_t, int32_t, int32_t)>(
+      std::move(P), Name);
+  std::vector<int32_t> In(65), Out(64, 12345);
+  for (size_t I = 0; I < In.size(); ++I)
+    In[I] = static_cast<int32_t>(I * 7 + 1);
+  Fn(Out.data(), In.data(), Base, X, K);
+  return Out;
+}
+
+TEST_CASE("A guard on a multiple of the thread index splits where it turns, with the same results",
+          "[thread-split]") {
+  for (const char *Pred : {"slt", "sle", "sgt", "uge", "ult", "ule"})
+    // Steps of 0, 1, 2, 3, 64 (only thread 0 below), negative (A decreases: the original runs) and large (A wraps).
+    for (auto [Base, X, K] : {std::tuple{0, 256, 2}, {0, 256, 8}, {0, 100, 3}, {5, 100, 3}, {0, 256, 64}, {0, 20, 0},
+                              {30, 20, 0}, {0, 0, 4}, {100, 40, -3}, {0, 1000, 0x10000000}, {-50, 10, 7}}) {
+      INFO(Pred << " base " << Base << " x " << X << " k " << K);
+      Parsed Split(steppedLoop(Pred));
+      REQUIRE(splitAndCountLoops(Split) == 3);
+      CHECK(runStepped(std::move(Split), Base, X, K) == runStepped(Parsed(steppedLoop(Pred)), Base, X, K));
     }
 }
 
