@@ -31,6 +31,7 @@
 #include "ptx_translate/BlockUniformity.h"
 #include "ptx_translate/RegionInternal.h"
 #include "ptx_translate/WaitCalls.h"
+#include "ptx_translate/WarpStepMerging.h"
 #include "support/Log.h"
 
 #include "cuda_shim/hal.h"
@@ -156,11 +157,18 @@ bool isSharedAddress(const llvm::Value *Ptr, const llvm::Function &G) {
 
 // A region entry runs its block on one OS thread from start to end, and nothing outside the block sees its
 // shared memory: atomics on shared memory need no atomicity there, and plain reads and writes (no locked
-// instructions) give the same results.
-void relaxSharedAtomics(llvm::Function &G) {
+// instructions) give the same results. Volatile shared accesses (warp-synchronous code) become plain too: their
+// order between lanes is the cuts' business (mergeWarpSteps), and plain ones can be vectorised across lanes.
+void relaxSharedMemory(llvm::Function &G) {
   std::vector<llvm::Instruction *> Atomics;
   for (llvm::Instruction &I : llvm::instructions(G))
-    if (auto *RMW = llvm::dyn_cast<llvm::AtomicRMWInst>(&I); RMW && isSharedAddress(RMW->getPointerOperand(), G))
+    if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I); Load && !Load->isAtomic() && Load->isVolatile() &&
+                                                         isSharedAddress(Load->getPointerOperand(), G))
+      Load->setVolatile(false);
+    else if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && !Store->isAtomic() && Store->isVolatile() &&
+                                                                isSharedAddress(Store->getPointerOperand(), G))
+      Store->setVolatile(false);
+    else if (auto *RMW = llvm::dyn_cast<llvm::AtomicRMWInst>(&I); RMW && isSharedAddress(RMW->getPointerOperand(), G))
       Atomics.push_back(RMW);
     else if (auto *CAS = llvm::dyn_cast<llvm::AtomicCmpXchgInst>(&I); CAS && isSharedAddress(CAS->getPointerOperand(), G))
       Atomics.push_back(CAS);
@@ -666,6 +674,8 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   std::set<llvm::AllocaInst *> UniformSlots;
   std::map<llvm::BasicBlock *, llvm::AllocaInst *> CounterSlots;
   std::set<llvm::Value *> UniformCounters; // the counters of uniform loops with cuts (rewriteUniformLoopInductions)
+  // Regions run a warp's lanes one after another: most warp steps of warp-synchronous code need no cut then.
+  mergeWarpSteps(*G, G->getArg(0), G->getArg(1));
   bool Ok = cutAtWaits(*G, Cuts, UniformValues, WarpCuts);
   bool LoopCuts = false;
   llvm::BasicBlock *Start = nullptr;
@@ -682,7 +692,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   }
   llvm::Function *Entry = nullptr;
   if (Ok) {
-    relaxSharedAtomics(*G);
+    relaxSharedMemory(*G);
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
     Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots, Start);
   }

@@ -66,6 +66,20 @@ __global__ void warpScan(const int *In, int *Out) {
   Out[blockIdx.x * blockDim.x + Tid] = S[Tid];
 }
 
+// The same scan in blocks of one warp, every lane in every statement (a zeroed slot below each value): each lane
+// reads its neighbour's slot before any lane writes its own. Tier T1 runs it as regions, which must keep the cut
+// between a read of slot t - k and the write of slot t (and may drop the others: the addresses follow tid.x).
+__global__ void warpScanPadded(const int *In, int *Out) {
+  __shared__ int Buffer[64];
+  unsigned Tid = threadIdx.x;
+  volatile int *S = Buffer + 32;
+  S[int(Tid) - 32] = 0;
+  S[Tid] = In[blockIdx.x * blockDim.x + Tid];
+  for (int Offset = 1; Offset < 32; Offset *= 2)
+    S[Tid] += S[int(Tid) - Offset];
+  Out[blockIdx.x * blockDim.x + Tid] = S[Tid];
+}
+
 // A generic volatile pointer (the function is not inlined): lanes 0-15 fold their 16 values to lane 0.
 __device__ __noinline__ void halfWarpSum(volatile int *S, unsigned Lane) {
   S[Lane] += S[Lane + 8];
@@ -118,17 +132,21 @@ template <unsigned BlockSize> void checkReduce(unsigned N) {
   E2E_CHECK(cudaFree(DOut));
 }
 
-void checkScan(int Blocks, int Threads) {
+void checkScan(int Blocks, int Threads, bool Padded) {
   int N = Blocks * Threads;
   std::vector<int> In = inputs(N, static_cast<uint32_t>(N * 3));
   int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(N, -1));
-  warpScan<<<Blocks, Threads>>>(DIn, DOut);
+  if (Padded)
+    warpScanPadded<<<Blocks, Threads>>>(DIn, DOut);
+  else
+    warpScan<<<Blocks, Threads>>>(DIn, DOut);
   E2E_CHECK_LAUNCH();
   std::vector<int> Want(N);
   for (int I = 0; I < N; ++I)
     Want[I] = In[I] + (I % 32 ? Want[I - 1] : 0);
   char Name[96];
-  std::snprintf(Name, sizeof(Name), "volatile warp scans <<<%d, %d>>>", Blocks, Threads);
+  std::snprintf(Name, sizeof(Name), "volatile warp scans%s <<<%d, %d>>>", Padded ? " (all lanes)" : "", Blocks,
+                Threads);
   check(Name, toHost(DOut, N), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
@@ -157,8 +175,9 @@ int main() {
   checkReduce<256>(100000); // a partial last block
   checkReduce<128>(5000);
   checkReduce<64>(3000);
-  checkScan(6, 256);
-  checkScan(3, 96);
+  checkScan(6, 256, false);
+  checkScan(3, 96, false);
+  checkScan(7, 32, true);
   checkHalfWarp(5);
   return e2e::finish("simt_warp_lockstep", e2e::Failures);
 }
