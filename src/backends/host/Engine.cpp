@@ -298,30 +298,55 @@ void prepareBlock(BlockRun &B, LaunchState &L, WorkerResources &W) {
   B.Coroutines = B.UsesFibers && L.CoroFn;
 }
 
-void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
+// Prepares the worker's fast block and thread for block BlockIndex; false when its shared memory is missing.
+bool prepareFastBlock(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
   uint32_t CtaId[3];
   blockCoordinates(L, BlockIndex, CtaId);
   BlockRun &B = W.FastBlock;
   char *Shared = B.sharedArena(static_cast<size_t>(L.StaticShared) + L.DynamicShared);
   if (!Shared) {
     L.fail(CUDA_ERROR_OUT_OF_MEMORY, "cannot allocate the shared memory arena of a block");
-    return;
+    return false;
   }
   prepareBlock(B, L, W);
   initThreadCtx(W.FastThread.Ctx, L, CtaId, Shared, W);
   W.FastThread.Ctx.engine = &W.FastThread;
   B.Threads = &W.FastThread;
-  if (L.FlatFn) {
-    // Tiers T0 and T1 (regions): one call runs the block's threads (a trap unwinds to here, ending the block as in
-    // runFastBlock).
-    W.FastThread.Block = &B;
-    W.FastThread.Status = ThreadStatus::Ready;
-    W.FastThread.Linear = 0;
-    setThreadIndex(W.FastThread.Ctx, 0, 0, 0, 0);
-    runThreadInline(&W.FastThread, L.FlatFn, L.params());
+  return true;
+}
+
+void runFastBlockAt(LaunchState &L, WorkerResources &W, uint64_t BlockIndex) {
+  if (prepareFastBlock(L, W, BlockIndex))
+    runFastBlock(W.FastBlock, W);
+}
+
+// Tiers T0 and T1 (regions): one call runs a block's threads, and the blocks First..Last-1 (consecutive, so the
+// coordinates step along x, then y, then z) share the setup. Block entries never exit a thread, so the only jump
+// back here is a trap or a failed allocation, which fails the launch: the chunk's other blocks need not run then.
+__attribute__((noinline)) void runBlockEntries(LaunchState &L, WorkerResources &W, uint64_t First, uint64_t Last) {
+  if (!prepareFastBlock(L, W, First))
     return;
+  ThreadRec &T = W.FastThread;
+  T.Block = &W.FastBlock;
+  T.Status = ThreadStatus::Ready;
+  T.Linear = 0;
+  cushim_thread_ctx &Ctx = T.Ctx;
+  const void *Params = L.params();
+  if (_setjmp(T.ExitJump) != 0)
+    return;
+  for (uint64_t Block = First; Block < Last; ++Block) {
+    if (Block != First && ++Ctx.ctaid[0] == L.Grid[0]) {
+      Ctx.ctaid[0] = 0;
+      if (++Ctx.ctaid[1] == L.Grid[1]) {
+        Ctx.ctaid[1] = 0;
+        ++Ctx.ctaid[2];
+      }
+    }
+    if (L.Error.load(std::memory_order_relaxed) != 0)
+      return;
+    setThreadIndex(Ctx, 0, 0, 0, 0);
+    L.FlatFn(Params, &Ctx);
   }
-  runFastBlock(B, W);
 }
 
 // Starts block BlockIndex in slot B (fiber mode); returns whether it finished or was parked.
@@ -404,9 +429,12 @@ private:
       if (First >= L.TotalBlocks)
         return;
       uint64_t Last = std::min(First + Chunk, L.TotalBlocks);
-      for (uint64_t Block = First; Block < Last; ++Block)
-        if (L.Error.load(std::memory_order_relaxed) == 0)
-          runFastBlockAt(L, W, Block);
+      if (L.FlatFn)
+        runBlockEntries(L, W, First, Last);
+      else
+        for (uint64_t Block = First; Block < Last; ++Block)
+          if (L.Error.load(std::memory_order_relaxed) == 0)
+            runFastBlockAt(L, W, Block);
       finished(Last - First);
     }
   }
