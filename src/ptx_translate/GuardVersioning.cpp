@@ -295,6 +295,12 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
     versionLoop(L, All, VMap, LI, DT);
     // The original runs only where a guard goes the other way (a grid's last block): ThreadLoopSplit leaves it.
     L.getHeader()->setName(L.getHeader()->getName() + UnguardedSuffix);
+    // In a region entry the original is a lockstep pass where threads enter or leave the loop. Vectorised, each copy
+    // of the body would run with a mask for the threads still in it, and a masked load whose masked-off lanes point
+    // past the data (a grid-stride loop's last copies) costs a microcode assist per load on x86 (about 100x a load);
+    // run scalar, a thread that left skips the remaining copies.
+    if (Region)
+      llvm::addStringMetadataToLoop(&L, "llvm.loop.vectorize.width", 1);
     for (const Guard &G : Folded)
       Folds.emplace_back(llvm::cast<llvm::BranchInst>(VMap[G.Branch]), G.Expected);
     SE.forgetTopmostLoop(&L);

@@ -333,8 +333,11 @@ private:
       bool TrueStays = Stay.count(Br->getSuccessor(0)), FalseStays = Stay.count(Br->getSuccessor(1));
       if (TrueStays == FalseStays)
         continue;
-      for (const auto &CopyMap : CopyMaps)
-        if (auto It = CopyMap->find(BB); It != CopyMap->end())
+      // Not the last copy's: threads that leave there leave at the end of the pass, which the copy without marks
+      // can run as well (with a mask for what follows the loop), so a grid-stride loop's last pass keeps it when
+      // every thread leaves after its last copy.
+      for (size_t C = 0; C + 1 < CopyMaps.size(); ++C)
+        if (auto It = CopyMaps[C]->find(BB); It != CopyMaps[C]->end())
           markStaying(*llvm::cast<llvm::BranchInst>(llvm::cast<llvm::BasicBlock>(It->second)->getTerminator()),
                       TrueStays);
     }

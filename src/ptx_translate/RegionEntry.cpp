@@ -441,6 +441,30 @@ bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector
 // barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
 // which are then all at the same one. Returns whether any loop was cut. Counters receives, for each loop cut
 // (by its header) whose threads all enter together, the slot of its iteration counter (rewriteSteppedInductions).
+// Whether only one thread of the block can reach BB: a block dominating it branches on `tid.x == C` (or `!=`) and
+// only the equal way leads to BB (`if (threadIdx.x == 0) { for (...) total += s[i]; }`).
+bool reachedByOneThread(llvm::BasicBlock *BB, const llvm::DominatorTree &DT, const llvm::Value *Ctx) {
+  const llvm::DataLayout &DL = BB->getModule()->getDataLayout();
+  for (const llvm::DomTreeNode *Node = DT.getNode(BB); Node && Node->getIDom(); Node = Node->getIDom()) {
+    auto *Br = llvm::dyn_cast<llvm::BranchInst>(Node->getIDom()->getBlock()->getTerminator());
+    auto *Cmp = Br && Br->isConditional() ? llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition()) : nullptr;
+    if (!Cmp || !Cmp->isEquality() || !llvm::isa<llvm::ConstantInt>(Cmp->getOperand(1)))
+      continue;
+    auto *Load = llvm::dyn_cast<llvm::LoadInst>(Cmp->getOperand(0)->stripPointerCasts());
+    if (auto *Ext = llvm::dyn_cast<llvm::CastInst>(Cmp->getOperand(0)))
+      Load = llvm::dyn_cast<llvm::LoadInst>(Ext->getOperand(0));
+    llvm::APInt Offset(64, 0);
+    if (!Load || Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true) != Ctx ||
+        Offset != offsetof(cushim_thread_ctx, tid))
+      continue;
+    llvm::BasicBlock *Equal = Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 0 : 1);
+    llvm::BasicBlock *Other = Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 1 : 0);
+    if (Equal != Other && DT.dominates(llvm::BasicBlockEdge(Br->getParent(), Equal), BB))
+      return true;
+  }
+  return false;
+}
+
 bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set<llvm::Value *> &UniformValues,
                        std::map<llvm::BasicBlock *, llvm::AllocaInst *> &Counters) {
   llvm::DominatorTree DT(G);
@@ -460,7 +484,8 @@ bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set
       return !Br || (Br->isConditional() && llvm::isa<llvm::Instruction>(Br->getCondition()) &&
                      !UniformValues.count(Br->getCondition()));
     });
-    if (Divergent)
+    // A loop only one thread runs gains nothing from lockstep passes over all the block's threads.
+    if (Divergent && !reachedByOneThread(L->getHeader(), DT, G.getArg(1)))
       Loops.emplace_back(L->getHeader(), BlockSet(L->block_begin(), L->block_end()));
   }
   std::map<llvm::BasicBlock *, llvm::PHINode *> KPhis;
