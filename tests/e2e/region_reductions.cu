@@ -76,14 +76,9 @@ template <Tree T> void checkReduce(unsigned Threads, unsigned N) {
   std::vector<int> Want(Blocks, 0);
   for (unsigned I = 0; I < N; ++I)
     Want[I / Threads] += In[I];
-  std::vector<int> Got = toHost(DOut, Blocks);
   char Name[128];
   std::snprintf(Name, sizeof(Name), "block sums by %s, %u threads per block, %u elements", treeName(T), Threads, N);
-  e2e::Mismatches M(Name);
-  for (unsigned B = 0; B < Blocks; ++B)
-    M.intAt(static_cast<long>(B), Got[B], Want[B]);
-  if (!M.report())
-    ++e2e::Failures;
+  simt::checkInts(Name, toHost(DOut, Blocks), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
 }

@@ -12,6 +12,7 @@
 namespace {
 
 using simt::toDevice;
+using simt::checkInts;
 using simt::toHost;
 
 constexpr int PerThread = 4;
@@ -89,14 +90,6 @@ __global__ void wrappedSharedAddress(int *Out) {
   Out[threadIdx.x] = V;
 }
 
-void check(const char *What, const std::vector<int> &Got, const std::vector<int> &Want) {
-  e2e::Mismatches M(What);
-  for (size_t I = 0; I < Want.size(); ++I)
-    M.intAt(static_cast<long>(I), Got[I], Want[I]);
-  if (!M.report())
-    ++e2e::Failures;
-}
-
 void checkScan(int Blocks, dim3 Block) {
   int Threads = static_cast<int>(Block.x * Block.y), N = Blocks * Threads * PerThread;
   e2e::Rng R(static_cast<uint32_t>(N + Threads));
@@ -117,9 +110,9 @@ void checkScan(int Blocks, dim3 Block) {
   }
   char Name[96];
   std::snprintf(Name, sizeof(Name), "scan tiles <<<%d, %ux%u>>>", Blocks, Block.x, Block.y);
-  check(Name, toHost(DOut, N), WantOut);
+  checkInts(Name, toHost(DOut, N), WantOut);
   std::snprintf(Name, sizeof(Name), "scan tile sums <<<%d, %ux%u>>>", Blocks, Block.x, Block.y);
-  check(Name, toHost(DSums, Blocks), WantSums);
+  checkInts(Name, toHost(DSums, Blocks), WantSums);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
   E2E_CHECK(cudaFree(DSums));
@@ -164,7 +157,7 @@ void checkRotate(int Blocks, dim3 Block, int Steps) {
   char Name[96];
   std::snprintf(Name, sizeof(Name), "values rotating across barriers <<<%d, %ux%u>>>, %d steps", Blocks, Block.x,
                 Block.y, Steps);
-  check(Name, toHost(DOut, 3 * N), Want);
+  checkInts(Name, toHost(DOut, 3 * N), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
 }
@@ -173,7 +166,7 @@ void checkWrappedSharedAddress() {
   int *DOut = toDevice(std::vector<int>(4, -1));
   wrappedSharedAddress<<<1, 4>>>(DOut);
   E2E_CHECK_LAUNCH();
-  check("shared address wrapping in its 32-bit register", toHost(DOut, 4), {101, 101, 101, 101});
+  checkInts("shared address wrapping in its 32-bit register", toHost(DOut, 4), {101, 101, 101, 101});
   E2E_CHECK(cudaFree(DOut));
 }
 

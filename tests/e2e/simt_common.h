@@ -21,6 +21,15 @@ template <typename T> std::vector<T> toHost(const T *D, size_t Count) {
   return H;
 }
 
+// Compares integer results with their CPU reference; a mismatch prints the first few and counts one failed check.
+inline void checkInts(const char *What, const std::vector<int> &Got, const std::vector<int> &Want) {
+  e2e::Mismatches M(What);
+  for (size_t I = 0; I < Want.size(); ++I)
+    M.intAt(static_cast<long>(I), Got[I], Want[I]);
+  if (!M.report())
+    ++e2e::Failures;
+}
+
 // Called by one thread of tile Tile with the tile's aggregate: publishes it, waits for its predecessors' status
 // words (flag in the high 32 bits: 1 aggregate, 2 inclusive prefix; value in the low 32 bits), publishes the tile's
 // inclusive prefix and returns its exclusive prefix. Tiles must be numbered in start order (an atomic ticket), so a

@@ -13,6 +13,7 @@
 namespace {
 
 using simt::toDevice;
+using simt::checkInts;
 using simt::toHost;
 
 template <unsigned BlockSize> __device__ void warpReduce(volatile int *S, unsigned Tid) {
@@ -108,14 +109,6 @@ std::vector<int> inputs(int N, uint32_t Seed) {
   return In;
 }
 
-void check(const char *What, const std::vector<int> &Got, const std::vector<int> &Want) {
-  e2e::Mismatches M(What);
-  for (size_t I = 0; I < Want.size(); ++I)
-    M.intAt(static_cast<long>(I), Got[I], Want[I]);
-  if (!M.report())
-    ++e2e::Failures;
-}
-
 template <unsigned BlockSize> void checkReduce(unsigned N) {
   std::vector<int> In = inputs(static_cast<int>(N), N + BlockSize);
   unsigned Blocks = (N + 2 * BlockSize - 1) / (2 * BlockSize);
@@ -127,7 +120,7 @@ template <unsigned BlockSize> void checkReduce(unsigned N) {
     Want[I / (2 * BlockSize)] += In[I];
   char Name[96];
   std::snprintf(Name, sizeof(Name), "reduce6 last-warp sums, %u threads per block, %u elements", BlockSize, N);
-  check(Name, toHost(DOut, Blocks), Want);
+  checkInts(Name, toHost(DOut, Blocks), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
 }
@@ -147,7 +140,7 @@ void checkScan(int Blocks, int Threads, bool Padded) {
   char Name[96];
   std::snprintf(Name, sizeof(Name), "volatile warp scans%s <<<%d, %d>>>", Padded ? " (all lanes)" : "", Blocks,
                 Threads);
-  check(Name, toHost(DOut, N), Want);
+  checkInts(Name, toHost(DOut, N), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
 }
@@ -163,7 +156,7 @@ void checkHalfWarp(int Blocks) {
   for (int W = 0; W < Warps; ++W)
     for (int L = 0; L < 16; ++L)
       Want[W] += In[W * 32 + L];
-  check("half-warp sums through a generic volatile pointer", toHost(DOut, Warps), Want);
+  checkInts("half-warp sums through a generic volatile pointer", toHost(DOut, Warps), Want);
   E2E_CHECK(cudaFree(DIn));
   E2E_CHECK(cudaFree(DOut));
 }
