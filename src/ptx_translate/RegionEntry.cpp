@@ -441,8 +441,9 @@ bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector
 // barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
 // which are then all at the same one. Returns whether any loop was cut. Counters receives, for each loop cut
 // (by its header) whose threads all enter together, the slot of its iteration counter (rewriteSteppedInductions).
-// Whether only one thread of the block can reach BB: a block dominating it branches on `tid.x == C` (or `!=`) and
-// only the equal way leads to BB (`if (threadIdx.x == 0) { for (...) total += s[i]; }`).
+// Whether only one thread of each row of the block can reach BB (one thread of a 1D block): a block dominating it
+// branches on `tid.x == C` (or `!=`) and only the equal way leads to BB (`if (threadIdx.x == 0) { for (...) total +=
+// s[i]; }`).
 bool reachedByOneThread(llvm::BasicBlock *BB, const llvm::DominatorTree &DT, const llvm::Value *Ctx) {
   const llvm::DataLayout &DL = BB->getModule()->getDataLayout();
   for (const llvm::DomTreeNode *Node = DT.getNode(BB); Node && Node->getIDom(); Node = Node->getIDom()) {
@@ -484,7 +485,7 @@ bool cutDivergentLoops(llvm::Function &G, std::vector<Cut> &Cuts, const std::set
       return !Br || (Br->isConditional() && llvm::isa<llvm::Instruction>(Br->getCondition()) &&
                      !UniformValues.count(Br->getCondition()));
     });
-    // A loop only one thread runs gains nothing from lockstep passes over all the block's threads.
+    // A loop one thread (per row) runs gains nothing from lockstep passes over all the block's threads.
     if (Divergent && !reachedByOneThread(L->getHeader(), DT, G.getArg(1)))
       Loops.emplace_back(L->getHeader(), BlockSet(L->block_begin(), L->block_end()));
   }
