@@ -6,9 +6,9 @@
 //
 // Taken for a thread loop (ThreadLoopPasses.h) that is innermost and sends no value out, whose header ends in
 // `br (t % D == 0)` (or `!=`; urem or srem of the thread index, possibly truncated or extended losslessly, by a
-// value D fixed before the loop) with the skipping way going straight to the latch, where the header and the latch
-// compute nothing with side effects. The step is max(|D|, 1) and at most the thread count (so index + step cannot
-// wrap); the loop leaves once the index reaches the thread count.
+// value D fixed before the loop, or `t & (2^k - 1)`) with the skipping way going straight to the latch, where the
+// header and the latch compute nothing with side effects. The step is max(|D|, 1) and at most the thread count (so
+// index + step cannot wrap); the loop leaves once the index reaches the thread count.
 #include "ptx_translate/ThreadLoopStride.h"
 
 #include "ptx_translate/RegionEntry.h"
@@ -41,10 +41,14 @@ public:
     if (!match(Guard->getCondition(), m_ICmp(P, m_Value(Rem), m_Zero())) || !llvm::ICmpInst::isEquality(P))
       return false;
     llvm::Value *X;
+    const llvm::APInt *Mask;
     if (match(Rem, m_URem(m_Value(X), m_Value(Divisor))))
       Signed = false;
     else if (match(Rem, m_SRem(m_Value(X), m_Value(Divisor))))
       Signed = true;
+    else if (match(Rem, m_And(m_Value(X), m_APInt(Mask))) && (*Mask + 1).isPowerOf2())
+      // `t % 4` by a constant power of two is `t & 3` by the time the pass runs.
+      Divisor = llvm::ConstantInt::get(X->getType(), *Mask + 1), Signed = false;
     else
       return false;
     // The way the guard lets a thread through, and the way that skips it (straight to the latch).

@@ -1,7 +1,7 @@
 // ThreadLoopStridePass (src/ptx_translate/ThreadLoopStride.cpp): a region entry's thread loop guarded by
-// `t % d == 0` (urem or srem, the index truncated or not, == or !=) visits only the multiples of |d|. Both versions
-// are JIT-compiled and give the same results for divisors below, at and above the thread count; loops whose
-// skipped threads would have done something keep their guard.
+// `t % d == 0` (urem or srem, the index truncated or not, == or !=; or `t & (2^k - 1)`) visits only the multiples
+// of |d|. Both versions are JIT-compiled and give the same results for divisors below, at and above the thread
+// count; loops whose skipped threads would have done something keep their guard.
 #include "ptx_translate/ThreadLoopStride.h"
 
 #include "IrPassTestSupport.h"
@@ -124,6 +124,25 @@ TEST_CASE("A thread loop guarded by tid % d == 0 visits only the multiples of d,
           CHECK(run(std::move(Strided), Divisor, N) == run(Parsed(loop(Region, F)), Divisor, N));
         }
       }
+}
+
+TEST_CASE("A thread loop guarded by tid & (2^k - 1) == 0 visits only the multiples of 2^k", "[thread-stride]") {
+  for (const char *Ty : {"i32", "i16"})
+    for (int Mask : {0, 1, 3, 31, 127})
+      for (int64_t N : {64, 50, 1}) {
+        INFO(Ty << " mask " << Mask << " n " << N);
+        std::string Text = loop(Region, Form{"urem", Ty});
+        const std::string Rem = "urem " + std::string(Ty) + " %x, %dt";
+        Text.replace(Text.find(Rem), Rem.size(), "and " + std::string(Ty) + " %x, " + std::to_string(Mask));
+        Parsed Strided(Text);
+        REQUIRE(strided(Strided));
+        CHECK(run(std::move(Strided), 0, N) == run(Parsed(Text), 0, N));
+      }
+  // A mask that is not 2^k - 1 lets through threads that are no arithmetic progression.
+  std::string Text = loop(Region, Form{});
+  Text.replace(Text.find("urem i32 %x, %dt"), 16, "and i32 %x, 5");
+  Parsed Holes(Text);
+  CHECK_FALSE(strided(Holes));
 }
 
 TEST_CASE("Thread loops whose stopped threads do something keep their guard", "[thread-stride]") {
