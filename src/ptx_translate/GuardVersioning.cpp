@@ -271,28 +271,52 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
       continue;
     llvm::SCEVExpander Expander(SE, DL, "guard");
     GuardChecker Checker(L, SE, Expander, L.getLoopPreheader()->getTerminator());
-    llvm::Value *All = nullptr;
-    std::vector<Guard> Folded;
-    for (const Guard &G : Guards) {
-      bool SawCounter = false;
-      llvm::Value *H = Checker.holds(G.Branch->getCondition(), G.Expected, SawCounter);
-      if (Region && !H) {
-        All = nullptr;
-        break;
+    // Every guard the way it is expected (a region's lockstep pass: every thread in the loop, none leaving before
+    // the last copy); for a region also a copy where every thread leaves at the first copy's one marked way out.
+    auto allHold = [&](const std::vector<Guard> &Want, std::vector<Guard> &Folded) -> llvm::Value * {
+      llvm::Value *All = nullptr;
+      for (const Guard &G : Want) {
+        bool SawCounter = false;
+        llvm::Value *H = Checker.holds(G.Branch->getCondition(), G.Expected, SawCounter);
+        if (Region && !H)
+          return nullptr;
+        if (!H || (!Region && !SawCounter))
+          continue; // the check code left behind is dead and goes with the next clean-up
+        All = All ? llvm::BinaryOperator::CreateAnd(All, H, "guards.hold",
+                                                    L.getLoopPreheader()->getTerminator()->getIterator())
+                  : H;
+        Folded.push_back(G);
       }
-      if (!H || (!Region && !SawCounter))
-        continue; // the check code left behind is dead and goes with the next clean-up
-      All = All ? llvm::BinaryOperator::CreateAnd(All, H, "guards.hold",
-                                                  L.getLoopPreheader()->getTerminator()->getIterator())
-                : H;
-      Folded.push_back(G);
+      return All;
+    };
+    std::vector<Guard> Folded, FoldedLeave;
+    llvm::Value *All = allHold(Guards, Folded);
+    llvm::Value *AllLeave = nullptr;
+    if (Region) {
+      std::vector<Guard> Leave;
+      unsigned FirstExits = 0;
+      for (const Guard &G : Guards)
+        if (G.Branch->getMetadata(region::LockstepFirstExit)) {
+          ++FirstExits;
+          Leave.push_back({G.Branch, !G.Expected});
+        } else if (G.Branch->getMetadata(region::LockstepStateCheck)) {
+          Leave.push_back(G);
+        }
+      if (FirstExits == 1)
+        AllLeave = allHold(Leave, FoldedLeave);
     }
-    if (!All)
+    if (!All && !AllLeave)
       continue;
     if (!L.isRecursivelyLCSSAForm(DT, LI))
       llvm::formLCSSARecursively(L, DT, &LI, &SE);
-    llvm::ValueToValueMapTy VMap;
-    versionLoop(L, All, VMap, LI, DT);
+    for (auto [Holds, Copy] : {std::pair{All, &Folded}, std::pair{AllLeave, &FoldedLeave}}) {
+      if (!Holds)
+        continue;
+      llvm::ValueToValueMapTy VMap;
+      versionLoop(L, Holds, VMap, LI, DT);
+      for (const Guard &G : *Copy)
+        Folds.emplace_back(llvm::cast<llvm::BranchInst>(VMap[G.Branch]), G.Expected);
+    }
     // The original runs only where a guard goes the other way (a grid's last block): ThreadLoopSplit leaves it.
     L.getHeader()->setName(L.getHeader()->getName() + UnguardedSuffix);
     // In a region entry the original is a lockstep pass where threads enter or leave the loop. Vectorised, each copy
@@ -301,8 +325,6 @@ llvm::PreservedAnalyses GuardVersioningPass::run(llvm::Function &F, llvm::Functi
     // run scalar, a thread that left skips the remaining copies.
     if (Region)
       llvm::addStringMetadataToLoop(&L, "llvm.loop.vectorize.width", 1);
-    for (const Guard &G : Folded)
-      Folds.emplace_back(llvm::cast<llvm::BranchInst>(VMap[G.Branch]), G.Expected);
     SE.forgetTopmostLoop(&L);
   }
   if (Folds.empty())

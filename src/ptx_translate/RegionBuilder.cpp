@@ -337,9 +337,12 @@ private:
       // can run as well (with a mask for what follows the loop), so a grid-stride loop's last pass keeps it when
       // every thread leaves after its last copy.
       for (size_t C = 0; C + 1 < CopyMaps.size(); ++C)
-        if (auto It = CopyMaps[C]->find(BB); It != CopyMaps[C]->end())
-          markStaying(*llvm::cast<llvm::BranchInst>(llvm::cast<llvm::BasicBlock>(It->second)->getTerminator()),
-                      TrueStays);
+        if (auto It = CopyMaps[C]->find(BB); It != CopyMaps[C]->end()) {
+          auto *Exit = llvm::cast<llvm::BranchInst>(llvm::cast<llvm::BasicBlock>(It->second)->getTerminator());
+          markStaying(*Exit, TrueStays);
+          if (C == 0)
+            Exit->setMetadata(LockstepFirstExit, llvm::MDNode::get(Ctx, {}));
+        }
     }
   }
 
@@ -883,6 +886,7 @@ private:
       llvm::BranchInst *Br = B.CreateCondBr(AllHere ? B.CreateLogicalOr(AllHere, Here) : Here, First, Join);
       if (AllHere) {
         markStaying(*Br, true);
+        Br->setMetadata(LockstepStateCheck, llvm::MDNode::get(Ctx, {}));
         markLoopExits(R, CopyMaps);
       }
     } else {

@@ -29,6 +29,8 @@
 
 #include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/BlockUniformity.h"
+#include "ptx_translate/FlatEntry.h"
+#include "ptx_translate/GridStride.h"
 #include "ptx_translate/RegionInternal.h"
 #include "ptx_translate/WaitCalls.h"
 #include "ptx_translate/WarpStepMerging.h"
@@ -751,8 +753,8 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
   std::set<llvm::Function *> Waiting;
   bool Computed = false;
   for (KernelInfo &K : Kernels) {
-    if (!(K.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS)) ||
-        (K.Flags & NonRegionFlags))
+    bool Waits = K.Flags & (CUSHIM_HAL_KERNEL_USES_BARRIERS | CUSHIM_HAL_KERNEL_USES_WARP_OPS);
+    if ((!Waits && !(K.Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY)) || (K.Flags & NonRegionFlags))
       continue;
     llvm::Function *Kernel = M.getFunction(K.Name);
     if (!Kernel || Kernel->isDeclaration() || !canRunAsBlockLoop(*Kernel))
@@ -763,9 +765,25 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
     }
     if (!Ok)
       return;
+    if (!Waits) {
+      // A kernel without waits runs on its flat entry, unless it has a grid-stride loop (GridStride.h): a region
+      // entry runs that loop's iterations of all threads together.
+      llvm::Function *G = workingCopy(M, *Kernel, Waiting);
+      bool GridStride = G && hasGridStrideLoop(*G);
+      if (G)
+        G->eraseFromParent();
+      if (!GridStride)
+        continue;
+    }
     bool WarpCuts = false;
-    if (buildRegionEntry(M, *Kernel, K, Waiting, WarpCuts))
-      K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY | (WarpCuts ? CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS : 0);
+    if (!buildRegionEntry(M, *Kernel, K, Waiting, WarpCuts))
+      continue;
+    K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY | (WarpCuts ? CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS : 0);
+    if (!Waits && (K.Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY)) {
+      if (llvm::Function *Flat = M.getFunction(std::string(FlatEntryPrefix) + K.Name))
+        Flat->eraseFromParent();
+      K.Flags &= ~uint32_t(CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY);
+    }
   }
 }
 

@@ -58,6 +58,11 @@ constexpr size_t MaxUnrolledRegion = 1200;
 // The branch weight (against 1) that marks a lockstep pass's branches likely to keep a thread in its loop, which
 // GuardVersioning folds in a copy of the pass (RegionBuilder.cpp, markStaying).
 constexpr uint32_t LockstepStayWeight = 1u << 20;
+// Metadata on the marked way out of a lockstep pass's first copy: GuardVersioning also makes a copy of the pass
+// for blocks whose threads all leave there (a grid-stride loop of one iteration per thread).
+inline constexpr const char *LockstepFirstExit = "cushim.lockstep.first";
+// Metadata on a lockstep pass's check that the thread is at the pass (the other marked branch kind).
+inline constexpr const char *LockstepStateCheck = "cushim.lockstep.state";
 // All lockstep passes of a kernel together add at most this many times its size in copies.
 constexpr size_t MaxUnrollShare = 3;
 

@@ -704,7 +704,10 @@ TEST_CASE("region blocks match fibers: grid-stride loops, passes with all thread
     INFO((WithShuffle ? "warps" : "block"));
     auto L = lower(gridStride("gridstride", WithShuffle));
     REQUIRE(hasRegionEntry(*L, "gridstride"));
-    for (auto [Blocks, Threads] : {std::pair{2u, 32u}, {2u, 64u}, {3u, 256u}, {8u, 1024u}}) {
+    // Many iterations per thread; one or none (20 x 256 >= 5000: every block's threads leave at the first copy, the
+    // last block's do not all enter); one or two.
+    for (auto [Blocks, Threads] :
+         {std::pair{2u, 32u}, {2u, 64u}, {3u, 256u}, {8u, 1024u}, {20u, 256u}, {10u, 256u}, {5u, 1024u}}) {
       INFO(Blocks << " blocks of " << Threads << " threads");
       TierRuns R = runBoth(*L, "gridstride", {Blocks, 1, 1}, {Threads, 1, 1}, Blocks * Threads);
       CHECK(R.Tier == R.Oracle);
@@ -712,5 +715,36 @@ TEST_CASE("region blocks match fibers: grid-stride loops, passes with all thread
       uint32_t Gid = Threads + 5, Stride = Blocks * Threads;
       CHECK(R.Tier[Gid] == gridStrideSum(Gid, Stride) + (WithShuffle ? gridStrideSum(Gid + 1, Stride) : 0));
     }
+  }
+}
+
+TEST_CASE("kernels without barriers run grid-stride loops on a region entry, other loops on a flat entry",
+          "[engine][t1]") {
+  // The grid-stride loop above without the barrier; and a loop whose start each thread reads from memory.
+  std::string NoBarrier = gridStride("gridstride_flat", false);
+  NoBarrier.erase(NoBarrier.find(" bar.sync 0;"), std::string(" bar.sync 0;").size());
+  auto L = lower(NoBarrier + entry("loaded_start", R"(
+ ld.param.u64 %rd1, [p];
+ mul.wide.u32 %rd2, %r1, 4;
+ add.s64 %rd3, %rd1, %rd2;
+ ld.global.u32 %w2, [%rd3];
+ mov.u32 %r5, 0;
+$LOOP:
+ add.s32 %r5, %r5, %w2;
+ add.s32 %w2, %w2, 1;
+ setp.lt.u32 %q2, %w2, 100;
+ @%q2 bra $LOOP;
+ st.global.u32 [%rd3], %r5;
+)"));
+  CHECK(hasRegionEntry(*L, "gridstride_flat"));
+  CHECK((kernelInfo(*L, "gridstride_flat").Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY) == 0);
+  CHECK_FALSE(hasRegionEntry(*L, "loaded_start"));
+  CHECK((kernelInfo(*L, "loaded_start").Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY) != 0);
+  for (auto [Blocks, Threads] : {std::pair{2u, 64u}, {3u, 256u}, {20u, 256u}, {10u, 256u}}) {
+    INFO(Blocks << " blocks of " << Threads << " threads");
+    TierRuns R = runBoth(*L, "gridstride_flat", {Blocks, 1, 1}, {Threads, 1, 1}, Blocks * Threads);
+    CHECK(R.Tier == R.Oracle);
+    uint32_t Gid = Threads + 5, Stride = Blocks * Threads;
+    CHECK(R.Tier[Gid] == gridStrideSum(Gid, Stride));
   }
 }
