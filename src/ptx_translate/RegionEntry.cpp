@@ -39,6 +39,7 @@
 #include "cuda_shim/hal.h"
 #include "cuda_shim/kernel_abi.h"
 
+#include <llvm/Analysis/CFG.h>
 #include <llvm/Analysis/LoopInfo.h>
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/CFG.h>
@@ -443,6 +444,26 @@ bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector
 // barrier or collective lies between them); every other cut must wait for all threads (all lanes of the warp),
 // which are then all at the same one. Returns whether any loop was cut. Counters receives, for each loop cut
 // (by its header) whose threads all enter together, the slot of its iteration counter (rewriteSteppedInductions).
+// Whether Kernel, or a function it calls, has a loop (a back edge).
+bool hasLoop(llvm::Function &Kernel) {
+  std::set<llvm::Function *> Seen;
+  std::vector<llvm::Function *> Work{&Kernel};
+  while (!Work.empty()) {
+    llvm::Function *F = Work.back();
+    Work.pop_back();
+    if (F->isDeclaration() || !Seen.insert(F).second)
+      continue;
+    llvm::SmallVector<std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>, 4> BackEdges;
+    llvm::FindFunctionBackedges(*F, BackEdges);
+    if (!BackEdges.empty())
+      return true;
+    for (llvm::Instruction &I : llvm::instructions(*F))
+      if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && Call->getCalledFunction())
+        Work.push_back(Call->getCalledFunction());
+  }
+  return false;
+}
+
 // Whether only one thread of each row of the block can reach BB (one thread of a 1D block): a block dominating it
 // branches on `tid.x == C` (or `!=`) and only the equal way leads to BB (`if (threadIdx.x == 0) { for (...) total +=
 // s[i]; }`).
@@ -767,7 +788,9 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
       return;
     if (!Waits) {
       // A kernel without waits runs on its flat entry, unless it has a grid-stride loop (GridStride.h): a region
-      // entry runs that loop's iterations of all threads together.
+      // entry runs that loop's iterations of all threads together. Kernels without a loop need no look.
+      if (!hasLoop(*Kernel))
+        continue;
       llvm::Function *G = workingCopy(M, *Kernel, Waiting);
       bool GridStride = G && hasGridStrideLoop(*G);
       if (G)
