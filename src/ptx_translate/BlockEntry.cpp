@@ -68,29 +68,35 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
   B.SetInsertPoint(Exit);
 }
 
-bool canRunAsBlockLoop(llvm::Function &Kernel) {
+bool allReachable(llvm::Function &Kernel, llvm::function_ref<bool(llvm::Function &)> Visit) {
   std::set<llvm::Function *> Seen;
   std::vector<llvm::Function *> Work{&Kernel};
   while (!Work.empty()) {
     llvm::Function *F = Work.back();
     Work.pop_back();
-    if (!Seen.insert(F).second)
+    if (F->isDeclaration() || !Seen.insert(F).second)
       continue;
+    if (!Visit(*F))
+      return false;
     for (llvm::BasicBlock &BB : *F)
-      for (llvm::Instruction &I : BB) {
-        auto *Call = llvm::dyn_cast<llvm::CallBase>(&I);
-        if (!Call)
-          continue;
-        llvm::Function *Callee = Call->getCalledFunction();
-        if (!Callee)
-          return false; // an indirect call may reach exit
-        if (needsOwnThread(*Callee))
-          return false;
-        if (!Callee->isDeclaration())
-          Work.push_back(Callee);
-      }
+      for (llvm::Instruction &I : BB)
+        if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && Call->getCalledFunction())
+          Work.push_back(Call->getCalledFunction());
   }
   return true;
+}
+
+bool canRunAsBlockLoop(llvm::Function &Kernel) {
+  return allReachable(Kernel, [](llvm::Function &F) {
+    for (llvm::BasicBlock &BB : F)
+      for (llvm::Instruction &I : BB)
+        if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I)) {
+          llvm::Function *Callee = Call->getCalledFunction();
+          if (!Callee || needsOwnThread(*Callee))
+            return false; // an indirect call may reach exit
+        }
+    return true;
+  });
 }
 
 llvm::Function *createBlockEntry(llvm::Module &M, llvm::Function &Kernel, llvm::StringRef Prefix, uint32_t ParamSize) {

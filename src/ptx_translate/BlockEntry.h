@@ -22,6 +22,10 @@ namespace cushim::ptx {
 // device function (it unwinds a single thread) and no yield (it lets another thread of the block run).
 bool canRunAsBlockLoop(llvm::Function &Kernel);
 
+// Calls Visit on Kernel and on every defined function it reaches through direct calls, until Visit returns false;
+// whether it never did.
+bool allReachable(llvm::Function &Kernel, llvm::function_ref<bool(llvm::Function &)> Visit);
+
 // void PREFIX<kernel>(const void *params, cushim_thread_ctx *ctx), with the kernel's code-generation attributes
 // and what the engine guarantees about both arguments (no aliasing, ParamSize / the whole context readable).
 llvm::Function *createBlockEntry(llvm::Module &M, llvm::Function &Kernel, llvm::StringRef Prefix, uint32_t ParamSize);

@@ -446,22 +446,11 @@ bool enteredTogether(const Cut &C, const BlockSet &LoopBlocks, const std::vector
 // (by its header) whose threads all enter together, the slot of its iteration counter (rewriteSteppedInductions).
 // Whether Kernel, or a function it calls, has a loop (a back edge).
 bool hasLoop(llvm::Function &Kernel) {
-  std::set<llvm::Function *> Seen;
-  std::vector<llvm::Function *> Work{&Kernel};
-  while (!Work.empty()) {
-    llvm::Function *F = Work.back();
-    Work.pop_back();
-    if (F->isDeclaration() || !Seen.insert(F).second)
-      continue;
+  return !allReachable(Kernel, [](llvm::Function &F) {
     llvm::SmallVector<std::pair<const llvm::BasicBlock *, const llvm::BasicBlock *>, 4> BackEdges;
-    llvm::FindFunctionBackedges(*F, BackEdges);
-    if (!BackEdges.empty())
-      return true;
-    for (llvm::Instruction &I : llvm::instructions(*F))
-      if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I); Call && Call->getCalledFunction())
-        Work.push_back(Call->getCalledFunction());
-  }
-  return false;
+    llvm::FindFunctionBackedges(F, BackEdges);
+    return BackEdges.empty();
+  });
 }
 
 // Whether only one thread of each row of the block can reach BB (one thread of a 1D block): a block dominating it
