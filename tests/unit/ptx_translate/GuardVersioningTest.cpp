@@ -70,10 +70,7 @@ std::string pass(const std::string &Name, const std::string &Here, bool Marked) 
   return S;
 }
 
-struct Parsed : cushim::test::ParsedIr {
-  using ParsedIr::ParsedIr;
-  llvm::Function &entry() { return *M->functions().begin(); }
-};
+using Parsed = cushim::test::ParsedIr;
 
 // Runs the pass on the entry; returns the number of loops the entry has afterwards.
 size_t versionAndCountLoops(Parsed &P) {

@@ -30,6 +30,8 @@ struct ParsedIr {
     if (!M)
       FAIL(Diag.getMessage().str());
   }
+  // The module's first function (the one under test).
+  llvm::Function &entry() { return *M->functions().begin(); }
 };
 
 // Runs a function pass on F with the standard analyses registered; whether it changed anything.

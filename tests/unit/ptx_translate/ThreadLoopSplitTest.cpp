@@ -63,10 +63,7 @@ std::string loop(const std::string &Name, const std::string &Pred, bool NoWrap =
   return S;
 }
 
-struct Parsed : cushim::test::ParsedIr {
-  using ParsedIr::ParsedIr;
-  llvm::Function &entry() { return *M->functions().begin(); }
-};
+using Parsed = cushim::test::ParsedIr;
 
 // Runs the pass on the entry; the number of loops afterwards.
 size_t splitAndCountLoops(Parsed &P) {

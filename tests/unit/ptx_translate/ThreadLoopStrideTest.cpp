@@ -84,10 +84,7 @@ std::string loop(const std::string &Name, const Form &F) {
 
 const std::string Region = "__cushim_region_k";
 
-struct Parsed : cushim::test::ParsedIr {
-  using ParsedIr::ParsedIr;
-  llvm::Function &entry() { return *M->functions().begin(); }
-};
+using Parsed = cushim::test::ParsedIr;
 
 // Runs the pass on the entry; whether the thread loop became strided.
 bool strided(Parsed &P) {
