@@ -19,9 +19,17 @@
 
 namespace cushim::ptx {
 
-namespace {
+std::optional<int64_t> contextFieldRead(const llvm::Value *V, const llvm::Value *Ctx) {
+  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
+  if (!Load)
+    return std::nullopt;
+  const llvm::DataLayout &DL = Load->getModule()->getDataLayout();
+  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
+  if (Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true) != Ctx)
+    return std::nullopt;
+  return Offset.getSExtValue();
+}
 
-// Whether the context bytes [Offset, Offset + Size) hold something that differs between the scope's threads.
 bool isThreadField(int64_t Offset, uint64_t Size, UniformityScope Scope) {
   auto overlaps = [&](size_t Begin, size_t End) { return Offset < int64_t(End) && Offset + int64_t(Size) > int64_t(Begin); };
   if (Scope == UniformityScope::Warp) // tid.y, tid.z and warpid are the same in a warp of a row of 32 threads
@@ -31,15 +39,11 @@ bool isThreadField(int64_t Offset, uint64_t Size, UniformityScope Scope) {
          overlaps(offsetof(cushim_thread_ctx, laneid), offsetof(cushim_thread_ctx, nwarpid));
 }
 
+namespace {
+
 // Whether V reads tid.x from the context.
 bool isTidXRead(const llvm::Value *V, const llvm::Value *Ctx) {
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
-  if (!Load)
-    return false;
-  const llvm::DataLayout &DL = Load->getModule()->getDataLayout();
-  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-  const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
-  return Base == Ctx && Offset == offsetof(cushim_thread_ctx, tid);
+  return contextFieldRead(V, Ctx) == int64_t(offsetof(cushim_thread_ctx, tid));
 }
 
 // tid.x / 32 (a shift by 5 or more, or a division by a multiple of 32), or a comparison of tid.x with a warp
@@ -79,14 +83,11 @@ bool isSameInWarpOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
 
 bool isDivergenceSource(const llvm::Instruction &I, const llvm::Value *Params, const llvm::Value *Ctx,
                         UniformityScope Scope) {
-  const llvm::DataLayout &DL = I.getModule()->getDataLayout();
   if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I)) {
     if (llvm::getUnderlyingObject(Load->getPointerOperand()) == Params)
       return false; // the parameter buffer is the same for all threads (and read-only)
-    llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-    const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
-    if (Base == Ctx)
-      return isThreadField(Offset.getSExtValue(), DL.getTypeStoreSize(Load->getType()), Scope);
+    if (std::optional<int64_t> Field = contextFieldRead(Load, Ctx))
+      return isThreadField(*Field, I.getModule()->getDataLayout().getTypeStoreSize(Load->getType()), Scope);
     return true; // any other memory may differ between threads (or change between their reads)
   }
   if (auto *Call = llvm::dyn_cast<llvm::CallBase>(&I))

@@ -6,6 +6,9 @@
 #include <llvm/ADT/DenseSet.h>
 #include <llvm/ADT/SmallPtrSet.h>
 
+#include <cstdint>
+#include <optional>
+
 namespace llvm {
 class BasicBlock;
 class Function;
@@ -17,6 +20,12 @@ namespace cushim::ptx {
 // Block: the threads of one block. Warp: the 32 lanes of one warp, for blocks whose x dimension is a multiple of
 // 32 (then a warp's lanes share tid.y and tid.z, and tid.x / 32 and warpid are the same in all of them).
 enum class UniformityScope { Block, Warp };
+
+// The offset of the context field V reads, when V is a load from Ctx plus a constant.
+std::optional<int64_t> contextFieldRead(const llvm::Value *V, const llvm::Value *Ctx);
+// Whether the context bytes [Offset, Offset + Size) hold something that differs between the scope's threads (tid,
+// laneid, warpid; in a warp only tid.x and laneid).
+bool isThreadField(int64_t Offset, uint64_t Size, UniformityScope Scope);
 
 class BlockUniformity {
 public:

@@ -6,6 +6,8 @@
 // A region entry's lockstep passes run iteration k of all threads together, consecutive addresses in one vector.
 #include "ptx_translate/GridStride.h"
 
+#include "ptx_translate/BlockUniformity.h"
+
 #include "cuda_shim/kernel_abi.h"
 
 #include <llvm/Analysis/AssumptionCache.h>
@@ -26,16 +28,8 @@ namespace {
 
 // Whether V reads a thread's coordinates (tid, laneid, warpid) from the context.
 bool isThreadCoordinate(const llvm::Value *V, const llvm::Value *Ctx) {
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
-  if (!Load)
-    return false;
-  const llvm::DataLayout &DL = Load->getModule()->getDataLayout();
-  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-  if (Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true) != Ctx)
-    return false;
-  int64_t O = Offset.getSExtValue();
-  return (O >= int64_t(offsetof(cushim_thread_ctx, tid)) && O < int64_t(offsetof(cushim_thread_ctx, ntid))) ||
-         (O >= int64_t(offsetof(cushim_thread_ctx, laneid)) && O < int64_t(offsetof(cushim_thread_ctx, nwarpid)));
+  std::optional<int64_t> Field = contextFieldRead(V, Ctx);
+  return Field && isThreadField(*Field, V->getType()->getPrimitiveSizeInBits() / 8, UniformityScope::Block);
 }
 
 } // namespace
@@ -58,15 +52,10 @@ bool hasGridStrideLoop(llvm::Function &G) {
   };
   // The next thread along x: every read of tid.x one higher.
   llvm::ValueToSCEVMapTy NextThread;
-  const llvm::DataLayout &DL = G.getParent()->getDataLayout();
   for (llvm::BasicBlock &BB : G)
     for (llvm::Instruction &I : BB)
-      if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I); Load && isThreadCoordinate(Load, Ctx)) {
-        llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-        Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
-        if (Offset == offsetof(cushim_thread_ctx, tid))
-          NextThread[Load] = SE.getAddExpr(SE.getSCEV(Load), SE.getOne(Load->getType()));
-      }
+      if (contextFieldRead(&I, Ctx) == int64_t(offsetof(cushim_thread_ctx, tid)))
+        NextThread[&I] = SE.getAddExpr(SE.getSCEV(&I), SE.getOne(I.getType()));
   for (llvm::Loop *L : LI.getLoopsInPreorder())
     for (llvm::PHINode &Phi : L->getHeader()->phis()) {
       if (!Phi.getType()->isIntegerTy())

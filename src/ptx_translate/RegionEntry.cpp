@@ -149,13 +149,8 @@ llvm::Function *workingCopy(llvm::Module &M, llvm::Function &Kernel, const std::
 
 // Whether Ptr points into the block's shared memory: an offset from the context's shared_base.
 bool isSharedAddress(const llvm::Value *Ptr, const llvm::Function &G) {
-  const auto *Base = llvm::dyn_cast<llvm::LoadInst>(llvm::getUnderlyingObject(Ptr));
-  if (!Base)
-    return false;
-  const llvm::DataLayout &DL = G.getParent()->getDataLayout();
-  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Base->getPointerOperandType()), 0);
-  const llvm::Value *Field = Base->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
-  return Field == G.getArg(1) && Offset == offsetof(cushim_thread_ctx, shared_base);
+  return contextFieldRead(llvm::getUnderlyingObject(Ptr), G.getArg(1)) ==
+         int64_t(offsetof(cushim_thread_ctx, shared_base));
 }
 
 // A region entry runs its block on one OS thread from start to end, and nothing outside the block sees its
@@ -457,18 +452,15 @@ bool hasLoop(llvm::Function &Kernel) {
 // branches on `tid.x == C` (or `!=`) and only the equal way leads to BB (`if (threadIdx.x == 0) { for (...) total +=
 // s[i]; }`).
 bool reachedByOneThread(llvm::BasicBlock *BB, const llvm::DominatorTree &DT, const llvm::Value *Ctx) {
-  const llvm::DataLayout &DL = BB->getModule()->getDataLayout();
   for (const llvm::DomTreeNode *Node = DT.getNode(BB); Node && Node->getIDom(); Node = Node->getIDom()) {
     auto *Br = llvm::dyn_cast<llvm::BranchInst>(Node->getIDom()->getBlock()->getTerminator());
     auto *Cmp = Br && Br->isConditional() ? llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition()) : nullptr;
     if (!Cmp || !Cmp->isEquality() || !llvm::isa<llvm::ConstantInt>(Cmp->getOperand(1)))
       continue;
-    auto *Load = llvm::dyn_cast<llvm::LoadInst>(Cmp->getOperand(0)->stripPointerCasts());
-    if (auto *Ext = llvm::dyn_cast<llvm::CastInst>(Cmp->getOperand(0)))
-      Load = llvm::dyn_cast<llvm::LoadInst>(Ext->getOperand(0));
-    llvm::APInt Offset(64, 0);
-    if (!Load || Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true) != Ctx ||
-        Offset != offsetof(cushim_thread_ctx, tid))
+    const llvm::Value *X = Cmp->getOperand(0);
+    if (auto *Ext = llvm::dyn_cast<llvm::CastInst>(X))
+      X = Ext->getOperand(0);
+    if (contextFieldRead(X, Ctx) != int64_t(offsetof(cushim_thread_ctx, tid)))
       continue;
     llvm::BasicBlock *Equal = Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 0 : 1);
     llvm::BasicBlock *Other = Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 1 : 0);
@@ -696,9 +688,11 @@ bool placeAllocas(llvm::Function &G, const std::vector<Cut> &Cuts,
   return true;
 }
 
+// Builds K's region entry from G, the kernel's working copy (made here when null), which it erases.
 bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo &K,
-                      const std::set<llvm::Function *> &Waiting, bool &WarpCuts) {
-  llvm::Function *G = workingCopy(M, Kernel, Waiting);
+                      const std::set<llvm::Function *> &Waiting, bool &WarpCuts, llvm::Function *G = nullptr) {
+  if (!G)
+    G = workingCopy(M, Kernel, Waiting);
   if (!G)
     return false;
   if (G->getInstructionCount() > MaxKernelInstructions) {
@@ -775,20 +769,19 @@ void addRegionEntries(llvm::Module &M, std::vector<KernelInfo> &Kernels) {
     }
     if (!Ok)
       return;
+    llvm::Function *Copy = nullptr;
     if (!Waits) {
       // A kernel without waits runs on its flat entry, unless it has a grid-stride loop (GridStride.h): a region
       // entry runs that loop's iterations of all threads together. Kernels without a loop need no look.
-      if (!hasLoop(*Kernel))
+      if (!hasLoop(*Kernel) || !(Copy = workingCopy(M, *Kernel, Waiting)))
         continue;
-      llvm::Function *G = workingCopy(M, *Kernel, Waiting);
-      bool GridStride = G && hasGridStrideLoop(*G);
-      if (G)
-        G->eraseFromParent();
-      if (!GridStride)
+      if (!hasGridStrideLoop(*Copy)) {
+        Copy->eraseFromParent();
         continue;
+      }
     }
     bool WarpCuts = false;
-    if (!buildRegionEntry(M, *Kernel, K, Waiting, WarpCuts))
+    if (!buildRegionEntry(M, *Kernel, K, Waiting, WarpCuts, Copy)) // builds from the copy, and erases it
       continue;
     K.Flags |= CUSHIM_HAL_KERNEL_HAS_REGION_ENTRY | (WarpCuts ? CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS : 0);
     if (!Waits && (K.Flags & CUSHIM_HAL_KERNEL_HAS_FLAT_ENTRY)) {

@@ -11,6 +11,8 @@
 // with a stride per lane that scalar evolution can compute from tid.x or laneid, and no other memory access.
 #include "ptx_translate/WarpStepMerging.h"
 
+#include "ptx_translate/BlockUniformity.h"
+
 #include "cuda_shim/kernel_abi.h"
 
 #include <llvm/Analysis/AssumptionCache.h>
@@ -48,18 +50,6 @@ bool isWarpStep(const llvm::Instruction &I) {
   return Call && Call->getCalledFunction() && Call->getCalledFunction()->getName() == "__cushim_warp_step";
 }
 
-// The context field I reads (its offset), if I is a load from the context.
-std::optional<int64_t> contextField(const llvm::Value *V, const llvm::Value *Ctx) {
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
-  if (!Load)
-    return std::nullopt;
-  const llvm::DataLayout &DL = Load->getModule()->getDataLayout();
-  llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-  if (Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true) != Ctx)
-    return std::nullopt;
-  return Offset.getSExtValue();
-}
-
 class StepMerger {
 public:
   StepMerger(llvm::Function &G, llvm::Value *Params, llvm::Value *Ctx)
@@ -67,7 +57,7 @@ public:
         SE(G, TLI, AC, DT, LI) {
     // The next lane: tid.x and laneid one higher.
     for (llvm::Instruction &I : llvm::instructions(G))
-      if (std::optional<int64_t> Field = contextField(&I, Ctx);
+      if (std::optional<int64_t> Field = contextFieldRead(&I, Ctx);
           Field && (*Field == offsetof(cushim_thread_ctx, tid) || *Field == offsetof(cushim_thread_ctx, laneid)))
         NextLane[&I] = SE.getAddExpr(SE.getSCEV(&I), SE.getOne(I.getType()));
   }
@@ -132,7 +122,7 @@ private:
     // shared_base + (ext(R) + c), as LowerMemory addresses shared memory.
     auto *Gep = llvm::dyn_cast<llvm::GetElementPtrInst>(Ptr);
     if (!Gep || Gep->getNumIndices() != 1 || !Gep->getSourceElementType()->isIntegerTy(8) ||
-        contextField(Gep->getPointerOperand(), Ctx) != int64_t(offsetof(cushim_thread_ctx, shared_base)))
+        contextFieldRead(Gep->getPointerOperand(), Ctx) != int64_t(offsetof(cushim_thread_ctx, shared_base)))
       return std::nullopt;
     llvm::Value *Index = Gep->getOperand(1);
     if (auto *Add = llvm::dyn_cast<llvm::BinaryOperator>(Index); Add && Add->getOpcode() == llvm::Instruction::Add)
