@@ -59,7 +59,10 @@ typedef struct cushim_thread_ctx {
   uint32_t nsmid;     /* %nsmid */
   uint32_t dynamic_shared_size; /* %dynamic_smem_size */
   uint32_t total_shared_size;   /* %total_smem_size (static + dynamic) */
-  uint32_t reserved0;
+  /* Flat and region entries write their full-line vector stores past the caches (non-temporal) when the launch
+   * stores at least this many KiB with them (its thread count times the bytes each thread stores so): data that
+   * outgrows the last-level cache would only evict what is worth keeping. 0: always; UINT32_MAX: never. */
+  uint32_t stream_store_kib;
   uint64_t gridid;    /* %gridid */
   char *shared_base;  /* the block's shared window: static variables, then dynamic shared memory */
   void *engine;       /* engine-private state (block, warp, fiber) */

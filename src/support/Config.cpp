@@ -62,6 +62,13 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
     else
       C.Problems.push_back("ignoring CUSHIM_SPECIALISE=" + S + " (expected auto, sync, async or off)");
   }
+  if (const char *V = GetEnv("CUSHIM_STREAM_STORES"); V && *V) {
+    std::string S = V;
+    if (S == "auto" || S == "always" || S == "never")
+      C.StreamStores = S;
+    else
+      C.Problems.push_back("ignoring CUSHIM_STREAM_STORES=" + S + " (expected auto, always or never)");
+  }
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));
   if (const char *V = GetEnv("CUSHIM_STACK_SIZE"); V && *V) {

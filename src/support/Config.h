@@ -27,6 +27,9 @@ struct Config {
   std::string Specialise = "auto";
   int Workers = 0;                 // CUSHIM_WORKERS: worker threads of the host backend (0: one per core)
   size_t StackSize = 256 * 1024;   // CUSHIM_STACK_SIZE: bytes per GPU-thread fiber stack ("512K", "1M")
+  // CUSHIM_STREAM_STORES: whether kernels write large outputs past the caches (kernel_abi.h, stream_store_kib):
+  // "auto" (default: launches that write more than the last-level cache holds), "always" or "never".
+  std::string StreamStores = "auto";
   unsigned WatchdogMs = 60000;     // CUSHIM_WATCHDOG_MS: a block that only spins this long fails its launch (0: off)
   bool LaunchBlocking = false;     // CUDA_LAUNCH_BLOCKING=1
   std::optional<std::vector<int>> VisibleDevices; // CUDA_VISIBLE_DEVICES: the leading decimal indices

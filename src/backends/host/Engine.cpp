@@ -8,6 +8,9 @@
 #include "support/Config.h"
 #include "support/Log.h"
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -15,6 +18,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <thread>
 
 namespace cushim::host {
@@ -33,6 +38,57 @@ unsigned engineWorkerCount() {
 }
 
 size_t engineDefaultStackSize() { return config().StackSize; }
+
+namespace {
+
+// The size of the highest-level data cache the first CPU uses, from sysfs ("32768K"): one instance, the part a
+// core's threads share. glibc's sysconf can report every instance of a chip together (320 MiB for a 32 MiB L3).
+uint64_t sysfsLastLevelCache() {
+  uint64_t Bytes = 0;
+  int BestLevel = 0;
+  for (int Index = 0; Index < 16; ++Index) {
+    std::string Dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(Index) + "/";
+    std::ifstream Level(Dir + "level"), Type(Dir + "type"), Size(Dir + "size");
+    int L = 0;
+    std::string T, S;
+    if (!(Level >> L) || !(Type >> T) || !(Size >> S) || T == "Instruction" || L <= BestLevel)
+      continue;
+    char *End = nullptr;
+    uint64_t Value = std::strtoull(S.c_str(), &End, 10);
+    Value <<= (*End == 'K' ? 10 : *End == 'M' ? 20 : *End == 'G' ? 30 : 0);
+    if (Value) {
+      Bytes = Value;
+      BestLevel = L;
+    }
+  }
+  return Bytes;
+}
+
+} // namespace
+
+uint64_t lastLevelCacheBytes() {
+  static const uint64_t Bytes = [] {
+    if (uint64_t Sysfs = sysfsLastLevelCache())
+      return std::min<uint64_t>(Sysfs, uint64_t(1) << 30);
+    long Cache = sysconf(_SC_LEVEL3_CACHE_SIZE);
+    if (Cache <= 0)
+      Cache = sysconf(_SC_LEVEL2_CACHE_SIZE);
+    return Cache > 0 ? static_cast<uint64_t>(std::min<long>(Cache, 1l << 30)) : uint64_t(4) << 20;
+  }();
+  return Bytes;
+}
+
+uint32_t streamStoreKiB() {
+  static const uint32_t KiB = [] {
+    const std::string &Mode = config().StreamStores;
+    if (Mode == "always")
+      return 0u;
+    if (Mode == "never")
+      return UINT32_MAX;
+    return static_cast<uint32_t>(lastLevelCacheBytes() >> 10);
+  }();
+  return KiB;
+}
 
 bool engineUsesFlatEntries() {
   static const bool Uses = config().Engine.empty() || config().Engine == "t0";
@@ -241,6 +297,7 @@ void initThreadCtx(cushim_thread_ctx &Ctx, const LaunchState &L, const uint32_t 
   Ctx.dynamic_shared_size = L.DynamicShared;
   Ctx.total_shared_size = L.StaticShared + L.DynamicShared;
   Ctx.gridid = L.GridId;
+  Ctx.stream_store_kib = streamStoreKiB();
   Ctx.shared_base = SharedBase;
   Ctx.launch = const_cast<LaunchState *>(&L);
 }
@@ -419,6 +476,11 @@ private:
     return true;
   }
   void finished(uint64_t Count) {
+#if defined(__x86_64__)
+    // Flat and region entries may have written with non-temporal stores (StreamingStores.cpp), which x86 does not
+    // order with later stores: they must be in memory before the blocks count as finished.
+    _mm_sfence();
+#endif
     if (L.FinishedBlocks.fetch_add(Count, std::memory_order_acq_rel) + Count == L.TotalBlocks)
       L.FinishedBlocks.notify_all();
   }

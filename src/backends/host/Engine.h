@@ -77,6 +77,11 @@ bool engineUsesFlatEntries();
 bool engineUsesCoroutineEntries();
 // Whether region entries (tier T1, whole blocks with barriers) may be used (CUSHIM_ENGINE unset or t1).
 bool engineUsesRegionEntries();
+// The last-level cache in bytes (the part a GPU's L2 plays; 4 MiB when the system does not say).
+uint64_t lastLevelCacheBytes();
+// What kernels get in cushim_thread_ctx::stream_store_kib (CUSHIM_STREAM_STORES): the last-level cache's size in
+// KiB by default, 0 for "always", UINT32_MAX for "never".
+uint32_t streamStoreKiB();
 uint64_t nextGridId();
 
 // ---- State shared between the engine and the device runtime functions (DeviceRuntime.cpp). -------------------

@@ -112,11 +112,7 @@ const MachineFacts &machine() {
       F.ClockKHz = static_cast<int>(std::atof(Mhz.c_str()) * 1000.0);
     if (F.ClockKHz <= 0)
       F.ClockKHz = 2000000;
-    // The last-level cache plays the part of a GPU's L2.
-    long Cache = sysconf(_SC_LEVEL3_CACHE_SIZE);
-    if (Cache <= 0)
-      Cache = sysconf(_SC_LEVEL2_CACHE_SIZE);
-    F.L2Bytes = Cache > 0 ? static_cast<int>(std::min<long>(Cache, 1l << 30)) : 4 * 1024 * 1024;
+    F.L2Bytes = static_cast<int>(lastLevelCacheBytes());
     return F;
   }();
   return Facts;

@@ -88,3 +88,16 @@ TEST_CASE("engine tiers are taken as given") {
   Env = {{"CUSHIM_ENGINE", "t0"}};
   CHECK(parseConfig(fakeGetEnv).Engine == "t0");
 }
+
+TEST_CASE("streaming stores: auto by default, always or never on request") {
+  Env = {};
+  CHECK(parseConfig(fakeGetEnv).StreamStores == "auto");
+  Env = {{"CUSHIM_STREAM_STORES", "never"}};
+  CHECK(parseConfig(fakeGetEnv).StreamStores == "never");
+  Env = {{"CUSHIM_STREAM_STORES", "always"}};
+  CHECK(parseConfig(fakeGetEnv).StreamStores == "always");
+  Env = {{"CUSHIM_STREAM_STORES", "1"}};
+  Config C = parseConfig(fakeGetEnv);
+  CHECK(C.StreamStores == "auto");
+  CHECK(C.Problems.size() == 1);
+}
