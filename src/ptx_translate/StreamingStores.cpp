@@ -7,7 +7,8 @@
 // to the store's size, ordinary otherwise.
 //
 // A candidate is a plain vector store into an array reached through a kernel parameter (never shared memory, local
-// memory or the context) that writes whole cache lines:
+// memory or the context) that the entry does not also read (an update in place has its lines in the cache already,
+// and evicting them would cost more than the plain store), and that writes whole cache lines:
 //  - a store of a multiple of 64 bytes (up to 256) writes whole lines when its address is 64-byte aligned, which the
 //    non-temporal form checks;
 //  - narrower stores (16 or 32 bytes, the vectors of targets without AVX-512) qualify as a group: stores executed on
@@ -38,6 +39,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <map>
+#include <optional>
+#include <set>
 #include <vector>
 
 namespace cushim::ptx {
@@ -73,13 +76,41 @@ bool storesUnobserved(const llvm::Function &F) {
   return true;
 }
 
-// Whether the array Base points into is reached through a kernel parameter: an address loaded from the parameter
-// buffer (the entry's first argument), possibly converted from an integer.
-bool isParameterArray(const llvm::Value *Base, const llvm::Function &F) {
+// Which kernel parameter the array Base points into comes from: the offset in the parameter buffer (the entry's
+// first argument) its address was loaded from, possibly converted from an integer; none for other memory.
+std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &F) {
   if (auto *Cast = llvm::dyn_cast<llvm::IntToPtrInst>(Base))
     Base = Cast->getOperand(0);
   auto *Load = llvm::dyn_cast<llvm::LoadInst>(Base);
-  return Load && llvm::getUnderlyingObject(Load->getPointerOperand()) == F.getArg(0);
+  if (!Load)
+    return std::nullopt;
+  llvm::APInt Offset(64, 0);
+  const llvm::Value *Buffer =
+      Load->getPointerOperand()->stripAndAccumulateConstantOffsets(F.getDataLayout(), Offset, true);
+  if (Buffer != F.getArg(0))
+    return std::nullopt;
+  return Offset.getSExtValue();
+}
+
+// The parameter arrays F reads (loads and masked loads). An update in place (`y[i] = a * x[i] + y[i]`) has the
+// line in the cache already: a non-temporal store would evict it and write it again, slower than a plain store.
+std::set<int64_t> parameterSlotsRead(const llvm::Function &F) {
+  std::set<int64_t> Slots;
+  for (const llvm::BasicBlock &BB : F)
+    for (const llvm::Instruction &I : BB) {
+      const llvm::Value *Address = nullptr;
+      if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I))
+        Address = Load->getPointerOperand();
+      else if (auto *Intrinsic = llvm::dyn_cast<llvm::IntrinsicInst>(&I);
+               Intrinsic && (Intrinsic->getIntrinsicID() == llvm::Intrinsic::masked_load ||
+                             Intrinsic->getIntrinsicID() == llvm::Intrinsic::masked_expandload))
+        Address = Intrinsic->getArgOperand(0);
+      if (!Address)
+        continue;
+      if (std::optional<int64_t> Slot = parameterSlot(llvm::getUnderlyingObject(Address), F))
+        Slots.insert(*Slot);
+    }
+  return Slots;
 }
 
 // How many of a vector's elements one GPU thread stores: the vectoriser writes a thread's k consecutive elements
@@ -161,14 +192,17 @@ private:
   std::vector<Group> Groups;
 
   void collect() {
+    std::set<int64_t> Read = parameterSlotsRead(F);
     std::map<std::tuple<const llvm::Loop *, int64_t, const llvm::SCEV *>, size_t> Index;
     for (llvm::BasicBlock &BB : F)
       for (llvm::Instruction &I : BB) {
         auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I);
         auto *VecTy = Store ? llvm::dyn_cast<llvm::FixedVectorType>(Store->getValueOperand()->getType()) : nullptr;
         if (!VecTy || !Store->isSimple() ||
-            DL.getTypeStoreSizeInBits(VecTy->getElementType()) != VecTy->getScalarSizeInBits() ||
-            !isParameterArray(llvm::getUnderlyingObject(Store->getPointerOperand()), F))
+            DL.getTypeStoreSizeInBits(VecTy->getElementType()) != VecTy->getScalarSizeInBits())
+          continue;
+        std::optional<int64_t> Slot = parameterSlot(llvm::getUnderlyingObject(Store->getPointerOperand()), F);
+        if (!Slot || Read.count(*Slot))
           continue;
         // What one GPU thread stores through it: one lane, or the lanes the vectoriser interleaved.
         uint64_t ElementBytes = VecTy->getScalarSizeInBits() / 8 * elementsPerThread(Store->getValueOperand());

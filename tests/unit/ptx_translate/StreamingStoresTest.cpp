@@ -1,7 +1,8 @@
 // StreamingStoresPass (src/ptx_translate/StreamingStores.cpp): a flat entry's full-line vector stores into a
 // parameter array get a non-temporal form, taken when the launch writes enough and the address is aligned; stores
-// that might leave holes in a line, into memory that is not a parameter array, or in functions where another
-// thread could observe their order, are left alone. Both forms store the same values (JIT-compiled and run).
+// that might leave holes in a line, into memory that is not a parameter array or that the entry also reads, or in
+// functions where another thread could observe their order, are left alone. Both forms store the same values
+// (JIT-compiled and run).
 #include "ptx_translate/StreamingStores.h"
 
 #include "IrPassTestSupport.h"
@@ -125,6 +126,15 @@ TEST_CASE("Full-line stores into a parameter array get a non-temporal form that 
     cushim::test::ParsedIr P(entry({"store <4 x float> %quarter, ptr %p, align 4", "4"})); // 16 bytes a step
     CHECK(streamingAlignments(P) == std::vector<uint64_t>{16});
   }
+  {
+    // Reading another parameter's array is fine (the copy's source is the pointer at offset 16).
+    cushim::test::ParsedIr P(entry({"%q = getelementptr inbounds float, ptr %in, i64 %i\n  "
+                                    "%x = load <16 x float>, ptr %q, align 4\n  store <16 x float> %x, ptr %p, align 4",
+                                    "16",
+                                    "%inp = getelementptr inbounds i8, ptr %params, i64 16\n  "
+                                    "%ini = load i64, ptr %inp\n  %in = inttoptr i64 %ini to ptr"}));
+    CHECK(streamingAlignments(P) == std::vector<uint64_t>{64});
+  }
   // Always (aligned and not), by size (1 KiB written: 1 KiB is enough, 2 KiB is not), never.
   for (const std::string &Stores : {Line, Halves})
     for (auto [KiB, Misalign] : {std::pair<uint32_t, size_t>{0, 0}, {0, 4}, {0, 32}, {1, 0}, {2, 0}, {UINT32_MAX, 0}}) {
@@ -142,6 +152,12 @@ TEST_CASE("Stores that may leave holes, stores outside parameter arrays and obse
     return streamingAlignments(P).empty();
   };
   CHECK(untouched({"store <8 x float> %half, ptr %p, align 4"})); // half of each 64-byte step: holes
+  // An update in place: its lines are in the cache already (the same parameter, loaded again, is the same array).
+  CHECK(untouched({"%old = load <16 x float>, ptr %p, align 4\n  %new = fadd <16 x float> %old, %splat\n  "
+                   "store <16 x float> %new, ptr %p, align 4"}));
+  CHECK(untouched({Line, "16",
+                   "%outp2 = getelementptr inbounds i8, ptr %params, i64 8\n  %outi2 = load i64, ptr %outp2\n  "
+                   "%out2 = inttoptr i64 %outi2 to ptr\n  %first = load float, ptr %out2"}));
   {
     // Shared memory: reached through the context, not a parameter.
     cushim::test::ParsedIr P(entry({"%q = getelementptr inbounds float, ptr %shared, i64 %i\n  "
