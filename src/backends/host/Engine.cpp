@@ -11,6 +11,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -129,7 +130,6 @@ void LaunchState::reset() {
   KernelOwner.reset();
   KernelName = {};
   GridId = 0;
-  NextBlock.store(0, std::memory_order_relaxed);
   FinishedBlocks.store(0, std::memory_order_relaxed);
   Error.store(0, std::memory_order_relaxed);
   GridWorkspace[0] = 8;
@@ -442,11 +442,21 @@ BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, 
 
 // A grid published to the pool. Blocks are claimed in increasing linear order, in small chunks when the grid is
 // large so the shared counter is not the bottleneck. It lives on the launching thread's stack (runLaunch).
+//
+// The grid is split into one contiguous range per participant; each starts on the range of the CPU it runs on and
+// takes chunks from the others' once its own is done. A kernel launched again over the same data (a solver's
+// iterations, a benchmark's repetitions) then finds the part each CPU worked on in that CPU's caches, as with
+// OpenMP's static schedule, and the ranges still balance the load as one shared counter did.
 class LaunchJob final : public PoolJob {
 public:
-  explicit LaunchJob(LaunchState &State) : L(State) {
+  LaunchJob(LaunchState &State, unsigned Participants) : L(State) {
     uint64_t PerWorker = L.TotalBlocks / (static_cast<uint64_t>(engineWorkerCount()) * 16);
     Chunk = std::clamp<uint64_t>(PerWorker, 1, 64);
+    NumRanges = static_cast<unsigned>(std::clamp<uint64_t>(Participants, 1, std::min<uint64_t>(MaxRanges, L.TotalBlocks)));
+    for (unsigned R = 0; R < NumRanges; ++R) {
+      Ranges[R].Next.store(L.TotalBlocks * R / NumRanges, std::memory_order_relaxed);
+      Ranges[R].End = L.TotalBlocks * (R + 1) / NumRanges;
+    }
   }
 
   void work(WorkerResources &W) override {
@@ -457,21 +467,49 @@ public:
     workFibers(W);
   }
 
-  bool hasUnclaimedWork() const override { return L.NextBlock.load(std::memory_order_relaxed) < L.TotalBlocks; }
+  bool hasUnclaimedWork() const override {
+    for (unsigned R = 0; R < NumRanges; ++R)
+      if (Ranges[R].Next.load(std::memory_order_relaxed) < Ranges[R].End)
+        return true;
+    return false;
+  }
 
 private:
+  static constexpr unsigned MaxRanges = 64;
+  struct alignas(64) Range {
+    std::atomic<uint64_t> Next{0};
+    uint64_t End = 0;
+  };
+
+  // The range a participant starts on: its CPU's.
+  unsigned homeRange() const {
+    int Cpu = sched_getcpu();
+    return Cpu > 0 ? static_cast<unsigned>(Cpu) % NumRanges : 0;
+  }
+  // Claims the next chunk [First, Last): from the home range, else from the others in turn. False when the grid
+  // is exhausted.
+  bool claimChunk(unsigned Home, uint64_t &First, uint64_t &Last) {
+    for (unsigned I = 0; I < NumRanges; ++I) {
+      Range &R = Ranges[(Home + I) % NumRanges];
+      if (R.Next.load(std::memory_order_relaxed) >= R.End)
+        continue;
+      First = R.Next.fetch_add(Chunk, std::memory_order_relaxed);
+      if (First >= R.End)
+        continue;
+      Last = std::min(First + Chunk, R.End);
+      return true;
+    }
+    return false;
+  }
+
   // Claims the next block: from the chunk this worker holds, else a new chunk. False when the grid is exhausted.
   struct Claim {
     uint64_t Next = 0, End = 0;
+    unsigned Home = 0;
   };
   bool claim(Claim &C, uint64_t &Block) {
-    if (C.Next == C.End) {
-      uint64_t First = L.NextBlock.fetch_add(Chunk, std::memory_order_relaxed);
-      if (First >= L.TotalBlocks)
-        return false;
-      C.Next = First;
-      C.End = std::min(First + Chunk, L.TotalBlocks);
-    }
+    if (C.Next == C.End && !claimChunk(C.Home, C.Next, C.End))
+      return false;
     Block = C.Next++;
     return true;
   }
@@ -486,11 +524,8 @@ private:
   }
 
   void workFast(WorkerResources &W) {
-    for (;;) {
-      uint64_t First = L.NextBlock.fetch_add(Chunk, std::memory_order_relaxed);
-      if (First >= L.TotalBlocks)
-        return;
-      uint64_t Last = std::min(First + Chunk, L.TotalBlocks);
+    unsigned Home = homeRange();
+    for (uint64_t First, Last; claimChunk(Home, First, Last);) {
       if (L.FlatFn)
         runBlockEntries(L, W, First, Last);
       else
@@ -518,7 +553,7 @@ private:
   }
 
   void workFibers(WorkerResources &W) {
-    FiberSched S{this, {}, {}, residentBlocksPerWorker(L.ThreadsPerBlock)};
+    FiberSched S{this, {0, 0, homeRange()}, {}, residentBlocksPerWorker(L.ThreadsPerBlock)};
     auto settle = [&](BlockRun &B, BlockOutcome Outcome) {
       if (Outcome == BlockOutcome::Parked) {
         S.Parked.push_back(&B);
@@ -575,6 +610,8 @@ private:
 
   LaunchState &L;
   uint64_t Chunk = 1;
+  unsigned NumRanges = 1;
+  Range Ranges[MaxRanges];
 };
 
 } // namespace
@@ -583,15 +620,14 @@ CUresult runLaunch(LaunchState &L) {
   if (L.TotalBlocks == 0)
     return CUDA_SUCCESS;
   WorkerResources &Self = currentWorkerResources();
-  LaunchJob Job(L);
-  bool Published = false;
-  if (L.TotalBlocks > 1) {
-    WorkerPool &Pool = WorkerPool::get();
-    // This thread works on the grid too: with more threads than hardware threads, one descheduled while it holds
-    // a chunk of blocks would delay the end of the grid by a time slice.
-    Pool.submit(Job, static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, Pool.size() - 1)));
-    Published = true;
-  }
+  // This thread works on the grid too: with more threads than hardware threads, one descheduled while it holds a
+  // chunk of blocks would delay the end of the grid by a time slice.
+  bool Published = L.TotalBlocks > 1;
+  unsigned Helpers =
+      Published ? static_cast<unsigned>(std::min<uint64_t>(L.TotalBlocks - 1, WorkerPool::get().size() - 1)) : 0;
+  LaunchJob Job(L, Helpers + 1);
+  if (Published)
+    WorkerPool::get().submit(Job, Helpers);
   Job.work(Self);
   // Every block is claimed; wait for those other threads still run (a poll first: the standard library's wait
   // would sched_yield, see spinUntil), then until no pool thread is inside the job.

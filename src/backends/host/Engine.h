@@ -46,7 +46,6 @@ struct LaunchState {
   uint64_t TotalBlocks = 0;
   uint32_t ThreadsPerBlock = 0;
 
-  std::atomic<uint64_t> NextBlock{0};
   std::atomic<uint64_t> FinishedBlocks{0};
   std::atomic<int> Error{0}; // first fault (a CUresult); later blocks are skipped once set
   // The grid workspace %envreg1:%envreg2 point at ({size, barrier}: cooperative_groups' grid.sync() counter).
