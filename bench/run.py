@@ -2,7 +2,11 @@
 """cuda_shim benchmark suite: builds and runs every kernel three ways on the same inputs (CUDA under cuda_shim,
 C++/OpenMP, OpenCL on PoCL), cross-checks the outputs, and writes the table (Markdown, CSV) and a bar chart (PNG).
 
-    bench/run [--quick] [--build-dir build] [--results-dir bench/results] [--only saxpy,sgemm] [--no-build]
+    bench/run [--quick] [--rounds N] [--build-dir build] [--results-dir bench/results] [--only saxpy,sgemm] [--no-build]
+
+The three programs run one after another, in a rotating order, for several rounds: on a shared machine the speed
+of memory drifts from minute to minute (OpenMP's reductions took 0.9 ms in one process and 1.8 ms in the next), and
+a ratio taken within one round, then the median over the rounds, cancels that drift where one run of each could not.
 
 Exit status: 0 when every kernel ran and all three implementations agree, 1 on a mismatch or a failed run,
 77 when a prerequisite is missing (nvcc, an OpenCL ICD/headers): the CTest reports that as skipped.
@@ -164,6 +168,14 @@ def compare(ref_path, got_path, kind, tol):
     return (err == 0 if tol == 0 else rel <= tol), rel
 
 
+def median(xs):
+    xs = sorted(x for x in xs if x)
+    if not xs:
+        return None
+    mid = len(xs) // 2
+    return xs[mid] if len(xs) % 2 else (xs[mid - 1] + xs[mid]) / 2
+
+
 def geomean(xs):
     xs = [x for x in xs if x and x > 0]
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else None
@@ -203,20 +215,23 @@ def write_results(rdir, rows, micro_rows, meta, quick):
           f"- date: {meta['date']}, commit {meta['rev']}",
           f"- machine: {meta['cpu']}, {meta['cores']} hardware threads, {meta['os']}",
           f"- load average (1 min) before / after the run: {meta['load_before']:.2f} / {meta['load_after']:.2f}",
-          "- times: median wall time per run in ms (launches + synchronisation, inputs already on the device), after "
-          "one untimed warm-up; ratio = time / OpenMP time measured in the same run (lower is better)", "",
+          f"- times: median wall time per run in ms (launches + synchronisation, inputs already on the device), after "
+          f"one untimed warm-up, then the median over {meta['rounds']} round(s) (each round runs the three programs one "
+          f"after another, in a rotating order); ratios: time / OpenMP time (PoCL time / cuda_shim time for 'vs PoCL') "
+          f"within each round, then the median over the rounds (lower is better)", "",
           "| kernel | size | OpenMP ms | cuda_shim ms | PoCL ms | cuda_shim / OpenMP | PoCL / OpenMP "
           "| cuda_shim vs PoCL | bound by | check |",
           "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for r in rows:
-        vs = (r["pocl"] / r["cuda_shim"]) if r["pocl"] and r["cuda_shim"] else None
+        vs = r["vs_pocl"]
         md.append(f"| {r['kernel']} | {r['size']} | {fmt(r['openmp'])} | {fmt(r['cuda_shim'])} | {fmt(r['pocl'])} "
                   f"| {fmt(r['shim_ratio'], 2)} | {fmt(r['pocl_ratio'], 2)} | "
                   f"{'-' if vs is None else ('%.2fx faster' % vs if vs >= 1 else '%.2fx slower' % (1 / vs))} "
                   f"| {LIMIT[r['kernel']]} | {r['check']} |")
     gs, gp = geomean([r["shim_ratio"] for r in rows]), geomean([r["pocl_ratio"] for r in rows])
+    gv = geomean([r["vs_pocl"] for r in rows])
     md.append(f"| **geometric mean** | | | | | **{fmt(gs, 2)}** | **{fmt(gp, 2)}** | "
-              f"{'-' if not gs or not gp else ('%.2f' % (gp / gs))} | | |")
+              f"{'-' if not gv else ('%.2f' % gv)} | | |")
     md += ["", "Micro-benchmarks (cuda_shim: an nvcc-built program under our libraries; OpenMP: an empty parallel "
            "region; PoCL: an empty kernel + clFinish):", "",
            "| metric | cuda_shim | OpenMP | PoCL | unit | issue target |", "| --- | ---: | ---: | ---: | --- | --- |"]
@@ -281,6 +296,7 @@ def main():
     ap.add_argument("--results-dir", default=None, help="default bench/results (full) or BUILD/bench/results-quick")
     ap.add_argument("--only", default="", help="comma-separated kernels")
     ap.add_argument("--no-micro", action="store_true", help="skip the launch and module-load micro-benchmarks")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds of the three programs (default 3; 1 with --quick)")
     args = ap.parse_args()
 
     build = os.path.abspath(args.build_dir)
@@ -317,14 +333,21 @@ def main():
                     CUSHIM_CACHE_PATH=os.path.join(work, "jit-cache"))
     load_before = os.getloadavg()[0]
     t_start = time.time()
-    runs = {
-        "openmp": run_program("openmp", [os.path.join(bindir, "omp_kernels"), *extra, "--out", outs["openmp"]],
-                              dict(os.environ), timeout),
-        "cuda_shim": run_program("cuda_shim", [os.path.join(bindir, "cuda_kernels"), *extra, "--out", outs["cuda_shim"]],
-                                 env_shim, timeout),
-        "pocl": run_program("pocl", [os.path.join(bindir, "ocl_host"), os.path.join(HERE, "opencl", "kernels.cl"),
-                                     *extra, "--out", outs["pocl"]], dict(os.environ), timeout),
+    commands = {
+        "openmp": ([os.path.join(bindir, "omp_kernels"), *extra, "--out", outs["openmp"]], dict(os.environ)),
+        "cuda_shim": ([os.path.join(bindir, "cuda_kernels"), *extra, "--out", outs["cuda_shim"]], env_shim),
+        "pocl": ([os.path.join(bindir, "ocl_host"), os.path.join(HERE, "opencl", "kernels.cl"), *extra, "--out",
+                  outs["pocl"]], dict(os.environ)),
     }
+    rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 3))
+    by_round = []  # one {impl: run_program result} per round
+    for r in range(rounds):
+        order = IMPLS[r % len(IMPLS):] + IMPLS[:r % len(IMPLS)]
+        if rounds > 1:
+            log(f"round {r + 1} of {rounds}: {', '.join(order)}")
+        by_round.append({i: run_program(i, commands[i][0], commands[i][1], timeout) for i in order})
+    # A program that failed in any round fails the suite; the first round's micro-benchmarks are kept.
+    runs = {i: (None if any(br[i] is None for br in by_round) else by_round[0][i]) for i in IMPLS}
     micro = {i: (runs[i][1] if runs[i] else {}) for i in IMPLS}
     if not args.no_micro:
         cold_cache = tempfile.mkdtemp(prefix="cushim-bench-cache-")
@@ -351,8 +374,17 @@ def main():
     failed = [k for k, v in runs.items() if v is None]
     wanted = [k for k in KERNELS if not args.only or k in args.only.split(",")]
     rows, bad = [], list(failed)
+    def paired(k, num, den):
+        """The median over the rounds of num's time / den's time within each round."""
+        ratios = []
+        for br in by_round:
+            a, b = (br[i][0].get(k, (None,))[0] if br[i] else None for i in (num, den))
+            if a and b:
+                ratios.append(a / b)
+        return median(ratios)
+
     for k in wanted:
-        t = {i: (runs[i][0].get(k, (None,))[0] if runs[i] else None) for i in IMPLS}
+        t = {i: (median([br[i][0].get(k, (None,))[0] for br in by_round]) if runs[i] else None) for i in IMPLS}
         size = next((runs[i][2][k] for i in IMPLS if runs[i] and k in runs[i][2]), "?")
         kind, tol = OUTPUT[k]
         ref = os.path.join(outs["openmp"], k + ".bin")
@@ -364,14 +396,14 @@ def main():
                 bad.append(f"{k}/{i}")
         check = "agree" if not checks else "; ".join(checks)
         rows.append({"kernel": k, "size": size, **t, "check": check,
-                     "shim_ratio": t["cuda_shim"] / t["openmp"] if t["cuda_shim"] and t["openmp"] else None,
-                     "pocl_ratio": t["pocl"] / t["openmp"] if t["pocl"] and t["openmp"] else None})
+                     "shim_ratio": paired(k, "cuda_shim", "openmp"), "pocl_ratio": paired(k, "pocl", "openmp"),
+                     "vs_pocl": paired(k, "pocl", "cuda_shim")})
     units = {"launch_sync_latency": "us", "event_sync_latency": "us", "async_launch_rate": "launches/s", "module_load_cold": "ms",
              "module_load_warm": "ms", "module_load_nocache": "ms"}
     micro_rows = [{"metric": m, "unit": u, **{i: micro[i].get(m) for i in IMPLS}} for m, u in units.items()]
     meta = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "rev": git_rev(),
             "cpu": cpu_model(), "cores": os.cpu_count(), "os": platform.platform(terse=True),
-            "load_before": load_before, "load_after": load_after}
+            "load_before": load_before, "load_after": load_after, "rounds": rounds}
     write_results(rdir, rows, micro_rows, meta, args.quick)
     log(f"results written to {rdir}")
     if bad:

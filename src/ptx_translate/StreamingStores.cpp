@@ -4,7 +4,7 @@
 // outputs. Whether it pays depends on the launch: an output that fits in the last-level cache is better kept there
 // for the next kernel. So every candidate store gets two forms, chosen per block call: non-temporal when the launch
 // writes at least cushim_thread_ctx::stream_store_kib KiB with such stores (kernel_abi.h) and the address is aligned
-// to the store's size, ordinary otherwise.
+// as the form needs (below), ordinary otherwise.
 //
 // A candidate is a plain vector store into an array reached through a kernel parameter (never shared memory, local
 // memory or the context) that the entry does not also read (an update in place has its lines in the cache already,
@@ -271,8 +271,8 @@ private:
     auto *Streaming = llvm::cast<llvm::StoreInst>(Store->clone());
     Streaming->insertBefore(Then);
     Streaming->setAlignment(llvm::Align(C.Align));
-    llvm::MDNode *One = llvm::MDNode::get(
-        F.getContext(), llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(llvm::Type::getInt32Ty(F.getContext()), 1)));
+    llvm::MDNode *One = llvm::MDNode::get(F.getContext(), llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(
+                                                              llvm::Type::getInt32Ty(F.getContext()), 1)));
     Streaming->setMetadata(llvm::LLVMContext::MD_nontemporal, One);
     Store->moveBefore(Else);
   }

@@ -440,19 +440,23 @@ BlockOutcome startFiberBlockAt(LaunchState &L, WorkerResources &W, BlockRun &B, 
   return runFiberBlock(B);
 }
 
-// A grid published to the pool. Blocks are claimed in increasing linear order, in small chunks when the grid is
-// large so the shared counter is not the bottleneck. It lives on the launching thread's stack (runLaunch).
+// A grid published to the pool. It lives on the launching thread's stack (runLaunch). Blocks are claimed in
+// increasing linear order from a range's atomic counter, in small chunks when the grid is large so the counter is
+// not the bottleneck.
 //
-// The grid is split into one contiguous range per participant; each starts on the range of the CPU it runs on and
-// takes chunks from the others' once its own is done. A kernel launched again over the same data (a solver's
-// iterations, a benchmark's repetitions) then finds the part each CPU worked on in that CPU's caches, as with
-// OpenMP's static schedule, and the ranges still balance the load as one shared counter did.
+// Kernels that never wait for other blocks split the grid into one contiguous range per participant; each starts
+// on the range of the CPU it runs on and takes chunks from the others' once its own is done. A kernel launched
+// again over the same data (a solver's iterations, a benchmark's repetitions) then finds the part each CPU worked
+// on in that CPU's caches, as with OpenMP's static schedule, and the ranges still balance the load as one counter
+// did. Fiber kernels keep one range: blocks that spin on lower blocks' results (a decoupled look-back scan) need
+// every worker on the lowest blocks not yet run, as a GPU schedules them.
 class LaunchJob final : public PoolJob {
 public:
   LaunchJob(LaunchState &State, unsigned Participants) : L(State) {
     uint64_t PerWorker = L.TotalBlocks / (static_cast<uint64_t>(engineWorkerCount()) * 16);
     Chunk = std::clamp<uint64_t>(PerWorker, 1, 64);
-    NumRanges = static_cast<unsigned>(std::clamp<uint64_t>(Participants, 1, std::min<uint64_t>(MaxRanges, L.TotalBlocks)));
+    uint64_t Split = launchUsesFibers(L) ? 1 : std::min<uint64_t>({Participants, MaxRanges, L.TotalBlocks});
+    NumRanges = static_cast<unsigned>(std::max<uint64_t>(Split, 1));
     for (unsigned R = 0; R < NumRanges; ++R) {
       Ranges[R].Next.store(L.TotalBlocks * R / NumRanges, std::memory_order_relaxed);
       Ranges[R].End = L.TotalBlocks * (R + 1) / NumRanges;
@@ -484,7 +488,7 @@ private:
   // The range a participant starts on: its CPU's.
   unsigned homeRange() const {
     int Cpu = sched_getcpu();
-    return Cpu > 0 ? static_cast<unsigned>(Cpu) % NumRanges : 0;
+    return Cpu >= 0 ? static_cast<unsigned>(Cpu) % NumRanges : 0;
   }
   // Claims the next chunk [First, Last): from the home range, else from the others in turn. False when the grid
   // is exhausted.

@@ -82,7 +82,8 @@ std::vector<uint64_t> streamingAlignments(cushim::test::ParsedIr &P) {
   std::vector<uint64_t> Aligns;
   for (llvm::BasicBlock &BB : P.entry())
     for (llvm::Instruction &I : BB)
-      if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I); Store && Store->getMetadata(llvm::LLVMContext::MD_nontemporal))
+      if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I);
+          Store && Store->getMetadata(llvm::LLVMContext::MD_nontemporal))
         Aligns.push_back(Store->getAlign().value());
   return Aligns;
 }
