@@ -484,7 +484,9 @@ private:
                            emitRegion(B, R, Linear, false, Unroll, AllInLoop);
                          });
         advanceCounter(B, R);
-        llvm::Value *Next = emitLowestState(B, GroupFirst, B.getInt32(32));
+        // Every lane started the region together and it reaches one cut: no need to look at the lanes' states
+        // (five shuffles of a warp sum: the lanes' states were a fifth of their time).
+        llvm::Value *Next = OnlyNext ? B.getInt32(*OnlyNext) : emitLowestState(B, GroupFirst, B.getInt32(32));
         B.CreateStore(Next, WarpState);
         emitWarpGoesOn(B, Next, WarpCut, Yield, Park);
       }
@@ -858,6 +860,10 @@ private:
         Exit->eraseFromParent();
       }
     }
+    OnlyNext.reset();
+    if (auto *Same = llvm::dyn_cast_or_null<llvm::ConstantInt>(Next->hasConstantValue());
+        Same && startsTogether(R) && !Serial)
+      OnlyNext = static_cast<uint32_t>(Same->getZExtValue());
     if (WarpCuts)
       replaceStandIns(Clones, Thread);
     if (startsTogether(R))
@@ -1023,6 +1029,9 @@ private:
   // With warp cuts, the warp being run (i32); in a lockstep pass with a counter, the counter's value.
   llvm::Value *CurrentWarp = nullptr, *LockstepK = nullptr;
   unsigned CounterStep = 1; // the iterations a lockstep pass runs
+  // The state every thread of the group goes on with after the region just emitted, when that is known before it
+  // runs: a region that all threads start together and that reaches one cut (or only returns).
+  std::optional<uint32_t> OnlyNext;
 };
 
 } // namespace
