@@ -2,11 +2,27 @@
 #include "support/Config.h"
 
 #include <cstdlib>
+#include <initializer_list>
 #include <sstream>
 
 namespace cushim {
 
 static bool parseBool(const char *V) { return V && (std::string(V) == "1" || std::string(V) == "true"); }
+
+// A variable that takes one of a few words: Field gets it when set to one of Choices, else a problem names them
+// (Expected: how to say so, e.g. "t0, t1 or t2").
+static void parseChoice(Config &C, const char *(*GetEnv)(const char *), const char *Name,
+                        std::initializer_list<const char *> Choices, const char *Expected, std::string &Field) {
+  const char *V = GetEnv(Name);
+  if (!V || !*V)
+    return;
+  for (const char *Choice : Choices)
+    if (std::string(V) == Choice) {
+      Field = V;
+      return;
+    }
+  C.Problems.push_back(std::string("ignoring ") + Name + "=" + V + " (expected " + Expected + ")");
+}
 
 Config parseConfig(const char *(*GetEnv)(const char *Name)) {
   Config C;
@@ -48,27 +64,11 @@ Config parseConfig(const char *(*GetEnv)(const char *Name)) {
       C.Problems.push_back("ignoring CUSHIM_CC=" + S + " (expected e.g. 8.0 or 86)");
     }
   }
-  if (const char *V = GetEnv("CUSHIM_ENGINE"); V && *V) {
-    std::string S = V;
-    if (S == "t0" || S == "t1" || S == "t2")
-      C.Engine = S;
-    else
-      C.Problems.push_back("ignoring CUSHIM_ENGINE=" + S + " (expected t0, t1 or t2)");
-  }
-  if (const char *V = GetEnv("CUSHIM_SPECIALISE"); V && *V) {
-    std::string S = V;
-    if (S == "auto" || S == "async" || S == "sync" || S == "off")
-      C.Specialise = S;
-    else
-      C.Problems.push_back("ignoring CUSHIM_SPECIALISE=" + S + " (expected auto, sync, async or off)");
-  }
-  if (const char *V = GetEnv("CUSHIM_STREAM_STORES"); V && *V) {
-    std::string S = V;
-    if (S == "auto" || S == "always" || S == "never")
-      C.StreamStores = S;
-    else
-      C.Problems.push_back("ignoring CUSHIM_STREAM_STORES=" + S + " (expected auto, always or never)");
-  }
+  parseChoice(C, GetEnv, "CUSHIM_ENGINE", {"t0", "t1", "t2"}, "t0, t1 or t2", C.Engine);
+  parseChoice(C, GetEnv, "CUSHIM_SPECIALISE", {"auto", "async", "sync", "off"}, "auto, sync, async or off",
+              C.Specialise);
+  parseChoice(C, GetEnv, "CUSHIM_STREAM_STORES", {"auto", "always", "never"}, "auto, always or never",
+              C.StreamStores);
   if (const char *V = GetEnv("CUSHIM_WORKERS"); V && *V)
     C.Workers = std::max(0, std::atoi(V));
   if (const char *V = GetEnv("CUSHIM_STACK_SIZE"); V && *V) {
