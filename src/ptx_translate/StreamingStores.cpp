@@ -247,13 +247,14 @@ private:
       return B.CreateZExt(B.CreateLoad(B.getInt32Ty(), B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), Ctx, Offset)),
                           B.getInt64Ty());
     };
-    llvm::Value *Threads = B.getInt64(BytesPerThread);
+    // Threads times bytes (a grid beyond 2^64 bytes would wrap; CUDA's limits allow 2^73 threads in theory).
+    llvm::Value *Bytes = B.getInt64(BytesPerThread);
     for (unsigned I = 0; I < 3; ++I) {
-      Threads = B.CreateMul(Threads, field(offsetof(cushim_thread_ctx, ntid) + 4 * I), "", true, true);
-      Threads = B.CreateMul(Threads, field(offsetof(cushim_thread_ctx, nctaid) + 4 * I), "", true, true);
+      Bytes = B.CreateMul(Bytes, field(offsetof(cushim_thread_ctx, ntid) + 4 * I));
+      Bytes = B.CreateMul(Bytes, field(offsetof(cushim_thread_ctx, nctaid) + 4 * I));
     }
     llvm::Value *KiB = field(offsetof(cushim_thread_ctx, stream_store_kib));
-    llvm::Value *Enough = B.CreateICmpUGE(Threads, B.CreateShl(KiB, 10));
+    llvm::Value *Enough = B.CreateICmpUGE(Bytes, B.CreateShl(KiB, 10));
     return B.CreateAnd(Enough, B.CreateICmpNE(KiB, B.getInt64(UINT32_MAX)), "stream.stores");
   }
 
