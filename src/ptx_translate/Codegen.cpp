@@ -6,6 +6,7 @@
 #include "ptx_translate/CastMerging.h"
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/RegionUnswitch.h"
+#include "ptx_translate/NextBlockPrefetch.h"
 #include "ptx_translate/StreamingStores.h"
 #include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
@@ -200,13 +201,15 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());
     });
-    // After vectorisation: large outputs' full-line stores get a non-temporal form (StreamingStores.h). Code
-    // generation's loop strength reduction is off (StrengthReduction.h); it runs here, last.
+    // After vectorisation: large outputs' full-line stores get a non-temporal form (StreamingStores.h), region
+    // entries' loads prefetch the next block's lines (NextBlockPrefetch.h). Code generation's loop strength
+    // reduction is off (StrengthReduction.h); it runs here, last.
     PB.registerOptimizerLastEPCallback([](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
       if (Level == llvm::OptimizationLevel::O0)
         return;
       llvm::FunctionPassManager FPM;
       FPM.addPass(StreamingStoresPass());
+      FPM.addPass(NextBlockPrefetchPass());
       FPM.addPass(llvm::createFunctionToLoopPassAdaptor(SelectiveStrengthReductionPass()));
       MPM.addPass(llvm::createModuleToFunctionPassAdaptor(std::move(FPM)));
     });
