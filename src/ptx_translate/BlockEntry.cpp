@@ -68,6 +68,20 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
   B.SetInsertPoint(Exit);
 }
 
+std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &Entry) {
+  if (auto *Cast = llvm::dyn_cast<llvm::IntToPtrInst>(Base))
+    Base = Cast->getOperand(0);
+  auto *Load = llvm::dyn_cast<llvm::LoadInst>(Base);
+  if (!Load)
+    return std::nullopt;
+  llvm::APInt Offset(64, 0);
+  const llvm::Value *Buffer =
+      Load->getPointerOperand()->stripAndAccumulateConstantOffsets(Entry.getDataLayout(), Offset, true);
+  if (Buffer != Entry.getArg(0))
+    return std::nullopt;
+  return Offset.getSExtValue();
+}
+
 bool allReachable(llvm::Function &Kernel, llvm::function_ref<bool(llvm::Function &)> Visit) {
   std::set<llvm::Function *> Seen;
   std::vector<llvm::Function *> Work{&Kernel};

@@ -8,6 +8,7 @@
 #include <llvm/IR/IRBuilder.h>
 
 #include <cstdint>
+#include <optional>
 
 namespace llvm {
 class AllocaInst;
@@ -51,6 +52,11 @@ void emitWarpLaneLoop(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value 
 void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
                      llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Index)> Body,
                      bool RuntimeUnroll = true);
+
+// Which kernel parameter the memory Base (an underlying object) belongs to, in a block entry Entry: the offset in
+// the parameter buffer (Entry's first argument) its address was loaded from, possibly converted from an integer;
+// none for other memory (shared, local, the context, a region's arena, addresses read from memory).
+std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &Entry);
 
 // The number of threads in the block (ntid.x * y * z), read from EngineCtx.
 llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);

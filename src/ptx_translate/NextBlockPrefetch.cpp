@@ -9,6 +9,7 @@
 // change results. A C model of reduce_shared's pattern: 1.74 -> 1.41-1.48 ms.
 #include "ptx_translate/NextBlockPrefetch.h"
 
+#include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/RegionEntry.h"
 
 #include "cuda_shim/kernel_abi.h"
@@ -29,16 +30,6 @@ namespace {
 constexpr uint64_t LineBytes = 64, MaxLoadBytes = 4 * LineBytes;
 constexpr unsigned L2Locality = 2; // llvm.prefetch's locality 2: prefetcht1 on x86
 
-// Whether Base, where an address points into, is an array reached through a kernel parameter: an address loaded
-// from the parameter buffer (the entry's first argument), possibly converted from an integer. Shared memory, local
-// memory and the region's arena are not.
-bool isParameterArray(const llvm::Value *Base, const llvm::Function &F) {
-  if (auto *Cast = llvm::dyn_cast<llvm::IntToPtrInst>(Base))
-    Base = Cast->getOperand(0);
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(Base);
-  return Load && llvm::getUnderlyingObject(Load->getPointerOperand()) == F.getArg(0);
-}
-
 } // namespace
 
 llvm::PreservedAnalyses NextBlockPrefetchPass::run(llvm::Function &F, llvm::FunctionAnalysisManager &) {
@@ -52,7 +43,7 @@ llvm::PreservedAnalyses NextBlockPrefetchPass::run(llvm::Function &F, llvm::Func
         auto *VecTy = llvm::dyn_cast<llvm::FixedVectorType>(Load->getType());
         uint64_t Bytes = VecTy ? DL.getTypeStoreSize(VecTy).getFixedValue() : 0;
         if (Bytes >= LineBytes && Bytes <= MaxLoadBytes && Bytes % LineBytes == 0 && Load->isSimple() &&
-            isParameterArray(llvm::getUnderlyingObject(Load->getPointerOperand()), F))
+            parameterSlot(llvm::getUnderlyingObject(Load->getPointerOperand()), F))
           Loads.push_back(Load);
       }
   if (Loads.empty())

@@ -19,6 +19,7 @@
 // finished, so everything they wrote is in memory before anything can depend on it.
 #include "ptx_translate/StreamingStores.h"
 
+#include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/FlatEntry.h"
 #include "ptx_translate/RegionEntry.h"
 
@@ -74,22 +75,6 @@ bool storesUnobserved(const llvm::Function &F) {
         return false;
     }
   return true;
-}
-
-// Which kernel parameter the array Base points into comes from: the offset in the parameter buffer (the entry's
-// first argument) its address was loaded from, possibly converted from an integer; none for other memory.
-std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &F) {
-  if (auto *Cast = llvm::dyn_cast<llvm::IntToPtrInst>(Base))
-    Base = Cast->getOperand(0);
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(Base);
-  if (!Load)
-    return std::nullopt;
-  llvm::APInt Offset(64, 0);
-  const llvm::Value *Buffer =
-      Load->getPointerOperand()->stripAndAccumulateConstantOffsets(F.getDataLayout(), Offset, true);
-  if (Buffer != F.getArg(0))
-    return std::nullopt;
-  return Offset.getSExtValue();
 }
 
 // The parameter arrays F reads (loads and masked loads). An update in place (`y[i] = a * x[i] + y[i]`) has the
