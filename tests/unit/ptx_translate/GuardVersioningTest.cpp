@@ -59,15 +59,7 @@ const std::string HereOnly = "and i1 %here, true";
 const std::string Region = "__cushim_region_k";
 
 std::string pass(const std::string &Name, const std::string &Here, bool Marked) {
-  std::string S = Pass;
-  auto replace = [&](const std::string &From, const std::string &To) {
-    for (size_t At; (At = S.find(From)) != std::string::npos;)
-      S.replace(At, From.size(), To);
-  };
-  replace("@NAME@", Name);
-  replace("@HERE@", Here);
-  replace("@PROF@", Marked ? ", !prof !0" : "");
-  return S;
+  return cushim::test::filled(Pass, {{"@NAME@", Name}, {"@HERE@", Here}, {"@PROF@", Marked ? ", !prof !0" : ""}});
 }
 
 using Parsed = cushim::test::ParsedIr;
@@ -98,8 +90,10 @@ TEST_CASE("A lockstep pass whose marked branches all fold gets a copy without th
   for (size_t T = 0; T < Some.size(); T += 3)
     Some[T] = 2;
   // Every thread stays (the copy runs); the last ones leave; not all threads are here; indices near INT_MAX.
-  for (auto [Base, Lim, All, States] : {std::tuple{1000, 1000000, true, AllIn}, {1000, 5120, true, AllIn},
-                                        {1000, 1000000, false, Some}, {0x7fffe000, 0x7fffffff, true, AllIn}}) {
+  for (auto [Base, Lim, All, States] : {std::tuple{1000, 1000000, true, AllIn},
+                                        {1000, 5120, true, AllIn},
+                                        {1000, 1000000, false, Some},
+                                        {0x7fffe000, 0x7fffffff, true, AllIn}}) {
     INFO("base " << Base << ", lim " << Lim << ", all " << All);
     Parsed Fast(pass(Region, AllOrHere, true));
     REQUIRE(versionAndCountLoops(Fast) == 2);

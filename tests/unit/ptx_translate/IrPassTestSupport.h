@@ -15,8 +15,10 @@
 #include <llvm/Support/SourceMgr.h>
 #include <llvm/Support/TargetSelect.h>
 
+#include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace cushim::test {
 
@@ -58,11 +60,30 @@ template <typename PassT> size_t loopsAfter(PassT Pass, llvm::Function &F) {
   return LI.getLoopsInPreorder().size();
 }
 
+// IR text with every @KEY@ of Fills replaced by its text.
+inline std::string filled(std::string Text, std::initializer_list<std::pair<std::string, std::string>> Fills) {
+  for (const auto &[From, To] : Fills)
+    for (size_t At; (At = Text.find(From)) != std::string::npos;)
+      Text.replace(At, From.size(), To);
+  return Text;
+}
+
 // JIT-compiles P's module and returns the address of Name as a FnT; the JIT lives as long as the returned owner.
-template <typename FnT> std::pair<std::unique_ptr<llvm::orc::LLJIT>, FnT> jitFunction(ParsedIr &&P, const std::string &Name) {
+// HostSymbols (name, address) are functions of the test that the module may call.
+template <typename FnT>
+std::pair<std::unique_ptr<llvm::orc::LLJIT>, FnT>
+jitFunction(ParsedIr &&P, const std::string &Name,
+            std::initializer_list<std::pair<const char *, void *>> HostSymbols = {}) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   auto J = llvm::cantFail(llvm::orc::LLJITBuilder().create());
+  if (HostSymbols.size()) {
+    llvm::orc::SymbolMap Symbols;
+    for (auto [SymbolName, Address] : HostSymbols)
+      Symbols[J->mangleAndIntern(SymbolName)] = {llvm::orc::ExecutorAddr::fromPtr(Address),
+                                                 llvm::JITSymbolFlags::Exported};
+    llvm::cantFail(J->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(Symbols))));
+  }
   llvm::cantFail(J->addIRModule(llvm::orc::ThreadSafeModule(std::move(P.M), std::move(P.Ctx))));
   auto *Fn = llvm::cantFail(J->lookup(Name)).toPtr<FnT>();
   return {std::move(J), Fn};

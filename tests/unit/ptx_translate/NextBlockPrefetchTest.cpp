@@ -49,16 +49,10 @@ exit:
 )";
 
 std::string entry(const std::string &Name, int Lanes, const std::string &Extra = "") {
-  std::string Text = Entry;
-  auto replace = [&](const std::string &From, const std::string &To) {
-    for (size_t At; (At = Text.find(From)) != std::string::npos;)
-      Text.replace(At, From.size(), To);
-  };
-  replace("@NAME@", Name);
-  replace("@LANES@", std::to_string(Lanes));
-  replace("@EXTRA@", Extra);
-  replace("@SHARED@", std::to_string(offsetof(cushim_thread_ctx, shared_base)));
-  return Text;
+  return cushim::test::filled(Entry, {{"@NAME@", Name},
+                                      {"@LANES@", std::to_string(Lanes)},
+                                      {"@EXTRA@", Extra},
+                                      {"@SHARED@", std::to_string(offsetof(cushim_thread_ctx, shared_base))}});
 }
 
 const std::string Region = "__cushim_region_k";
@@ -92,15 +86,8 @@ std::vector<int64_t> prefetchedOffsets(cushim::test::ParsedIr &&P, uint32_t Bloc
     }
   };
   std::string Name = P.entry().getName().str();
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  auto J = llvm::cantFail(llvm::orc::LLJITBuilder().create());
-  llvm::orc::SymbolMap Symbols;
-  Symbols[J->mangleAndIntern("record_prefetch")] = {llvm::orc::ExecutorAddr::fromPtr(&Recorder::record),
-                                                    llvm::JITSymbolFlags::Exported};
-  llvm::cantFail(J->getMainJITDylib().define(llvm::orc::absoluteSymbols(std::move(Symbols))));
-  llvm::cantFail(J->addIRModule(llvm::orc::ThreadSafeModule(std::move(P.M), std::move(P.Ctx))));
-  auto *Fn = llvm::cantFail(J->lookup(Name)).toPtr<void (*)(const void *, cushim_thread_ctx *)>();
+  auto [J, Fn] = cushim::test::jitFunction<void (*)(const void *, cushim_thread_ctx *)>(
+      std::move(P), Name, {{"record_prefetch", reinterpret_cast<void *>(&Recorder::record)}});
   static float In[64], Out[64], Shared[64];
   Base = reinterpret_cast<const char *>(In);
   struct {

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -52,7 +53,11 @@ exit:
 )";
 
 struct Shape {
-  std::string Stores, Step = "16", Extra, Name = "__cushim_flat_k", Triple = "x86_64-unknown-linux-gnu";
+  Shape(std::string Stores, std::string Step = "16", std::string Extra = "", std::string Name = "__cushim_flat_k",
+        std::string Triple = "x86_64-unknown-linux-gnu")
+      : Stores(std::move(Stores)), Step(std::move(Step)), Extra(std::move(Extra)), Name(std::move(Name)),
+        Triple(std::move(Triple)) {}
+  std::string Stores, Step, Extra, Name, Triple;
 };
 
 const std::string Line = "store <16 x float> %splat, ptr %p, align 4";
@@ -61,18 +66,12 @@ const std::string Halves = "store <8 x float> %half, ptr %p, align 4\n  %p8 = ge
                            "i64 8\n  store <8 x float> %half, ptr %p8, align 4";
 
 std::string entry(const Shape &S) {
-  std::string Text = Entry;
-  auto replace = [&](const std::string &From, const std::string &To) {
-    for (size_t At; (At = Text.find(From)) != std::string::npos;)
-      Text.replace(At, From.size(), To);
-  };
-  replace("@TRIPLE@", S.Triple);
-  replace("@NAME@", S.Name);
-  replace("@STORES@", S.Stores);
-  replace("@STEP@", S.Step);
-  replace("@EXTRA@", S.Extra);
-  replace("@SHARED@", std::to_string(offsetof(cushim_thread_ctx, shared_base)));
-  return Text;
+  return cushim::test::filled(Entry, {{"@TRIPLE@", S.Triple},
+                                      {"@NAME@", S.Name},
+                                      {"@STORES@", S.Stores},
+                                      {"@STEP@", S.Step},
+                                      {"@EXTRA@", S.Extra},
+                                      {"@SHARED@", std::to_string(offsetof(cushim_thread_ctx, shared_base))}});
 }
 
 // The non-temporal stores of the function after the pass, with their alignments.
