@@ -18,20 +18,6 @@ namespace {
 
 constexpr unsigned MaxBlockDimXY = 1024, MaxBlockDimZ = 64;
 
-// A block dimension. CUDA bounds them (x and y <= 1024, z <= 64): with the range known, scalar evolution can prove
-// that 32-bit index arithmetic on tid does not wrap (shared-memory addresses are 32-bit offsets), which the
-// vectoriser needs to bound a thread loop's accesses.
-llvm::Value *loadDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I) {
-  if (std::optional<BlockShape> Shape = blockShapeOf(*B.GetInsertBlock()->getParent()))
-    return B.getInt32(Shape->Dims[I]); // a specialised entry (Specialise.h)
-  llvm::LoadInst *Dim = B.CreateLoad(
-      B.getInt32Ty(), B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
-  llvm::MDBuilder MD(B.getContext());
-  Dim->setMetadata(llvm::LLVMContext::MD_range,
-                   MD.createRange(llvm::APInt(32, 1), llvm::APInt(32, I == 2 ? MaxBlockDimZ + 1 : MaxBlockDimXY + 1)));
-  return Dim;
-}
-
 // Runtime calls that need the engine to run one thread at a time: exit unwinds a single thread (a flat loop would
 // lose the rest of its block), yield lets another thread of the block run.
 bool needsOwnThread(const llvm::Function &Callee) {
@@ -152,15 +138,30 @@ llvm::AllocaInst *emitPrivateContext(llvm::IRBuilder<> &B, llvm::Value *EngineCt
   return ThreadCtx;
 }
 
+// CUDA bounds the block dimensions (x and y <= 1024, z <= 64): with the range known, scalar evolution can prove
+// that 32-bit index arithmetic on tid does not wrap (shared-memory addresses are 32-bit offsets), which the
+// vectoriser needs to bound a thread loop's accesses.
+llvm::Value *emitBlockDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I) {
+  if (std::optional<BlockShape> Shape = blockShapeOf(*B.GetInsertBlock()->getParent()))
+    return B.getInt32(Shape->Dims[I]); // a specialised entry (Specialise.h)
+  llvm::LoadInst *Dim = B.CreateLoad(
+      B.getInt32Ty(), B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), EngineCtx, offsetof(cushim_thread_ctx, ntid) + 4 * I));
+  llvm::MDBuilder MD(B.getContext());
+  Dim->setMetadata(llvm::LLVMContext::MD_range,
+                   MD.createRange(llvm::APInt(32, 1), llvm::APInt(32, I == 2 ? MaxBlockDimZ + 1 : MaxBlockDimXY + 1)));
+  return Dim;
+}
+
 llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx) {
-  return B.CreateMul(B.CreateMul(loadDim(B, EngineCtx, 0), loadDim(B, EngineCtx, 1), "", true, true),
-                     loadDim(B, EngineCtx, 2), "threads", true, true);
+  return B.CreateMul(B.CreateMul(emitBlockDim(B, EngineCtx, 0), emitBlockDim(B, EngineCtx, 1), "", true, true),
+                     emitBlockDim(B, EngineCtx, 2), "threads", true, true);
 }
 
 void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx,
                      llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear)> Body) {
   auto field = [&](size_t Offset) { return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), ThreadCtx, Offset); };
-  llvm::Value *NX = loadDim(B, EngineCtx, 0), *NY = loadDim(B, EngineCtx, 1), *NZ = loadDim(B, EngineCtx, 2);
+  llvm::Value *NX = emitBlockDim(B, EngineCtx, 0), *NY = emitBlockDim(B, EngineCtx, 1),
+              *NZ = emitBlockDim(B, EngineCtx, 2);
   emitCountedLoop(B, NZ, "tid.z", [&](llvm::IRBuilder<> &B, llvm::Value *Z) {
     emitCountedLoop(B, NY, "tid.y", [&](llvm::IRBuilder<> &B, llvm::Value *Y) {
       // No wrap (a block has at most 1024 threads): scalar evolution can then see arena and shared addresses
@@ -189,7 +190,7 @@ void emitThreadLoops(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *
 void emitWarpLaneLoop(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, llvm::Value *ThreadCtx, llvm::Value *Warp,
                       llvm::function_ref<void(llvm::IRBuilder<> &, llvm::Value *Linear, llvm::Value *Lane)> Body) {
   auto field = [&](size_t Offset) { return B.CreateConstInBoundsGEP1_64(B.getInt8Ty(), ThreadCtx, Offset); };
-  llvm::Value *NX = loadDim(B, EngineCtx, 0), *NY = loadDim(B, EngineCtx, 1);
+  llvm::Value *NX = emitBlockDim(B, EngineCtx, 0), *NY = emitBlockDim(B, EngineCtx, 1);
   // The warp's first thread; the block's rows are whole warps, so its lanes share the row (tid.y, tid.z).
   llvm::Value *First = B.CreateShl(Warp, 5, "warp.first", true, true);
   llvm::Value *X0 = B.CreateURem(First, NX), *Row = B.CreateUDiv(First, NX);

@@ -58,6 +58,10 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
 // none for other memory (shared, local, the context, a region's arena, addresses read from memory).
 std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &Entry);
 
+// Block dimension I (0: x, 1: y, 2: z) as an i32: a constant in a specialised entry, else read from EngineCtx with
+// CUDA's bounds as its range.
+llvm::Value *emitBlockDim(llvm::IRBuilder<> &B, llvm::Value *EngineCtx, unsigned I);
+
 // The number of threads in the block (ntid.x * y * z), read from EngineCtx.
 llvm::Value *emitBlockThreadCount(llvm::IRBuilder<> &B, llvm::Value *EngineCtx);
 

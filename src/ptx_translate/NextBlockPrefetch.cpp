@@ -12,15 +12,12 @@
 #include "ptx_translate/BlockEntry.h"
 #include "ptx_translate/RegionEntry.h"
 
-#include "cuda_shim/kernel_abi.h"
-
 #include <llvm/Analysis/ValueTracking.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Instructions.h>
 #include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
 
-#include <cstddef>
 #include <vector>
 
 namespace cushim::ptx {
@@ -49,10 +46,7 @@ llvm::PreservedAnalyses NextBlockPrefetchPass::run(llvm::Function &F, llvm::Func
   if (Loads.empty())
     return llvm::PreservedAnalyses::all();
   llvm::IRBuilder<> Entry(&*F.getEntryBlock().getFirstInsertionPt());
-  llvm::Value *BlockDimX = Entry.CreateZExt(
-      Entry.CreateLoad(Entry.getInt32Ty(), Entry.CreateConstInBoundsGEP1_64(Entry.getInt8Ty(), F.getArg(1),
-                                                                            offsetof(cushim_thread_ctx, ntid))),
-      Entry.getInt64Ty(), "block.dim.x");
+  llvm::Value *BlockDimX = Entry.CreateZExt(emitBlockDim(Entry, F.getArg(1), 0), Entry.getInt64Ty(), "block.dim.x");
   llvm::Function *Prefetch = llvm::Intrinsic::getDeclaration(F.getParent(), llvm::Intrinsic::prefetch,
                                                              {llvm::PointerType::getUnqual(F.getContext())});
   for (llvm::LoadInst *Load : Loads) {

@@ -233,11 +233,10 @@ private:
                           B.getInt64Ty());
     };
     // Threads times bytes (a grid beyond 2^64 bytes would wrap; CUDA's limits allow 2^73 threads in theory).
-    llvm::Value *Bytes = B.getInt64(BytesPerThread);
-    for (unsigned I = 0; I < 3; ++I) {
-      Bytes = B.CreateMul(Bytes, field(offsetof(cushim_thread_ctx, ntid) + 4 * I));
+    llvm::Value *Bytes =
+        B.CreateMul(B.getInt64(BytesPerThread), B.CreateZExt(emitBlockThreadCount(B, Ctx), B.getInt64Ty()));
+    for (unsigned I = 0; I < 3; ++I)
       Bytes = B.CreateMul(Bytes, field(offsetof(cushim_thread_ctx, nctaid) + 4 * I));
-    }
     llvm::Value *KiB = field(offsetof(cushim_thread_ctx, stream_store_kib));
     llvm::Value *Enough = B.CreateICmpUGE(Bytes, B.CreateShl(KiB, 10));
     return B.CreateAnd(Enough, B.CreateICmpNE(KiB, B.getInt64(UINT32_MAX)), "stream.stores");
