@@ -1,6 +1,7 @@
 // ThreadLoopSplitPass (src/ptx_translate/ThreadLoopSplit.cpp): a region entry's thread loop guarded by
 // `A(t) < X` (any order, signed or unsigned) runs as two loops, below and from the split point, each without the
-// guard, plus the original for indices that could wrap; `A(t) == X` or `!=` splits after thread 0. Both versions are
+// guard, plus the original for indices that could wrap; `A(t) == X` or `!=` splits after 16 threads (the first part
+// keeps the guard, the second starts on a cache line). Both versions are
 // JIT-compiled and give the same results for split points before, inside and after the threads.
 #include "ptx_translate/ThreadLoopSplit.h"
 
@@ -8,6 +9,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <llvm/IR/IntrinsicInst.h>
 #include <llvm/IR/Module.h>
 
 #include <string>
@@ -107,14 +109,40 @@ TEST_CASE("A guard whose index provably does not wrap splits into two loops only
     }
 }
 
-TEST_CASE("An equality on the thread index splits after thread 0 when thread 0 is the one", "[thread-split]") {
-  for (const char *Pred : {"eq", "ne"})
-    for (auto [Base, X] : {std::pair{0, 0}, {7, 7}, {0, 5}, {-3, 0}, {0, 64}}) {
+// The most threads the first part runs: the constant in `split.point = umin(C, threads)`, or -1.
+int64_t firstPartThreads(llvm::Function &F) {
+  for (llvm::BasicBlock &BB : F)
+    for (llvm::Instruction &I : BB)
+      if (auto *Min = llvm::dyn_cast<llvm::MinMaxIntrinsic>(&I);
+          Min && I.getName().starts_with("split.point") && Min->getIntrinsicID() == llvm::Intrinsic::umin)
+        if (auto *C = llvm::dyn_cast<llvm::ConstantInt>(Min->getLHS()))
+          return C->getSExtValue();
+  return -1;
+}
+
+TEST_CASE("An equality on the thread index splits after the first cache line of threads when thread 0 is the one",
+          "[thread-split]") {
+  for (const char *Pred : {"eq", "ne"}) {
+    for (auto [Base, X] : {std::pair{0, 0}, {7, 7}, {0, 5}, {-3, 0}, {0, 64}, {-20, -4}}) {
       INFO(Pred << " base " << Base << " x " << X);
       Parsed Split(loop(Region, Pred));
       REQUIRE(splitAndCountLoops(Split) == 3);
+      // The second part starts at thread 16 (a cache line of 4-byte elements), not 1: the first keeps the guard.
+      CHECK(firstPartThreads(Split.entry()) == 16);
       CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred)), Base, X));
     }
+    // A block of fewer threads than that runs the first part only.
+    std::string Eight = loop(Region, Pred);
+    Eight.replace(Eight.find("icmp eq i64 %t.next, 64"), 23, "icmp eq i64 %t.next, 8");
+    for (auto [Base, X] : {std::pair{0, 0}, {3, 3}, {0, 2}}) {
+      INFO(Pred << " 8 threads, base " << Base << " x " << X);
+      Parsed Split(Eight);
+      REQUIRE(splitAndCountLoops(Split) == 3);
+      std::vector<int32_t> Got = run(std::move(Split), Base, X), Want = run(Parsed(Eight), Base, X);
+      CHECK(Got == Want);
+      CHECK(Got[8] == 12345); // untouched past the block
+    }
+  }
 }
 
 // A = base + k * t: the tree of `index = 2 * s * tid; if (index < n)`.
