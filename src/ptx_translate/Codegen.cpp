@@ -31,6 +31,7 @@
 #include <llvm/Target/TargetOptions.h>
 #include <llvm/TargetParser/Host.h>
 #include <llvm/TargetParser/Triple.h>
+#include <llvm/Transforms/Scalar/EarlyCSE.h>
 #include <llvm/Transforms/Utils/LoopSimplify.h>
 
 #include <algorithm>
@@ -201,13 +202,20 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());
     });
-    // After vectorisation: large outputs' full-line stores get a non-temporal form (StreamingStores.h), region
-    // entries' loads prefetch the next block's lines (NextBlockPrefetch.h). Code generation's loop strength
-    // reduction is off (StrengthReduction.h); it runs here, last.
+    // After vectorisation: stores of values just loaded from the same place go (below), large outputs' full-line
+    // stores get a non-temporal form (StreamingStores.h), region entries' loads prefetch the next block's lines
+    // (NextBlockPrefetch.h). Code generation's loop strength reduction is off (StrengthReduction.h); it runs here,
+    // last.
     PB.registerOptimizerLastEPCallback([](llvm::ModulePassManager &MPM, llvm::OptimizationLevel Level) {
       if (Level == llvm::OptimizationLevel::O0)
         return;
       llvm::FunctionPassManager FPM;
+      // A region entry keeps each thread's values in the arena and writes back the ones a region only read
+      // (`store (load slot), slot`); after vectorisation such a store has other stores before it, which the
+      // scoped alias metadata tells apart but the simplification pipeline's dead-store elimination does not ask
+      // (it gives up at the first store in between). EarlyCSE with memory SSA drops them: scanTiles (16M ints)
+      // 6.3-6.9 -> 5.3-5.8 ms, the histogram 4.9-5.7 -> 4.0-4.3 ms.
+      FPM.addPass(llvm::EarlyCSEPass(/*UseMemorySSA=*/true));
       FPM.addPass(StreamingStoresPass());
       FPM.addPass(NextBlockPrefetchPass());
       FPM.addPass(llvm::createFunctionToLoopPassAdaptor(SelectiveStrengthReductionPass()));
