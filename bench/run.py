@@ -296,7 +296,7 @@ def main():
     ap.add_argument("--results-dir", default=None, help="default bench/results (full) or BUILD/bench/results-quick")
     ap.add_argument("--only", default="", help="comma-separated kernels")
     ap.add_argument("--no-micro", action="store_true", help="skip the launch and module-load micro-benchmarks")
-    ap.add_argument("--rounds", type=int, default=None, help="rounds of the three programs (default 3; 1 with --quick)")
+    ap.add_argument("--rounds", type=int, default=None, help="rounds of the three programs (default 5; 1 with --quick)")
     args = ap.parse_args()
 
     build = os.path.abspath(args.build_dir)
@@ -339,7 +339,7 @@ def main():
         "pocl": ([os.path.join(bindir, "ocl_host"), os.path.join(HERE, "opencl", "kernels.cl"), *extra, "--out",
                   outs["pocl"]], dict(os.environ)),
     }
-    rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 3))
+    rounds = max(1, args.rounds if args.rounds is not None else (1 if args.quick else 5))
     by_round = []  # one {impl: run_program result} per round
     for r in range(rounds):
         order = IMPLS[r % len(IMPLS):] + IMPLS[:r % len(IMPLS)]
