@@ -1,6 +1,7 @@
-// NextBlockPrefetchPass (src/ptx_translate/NextBlockPrefetch.cpp): a region entry's vector loads of a kernel-parameter
-// array prefetch, into L2, the lines blockDim.x elements further on (what the next block loads there); loads of
-// other memory, scalar loads and functions that are not region entries get none. The prefetches are checked by
+// NextBlockPrefetchPass (src/ptx_translate/NextBlockPrefetch.cpp): a region entry's vector loads (plain or masked) of
+// a kernel-parameter array prefetch, into L2, the lines the next block loads there: the address computed with
+// blockIdx.x + 1 where it follows blockIdx.x, else blockDim.x elements further on; loads of other memory, scalar
+// loads and functions that are not region entries get none. The prefetches are checked by
 // their addresses, computed by running the transformed function with the prefetch intrinsic replaced by a recorder.
 #include "ptx_translate/NextBlockPrefetch.h"
 
@@ -31,12 +32,17 @@ entry:
   %out = inttoptr i64 %outi to ptr
   %sharedp = getelementptr inbounds i8, ptr %ctx, i64 @SHARED@
   %shared = load ptr, ptr %sharedp
+  %ctaidp = getelementptr inbounds i8, ptr %ctx, i64 @CTAID@
+  %ctaid = load i32, ptr %ctaidp
+  %first = @FIRST@
+  %firstw = sext i32 %first to i64
   br label %loop
 loop:
   %i = phi i64 [ 0, %entry ], [ %i.next, %loop ]
   %acc = phi <@LANES@ x float> [ zeroinitializer, %entry ], [ %acc.next, %loop ]
-  %p = getelementptr inbounds float, ptr %in, i64 %i
-  %v = load <@LANES@ x float>, ptr %p, align 4
+  %idx = add i64 %firstw, %i
+  %p = getelementptr inbounds float, ptr %in, i64 %idx
+  %v = @LOAD@
   @EXTRA@
   %acc.next = fadd <@LANES@ x float> %acc, %v
   %i.next = add nuw nsw i64 %i, @LANES@
@@ -46,19 +52,33 @@ exit:
   store <@LANES@ x float> %acc.next, ptr %out, align 4
   ret void
 }
+declare <@LANES@ x float> @llvm.masked.load.v@LANES@f32.p0(ptr, i32, <@LANES@ x i1>, <@LANES@ x float>)
 )";
 
-std::string entry(const std::string &Name, int Lanes, const std::string &Extra = "") {
+// The ways the entry loads its vector: plainly, or masked (a guarded load the vectoriser kept).
+const std::string PlainLoad = "load <@LANES@ x float>, ptr %p, align 4";
+const std::string MaskedLoad = "call <@LANES@ x float> @llvm.masked.load.v@LANES@f32.p0(ptr %p, i32 4, "
+                               "<@LANES@ x i1> splat (i1 true), <@LANES@ x float> zeroinitializer)";
+
+// PerBlock: the elements a block's index starts after the previous block's (the entry reads from
+// in[ctaid.x * PerBlock]); 0 for an index that does not depend on %ctaid.x.
+std::string entry(const std::string &Name, int Lanes, const std::string &Extra = "", int PerBlock = 0,
+                  const std::string &Load = PlainLoad) {
   return cushim::test::filled(Entry, {{"@NAME@", Name},
+                                      {"@LOAD@", Load},
                                       {"@LANES@", std::to_string(Lanes)},
                                       {"@EXTRA@", Extra},
+                                      {"@FIRST@", PerBlock ? "mul i32 %ctaid, " + std::to_string(PerBlock)
+                                                           : std::string("add i32 0, 0")},
+                                      {"@CTAID@", std::to_string(offsetof(cushim_thread_ctx, ctaid))},
                                       {"@SHARED@", std::to_string(offsetof(cushim_thread_ctx, shared_base))}});
 }
 
 const std::string Region = "__cushim_region_k";
 
-// Every prefetch the pass added, as (byte offset from `in` when the entry runs with blockDim.x = BlockX, locality).
-std::vector<int64_t> prefetchedOffsets(cushim::test::ParsedIr &&P, uint32_t BlockX) {
+// Every prefetch the pass added, as (byte offset from `in` when the entry runs with blockDim.x = BlockX and
+// blockIdx.x = BlockId, locality).
+std::vector<int64_t> prefetchedOffsets(cushim::test::ParsedIr &&P, uint32_t BlockX, uint32_t BlockId = 0) {
   cushim::test::runFunctionPass(cushim::ptx::NextBlockPrefetchPass(), P.entry());
   REQUIRE_FALSE(llvm::verifyModule(*P.M, &llvm::errs()));
   // Each prefetch becomes a call of a recorder with its address and locality.
@@ -88,13 +108,14 @@ std::vector<int64_t> prefetchedOffsets(cushim::test::ParsedIr &&P, uint32_t Bloc
   std::string Name = P.entry().getName().str();
   auto [J, Fn] = cushim::test::jitFunction<void (*)(const void *, cushim_thread_ctx *)>(
       std::move(P), Name, {{"record_prefetch", reinterpret_cast<void *>(&Recorder::record)}});
-  static float In[64], Out[64], Shared[64];
+  static float In[4096], Out[64], Shared[64];
   Base = reinterpret_cast<const char *>(In);
   struct {
     float *In, *Out;
   } Params{In, Out};
   cushim_thread_ctx Ctx{};
   Ctx.ntid[0] = BlockX;
+  Ctx.ctaid[0] = BlockId;
   Ctx.shared_base = reinterpret_cast<char *>(Shared);
   Fn(&Params, &Ctx);
   return Seen;
@@ -110,6 +131,22 @@ TEST_CASE("A region entry's vector loads of a parameter array prefetch the next 
   // 64 floats (four lines) in one load, blocks of 32: four prefetches, 128 bytes further on.
   CHECK(prefetchedOffsets(cushim::test::ParsedIr(entry(Region, 64)), 32) ==
         std::vector<int64_t>{128, 128 + 64, 128 + 128, 128 + 192});
+}
+
+TEST_CASE("A load whose index follows blockIdx.x prefetches where the next block reads", "[next-block-prefetch]") {
+  // reduce4-style: each block reads 2 * blockDim.x elements from ctaid.x * 512, so the next block's element is 2 KiB
+  // further on, not blockDim.x elements (1 KiB); masked loads (a guarded second load) are prefetched too.
+  for (const std::string &Load : {PlainLoad, MaskedLoad}) {
+    INFO(Load);
+    CHECK(prefetchedOffsets(cushim::test::ParsedIr(entry(Region, 16, "", 512, Load)), 256) ==
+          std::vector<int64_t>{2048, 2048 + 64, 2048 + 128, 2048 + 192});
+    // Block 3: its loads start 6 KiB in, the prefetches 2 KiB after them.
+    CHECK(prefetchedOffsets(cushim::test::ParsedIr(entry(Region, 16, "", 512, Load)), 256, 3) ==
+          std::vector<int64_t>{8192, 8192 + 64, 8192 + 128, 8192 + 192});
+  }
+  // An index of blockIdx.x * blockDim.x: the same as blockDim.x elements on.
+  CHECK(prefetchedOffsets(cushim::test::ParsedIr(entry(Region, 16, "", 256)), 256) ==
+        std::vector<int64_t>{1024, 1024 + 64, 1024 + 128, 1024 + 192});
 }
 
 TEST_CASE("Loads of other memory, narrow loads and functions that are not region entries prefetch nothing",
