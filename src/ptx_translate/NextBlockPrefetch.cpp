@@ -64,13 +64,21 @@ public:
 
   llvm::Value *of(llvm::Instruction &Load, llvm::Value *Address) {
     bool Failed = false;
+    Clones.clear();
+    Rewritten.clear();
     llvm::Value *Next = rewrite(Address, Load, Failed);
-    return Failed || Next == Address ? nullptr : Next;
+    if (!Failed)
+      return Next == Address ? nullptr : Next;
+    for (llvm::Instruction *Clone : llvm::reverse(Clones)) // users before their operands
+      Clone->eraseFromParent();
+    return nullptr;
   }
 
 private:
   std::vector<llvm::Value *> Ctaid;
   llvm::DenseMap<llvm::Value *, llvm::Value *> Plus1; // a read of %ctaid.x -> that read + 1
+  llvm::DenseMap<llvm::Value *, llvm::Value *> Rewritten; // for the load at hand
+  std::vector<llvm::Instruction *> Clones;              // made for the load at hand, in order
 
   // Whether V's value depends on a read of %ctaid.x (through phis and arithmetic; a load's value does not).
   bool depends(llvm::Value *V, llvm::SmallPtrSetImpl<llvm::Value *> &Visiting) const {
@@ -95,6 +103,8 @@ private:
     auto *I = llvm::dyn_cast<llvm::Instruction>(V);
     if (!I || Failed)
       return V;
+    if (auto It = Rewritten.find(I); It != Rewritten.end())
+      return It->second;
     if (llvm::isa<llvm::PHINode>(I) || I->mayReadOrWriteMemory()) {
       // Not cloned (a loop's phi, a load): fine when it does not depend on %ctaid.x.
       llvm::SmallPtrSet<llvm::Value *, 16> Visiting;
@@ -108,7 +118,7 @@ private:
       Changed |= Operands.back() != Op;
     }
     if (!Changed || Failed)
-      return V;
+      return Rewritten[I] = V;
     if (I->mayHaveSideEffects() || I->isTerminator()) {
       Failed = true;
       return V;
@@ -118,7 +128,8 @@ private:
       Clone->setOperand(Op, Operands[Op]);
     Clone->dropPoisonGeneratingFlags();
     Clone->insertBefore(&Before);
-    return Clone;
+    Clones.push_back(Clone);
+    return Rewritten[I] = Clone;
   }
 };
 
