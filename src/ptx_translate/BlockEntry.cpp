@@ -1,6 +1,7 @@
 #include "ptx_translate/BlockEntry.h"
 
 #include "cuda_shim/kernel_abi.h"
+#include "ptx_translate/BlockUniformity.h"
 #include "ptx_translate/Specialise.h"
 
 #include <llvm/IR/Instructions.h>
@@ -57,15 +58,8 @@ void emitCountedLoop(llvm::IRBuilder<> &B, llvm::Value *Count, const char *Name,
 std::optional<int64_t> parameterSlot(const llvm::Value *Base, const llvm::Function &Entry) {
   if (auto *Cast = llvm::dyn_cast<llvm::IntToPtrInst>(Base))
     Base = Cast->getOperand(0);
-  auto *Load = llvm::dyn_cast<llvm::LoadInst>(Base);
-  if (!Load)
-    return std::nullopt;
-  llvm::APInt Offset(64, 0);
-  const llvm::Value *Buffer =
-      Load->getPointerOperand()->stripAndAccumulateConstantOffsets(Entry.getDataLayout(), Offset, true);
-  if (Buffer != Entry.getArg(0))
-    return std::nullopt;
-  return Offset.getSExtValue();
+  // A read of the parameter buffer at a constant offset, decoded as the context's fields are.
+  return contextFieldRead(Base, Entry.getArg(0));
 }
 
 bool allReachable(llvm::Function &Kernel, llvm::function_ref<bool(llvm::Function &)> Visit) {

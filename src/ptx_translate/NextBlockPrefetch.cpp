@@ -13,6 +13,7 @@
 #include "ptx_translate/NextBlockPrefetch.h"
 
 #include "ptx_translate/BlockEntry.h"
+#include "ptx_translate/BlockUniformity.h"
 #include "ptx_translate/RegionEntry.h"
 
 #include "cuda_shim/kernel_abi.h"
@@ -39,17 +40,11 @@ constexpr unsigned L2Locality = 2; // llvm.prefetch's locality 2: prefetcht1 on 
 // becomes registers, one load per copy).
 std::vector<llvm::Value *> ctaidXReads(llvm::Function &F) {
   std::vector<llvm::Value *> Reads;
-  const llvm::DataLayout &DL = F.getDataLayout();
   for (llvm::BasicBlock &BB : F)
-    for (llvm::Instruction &I : BB) {
-      auto *Load = llvm::dyn_cast<llvm::LoadInst>(&I);
-      if (!Load || !Load->getType()->isIntegerTy(32))
-        continue;
-      llvm::APInt Offset(DL.getIndexTypeSizeInBits(Load->getPointerOperandType()), 0);
-      const llvm::Value *Base = Load->getPointerOperand()->stripAndAccumulateConstantOffsets(DL, Offset, true);
-      if (Base == F.getArg(1) && Offset == offsetof(cushim_thread_ctx, ctaid))
-        Reads.push_back(Load);
-    }
+    for (llvm::Instruction &I : BB)
+      if (I.getType()->isIntegerTy(32) &&
+          contextFieldRead(&I, F.getArg(1)) == int64_t(offsetof(cushim_thread_ctx, ctaid)))
+        Reads.push_back(&I);
   return Reads;
 }
 
