@@ -31,6 +31,10 @@ int main() {
     scale<<<(N + 127) / 128, 128>>>(D, 2.0f, N);
     E2E_CHECK_LAUNCH();
   }
+  // The compile thread has had time to finish the variant and wait for more work: the fork then copies a
+  // condition variable with a waiter that the child does not have (its exit hung on it).
+  timespec Settle{0, 300000000};
+  nanosleep(&Settle, nullptr);
   pid_t Child = fork();
   if (Child < 0) {
     std::perror("fork");
