@@ -46,8 +46,9 @@ bool isTidXRead(const llvm::Value *V, const llvm::Value *Ctx) {
   return contextFieldRead(V, Ctx) == int64_t(offsetof(cushim_thread_ctx, tid));
 }
 
-// tid.x / 32 (a shift by 5 or more, or a division by a multiple of 32), or a comparison of tid.x with a warp
-// boundary (tid.x < 32, tid.x > 63): the same in all lanes of a warp when the block's rows are whole warps.
+// tid.x / 32 (a shift by 5 or more, a division by a multiple of 32, a mask that clears the lane's bits), or a
+// comparison of tid.x with a warp boundary (tid.x < 32, tid.x > 63): the same in all lanes of a warp when the block's
+// rows are whole warps.
 bool isSameInWarpOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
   auto *Amount = llvm::dyn_cast<llvm::ConstantInt>(I.getOperand(I.getNumOperands() - 1));
   if (!Amount || !isTidXRead(I.getOperand(0), Ctx))
@@ -76,6 +77,8 @@ bool isSameInWarpOfTidX(const llvm::Instruction &I, const llvm::Value *Ctx) {
   case llvm::Instruction::UDiv:
   case llvm::Instruction::SDiv:
     return C.isStrictlyPositive() && C.urem(32) == 0;
+  case llvm::Instruction::And: // tid.x & -32 (nvcc's `tid.x / 32 == 1`)
+    return C.countr_zero() >= 5;
   default:
     return false;
   }

@@ -49,7 +49,8 @@ bool writesMemory(const llvm::BasicBlock &BB) {
 }
 
 // Builds __cushim_region_NAME from the cut working copy G. Without warp cuts, each region runs as one loop over
-// the block's threads (the file comment). With them, each warp runs its regions as loops over its 32 lanes:
+// the block's threads (the file comment); so do they with warp steps as the only warp cuts, but for the steps'
+// regions (emitWarpStepRegion). With other warp cuts, each warp runs its regions as loops over its 32 lanes:
 //
 //   state = 0
 //   while (state != done)
@@ -64,9 +65,9 @@ class RegionBuilder {
 public:
   RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                 std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
+                bool WarpSteps, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
       : G(G), H(Entry), Cuts(Cuts), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread), WarpCuts(WarpCuts),
-        LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
+        WarpSteps(WarpSteps), LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
 
   // False when the regions would grow the code past MaxCloneFactor.
   bool build(llvm::BasicBlock *Start) {
@@ -120,6 +121,7 @@ public:
     B.SetInsertPoint(Dispatch);
     Original = G.getInstructionCount();
     UnrollBudget = Original * MaxUnrollShare;
+    findSlotsUsedInWarpSteps();
     if (WarpCuts)
       buildWarpLoop(B);
     else
@@ -195,12 +197,27 @@ private:
   llvm::BasicBlock *startOf(size_t R) const { return R == 0 ? RegionStart : Cuts[R - 1].Continue; }
 
   // The state the block goes on with after a pass over its threads. With warp cuts, every warp is parked at the
-  // same block barrier (or returned): thread 0's next state is the block's. Otherwise the lowest state of the
-  // block's threads (emitLowestState).
+  // same block barrier (or returned): thread 0's next state is the block's; so it is without loop cuts or warp
+  // steps. With warp steps alone, the lowest state of the warps' first lanes (the lanes of a warp reach its steps
+  // together). Otherwise the lowest state of the block's threads (emitLowestState).
   llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
-    if (WarpCuts || !LoopCuts)
+    if (WarpCuts || (!LoopCuts && !WarpSteps))
       return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
+    if (!LoopCuts) {
+      B.CreateStore(B.getInt32(DoneState), WarpAcc);
+      emitCountedLoop(B, emitWarpCount(B), "lowest.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+        llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty());
+        llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First));
+        B.CreateStore(B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, B.CreateLoad(B.getInt32Ty(), WarpAcc), At),
+                      WarpAcc);
+      });
+      return B.CreateLoad(B.getInt32Ty(), WarpAcc, "lowest");
+    }
     return emitLowestState(B, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()));
+  }
+
+  llvm::Value *emitWarpCount(llvm::IRBuilder<> &B) {
+    return B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
   }
 
   // The state a group of threads (Count threads from linear index First) goes on with. Without loop cuts, all are
@@ -348,7 +365,27 @@ private:
 
   // Without loop cuts or warp cuts every region starts with all threads together at the same state, and a uniform
   // slot holds one value for all threads: it is one value in the arena (thread 0's place), not one per thread.
-  bool sharedUniformSlots() const { return !LoopCuts && !WarpCuts; }
+  // With warp steps, so is a slot that no step's region uses: the warps run a step's region one after another,
+  // and a warp must not see the value the warp before it wrote there (a loop's counter stepped per warp, as in
+  // e2e/simt_warp_lockstep's warpSumsInLoop).
+  bool sharedSlot(llvm::AllocaInst *A) const {
+    return Homes.at(A).Uniform && !LoopCuts && !WarpCuts && !UsedInWarpSteps.count(A);
+  }
+  // Then every thread also goes on to the same cut: one next state for the block.
+  bool sharedNextState() const { return !LoopCuts && !WarpCuts && !WarpSteps; }
+
+  // The slots (allocas of the working copy) that a warp step's region uses.
+  std::set<llvm::AllocaInst *> UsedInWarpSteps;
+  void findSlotsUsedInWarpSteps() {
+    for (size_t R = 1; WarpSteps && R <= Cuts.size(); ++R)
+      if (isWarpCut(Cuts[R - 1].Kind))
+        for (llvm::BasicBlock *BB : regionBlocks(R))
+          for (llvm::Instruction &I : *BB)
+            for (llvm::Value *Op : I.operands())
+              if (Op->getType()->isPointerTy())
+                if (auto *A = llvm::dyn_cast<llvm::AllocaInst>(llvm::getUnderlyingObject(Op)))
+                  UsedInWarpSteps.insert(A);
+  }
 
   // Whether every thread starts region R together (not only those a loop cut left behind).
   bool startsTogether(size_t R) const { return R == 0 || Cuts[R - 1].Kind != CutKind::Loop; }
@@ -362,6 +399,11 @@ private:
       RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
       Switch->addCase(B.getInt32(R), RegionPre);
       B.SetInsertPoint(RegionPre);
+      if (R > 0 && isWarpCut(Cuts[R - 1].Kind)) {
+        emitWarpStepRegion(B, R);
+        B.CreateBr(Next);
+        continue;
+      }
       if (startsTogether(R)) {
         resetCounters(B);
         emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
@@ -395,6 +437,29 @@ private:
     B.SetInsertPoint(Next);
   }
 
+  // The region after a warp step (WarpSteps): the warps at the step run it, each as a loop over its 32 lanes (as
+  // they would in a warp entry), and the others are skipped. Every lane of a warp reaches the warp's steps
+  // together (BlockUniformity in its warp scope), and the step is the lowest state of the block's threads now
+  // (cut numbering): a warp whose first lane is at the step has all its lanes there. NVIDIA's reduce4 sample (a
+  // tree of block barriers, then warp-synchronous steps in the first warp) ran every region warp by warp before.
+  void emitWarpStepRegion(llvm::IRBuilder<> &B, size_t R) {
+    resetCounters(B);
+    emitCountedLoop(B, emitWarpCount(B), "step.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First));
+      RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".warp", &H);
+      auto *Skip = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".warp.end", &H);
+      B.CreateCondBr(B.CreateICmpEQ(At, B.getInt32(R)), RegionPre, Skip);
+      B.SetInsertPoint(RegionPre);
+      GroupFirst = First;
+      emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
+                       [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *) { emitRegion(B, R, Linear); });
+      B.CreateBr(Skip);
+      B.SetInsertPoint(Skip);
+    });
+    GroupFirst = B.getInt64(0);
+  }
+
   // Passes over the warps until all of them reached the next block barrier (or returned). In a pass, each warp
   // runs regions past its warp cuts until it reaches a loop cut (it yields: the next warp runs, so the warps'
   // loops advance together, one iteration per pass, and touch neighbouring memory as a block's threads would) or
@@ -414,7 +479,7 @@ private:
     auto at = [&](llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *Warp) {
       return B.CreateInBoundsGEP(PerWarp, Array, {B.getInt32(0), Warp});
     };
-    llvm::Value *NumWarps = B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
+    llvm::Value *NumWarps = emitWarpCount(B);
     emitCountedLoop(B, NumWarps, "warp.init", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
       B.CreateStore(Current, at(B, WarpStates, Warp));
       B.CreateStore(B.getInt32(0), at(B, Phases, Warp));
@@ -789,7 +854,7 @@ private:
             continue;
           }
           llvm::Value *Start;
-          if (Home.Uniform && sharedUniformSlots()) {
+          if (sharedSlot(A)) {
             llvm::IRBuilder<> Pre(RegionPre->getTerminator());
             Start = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena, Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
                                           A->getName());
@@ -877,8 +942,7 @@ private:
     auto *First = llvm::cast<llvm::BasicBlock>(static_cast<llvm::Value *>(VMap[Start]));
     // Without loop or warp cuts every thread goes on to the same cut (the barriers are uniform), and the block's
     // next state is thread 0's: every thread stores it to the same place, which the loop stores once.
-    llvm::Value *MyState =
-        sharedUniformSlots() ? NextStates : B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
+    llvm::Value *MyState = sharedNextState() ? NextStates : B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, Thread);
     std::vector<std::pair<llvm::Value *, llvm::AllocaInst *>> Copies = copySlotsWritten(B, ArenaSlots);
     llvm::BasicBlock *Join = End;
     llvm::Value *Before = nullptr;
@@ -945,7 +1009,7 @@ private:
       // A shared uniform slot is read once, before the thread loop: each thread then starts from the value the
       // slot had when the region began, not from what the thread before it wrote back.
       llvm::Value *Initial = nullptr;
-      if (Homes.at(A).Uniform && sharedUniformSlots()) {
+      if (sharedSlot(A)) {
         llvm::IRBuilder<> Pre(RegionPre->getTerminator());
         Initial = Pre.CreateLoad(Ty, Slot, A->getName() + ".uniform");
       } else {
@@ -967,11 +1031,12 @@ private:
         continue;
       llvm::IRBuilder<> Pre(RegionPre->getTerminator());
       llvm::Value *Thread0 = nullptr;
+      llvm::Value *First = sharedSlot(A) ? Pre.getInt64(0) : GroupFirst;
       for (llvm::LoadInst *Load : readsBeforeStores(Clones, VMap[A])) {
         if (!Thread0)
           Thread0 = Pre.CreateInBoundsGEP(Pre.getInt8Ty(), Arena,
                                           Pre.CreateAdd(Pre.CreateMul(Threads, Pre.getInt64(Home.Start)),
-                                                        Pre.CreateMul(GroupFirst, Pre.getInt64(Home.Size))),
+                                                        Pre.CreateMul(First, Pre.getInt64(Home.Size))),
                                           A->getName() + ".first");
         Load->replaceAllUsesWith(Pre.CreateLoad(Load->getType(), Thread0, A->getName() + ".uniform"));
         Load->eraseFromParent();
@@ -1008,7 +1073,7 @@ private:
   const std::vector<Cut> &Cuts;
   std::map<llvm::AllocaInst *, AllocaHome> &Homes;
   uint64_t ArenaBytesPerThread;
-  bool WarpCuts, LoopCuts;
+  bool WarpCuts, WarpSteps, LoopCuts;
   const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots;
   llvm::LLVMContext &Ctx;
   // Per loop cut (by region) with a lockstep counter: the threads' slot of its iteration counter, and the entry's
@@ -1038,9 +1103,10 @@ private:
 
 bool buildRegions(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                   std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                  bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
+                  bool WarpSteps, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
                   llvm::BasicBlock *Start) {
-  return RegionBuilder(G, Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots).build(Start);
+  return RegionBuilder(G, Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, WarpSteps, LoopCuts, CounterSlots)
+      .build(Start);
 }
 
 } // namespace cushim::ptx::region

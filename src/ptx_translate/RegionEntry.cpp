@@ -725,8 +725,17 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   llvm::Function *Entry = nullptr;
   if (Ok) {
     relaxSharedMemory(*G);
+    // Warp steps (warp-synchronous code, __syncwarp) exchange nothing between lanes: the block's other regions
+    // can still run as loops over all its threads, the steps' regions warp by warp (RegionBuilder.cpp). Their
+    // cuts are numbered after the loop cuts and before the block barriers, so the lowest state any thread is
+    // at runs a warp's steps before a barrier it has not reached goes on.
+    bool WarpSteps =
+        WarpCuts && llvm::all_of(Cuts, [](const Cut &C) { return !isWarpCut(C.Kind) || C.Kind == CutKind::WarpSync; });
+    if (WarpSteps)
+      std::stable_partition(Cuts.begin(), Cuts.end(), [](const Cut &C) { return C.Kind != CutKind::Block; });
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
-    Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, LoopCuts, CounterSlots, Start);
+    Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts && !WarpSteps, WarpSteps, LoopCuts,
+                      CounterSlots, Start);
   }
   G->eraseFromParent();
   for (const char *Name : {PutName, ShuffleName, WarpResultName})

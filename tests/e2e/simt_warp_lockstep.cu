@@ -101,6 +101,54 @@ __global__ void halfWarpReduce(const int *In, int *Out) {
     Out[blockIdx.x * (blockDim.x / 32) + Warp] = Buffer[Warp * 32];
 }
 
+// Every warp folds its 32 values with a loop of warp steps (a zeroed slot above each value), then the block adds
+// its warps' sums after a barrier. Tier T1 runs the steps' regions warp by warp: each warp must see its own loop
+// counter, not the one the warp before it stepped.
+__global__ void warpSumsInLoop(const int *In, int *Out, int *Lanes) {
+  __shared__ int Buffer[8 * 64];
+  __shared__ int Sums[8];
+  volatile int *S = Buffer;
+  unsigned Tid = threadIdx.x, Lane = Tid & 31, Warp = Tid >> 5, Base = Warp * 64;
+  S[Base + Lane] = In[blockIdx.x * blockDim.x + Tid];
+  S[Base + 32 + Lane] = 0;
+#pragma unroll 1
+  for (unsigned K = 16; K > 0; K >>= 1)
+    S[Base + Lane] += S[Base + Lane + K];
+  Lanes[blockIdx.x * blockDim.x + Tid] = S[Base + Lane];
+  if (Lane == 0)
+    Sums[Warp] = Buffer[Base]; // not a warp step: one lane
+  __syncthreads();
+  if (Tid == 0) {
+    int Total = 0;
+#pragma unroll
+    for (unsigned W = 0; W < 8; ++W) // blocks of 256 threads
+      Total += Sums[W];
+    Out[blockIdx.x] = Total;
+  }
+}
+
+// A value computed only by the second warp after a barrier and used across its warp steps: the steps' regions run
+// that warp alone, the block's other regions all threads, and the value must reach the steps from the lanes that
+// computed it.
+__global__ void stepsUnderWarpBranch(int *Out, int Scale) {
+  __shared__ int Buffer[128];
+  volatile int *S = Buffer;
+  unsigned Tid = threadIdx.x;
+  S[Tid] = Tid;
+  __syncthreads();
+  if (Tid / 32 == 1) {
+    int U = 7; // from a loop, so that it is kept and not computed again where used
+#pragma unroll 1
+    for (int I = 0; I < Scale; ++I)
+      U += static_cast<int>(blockIdx.x) * I + 1;
+    S[Tid] += U;
+    S[Tid] += S[(Tid + 1) & 127] * U; // reads a higher lane's slot after writing its own: a step stays between
+    S[Tid] -= U;
+  }
+  __syncthreads();
+  Out[blockIdx.x * blockDim.x + Tid] = S[Tid];
+}
+
 std::vector<int> inputs(int N, uint32_t Seed) {
   e2e::Rng R(Seed);
   std::vector<int> In(N);
@@ -161,6 +209,58 @@ void checkHalfWarp(int Blocks) {
   E2E_CHECK(cudaFree(DOut));
 }
 
+// The lanes step together: each step reads every lane's slot before any lane writes.
+void checkWarpSumsInLoop(int Blocks) {
+  constexpr int Threads = 256;
+  int N = Blocks * Threads;
+  std::vector<int> In = inputs(N, 91);
+  int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Blocks, -1)), *DLanes = toDevice(std::vector<int>(N, -1));
+  warpSumsInLoop<<<Blocks, Threads>>>(DIn, DOut, DLanes);
+  E2E_CHECK_LAUNCH();
+  std::vector<int> Want(Blocks, 0), WantLanes(N);
+  for (int W = 0; W < N / 32; ++W) {
+    std::vector<int> Slots(64, 0);
+    for (int L = 0; L < 32; ++L)
+      Slots[L] = In[W * 32 + L];
+    for (int K = 16; K > 0; K >>= 1) {
+      std::vector<int> Before = Slots;
+      for (int L = 0; L < 32; ++L)
+        Slots[L] = Before[L] + Before[L + K];
+    }
+    for (int L = 0; L < 32; ++L)
+      WantLanes[W * 32 + L] = Slots[L];
+    Want[W * 32 / Threads] += Slots[0];
+  }
+  checkInts("warp sums in a loop of warp steps, every lane", toHost(DLanes, N), WantLanes);
+  checkInts("warp sums in a loop of warp steps, per block", toHost(DOut, Blocks), Want);
+  E2E_CHECK(cudaFree(DIn));
+  E2E_CHECK(cudaFree(DOut));
+  E2E_CHECK(cudaFree(DLanes));
+}
+
+void checkStepsUnderWarpBranch(int Blocks, int Scale) {
+  constexpr int Threads = 128;
+  int *DOut = toDevice(std::vector<int>(Blocks * Threads, -1));
+  stepsUnderWarpBranch<<<Blocks, Threads>>>(DOut, Scale);
+  E2E_CHECK_LAUNCH();
+  std::vector<int> Want(Blocks * Threads);
+  for (int B = 0; B < Blocks; ++B) {
+    int U = 7;
+    for (int I = 0; I < Scale; ++I)
+      U += B * I + 1;
+    std::vector<int> S(Threads);
+    for (int T = 0; T < Threads; ++T)
+      S[T] = T + (T / 32 == 1 ? U : 0);
+    std::vector<int> Before = S;
+    for (int T = 32; T < 64; ++T)
+      S[T] = Before[T] + Before[(T + 1) & 127] * U - U;
+    for (int T = 0; T < Threads; ++T)
+      Want[B * Threads + T] = S[T];
+  }
+  checkInts("warp steps using a value computed under a warp's branch", toHost(DOut, Blocks * Threads), Want);
+  E2E_CHECK(cudaFree(DOut));
+}
+
 } // namespace
 
 int main() {
@@ -172,5 +272,7 @@ int main() {
   checkScan(3, 96, false);
   checkScan(7, 32, true);
   checkHalfWarp(5);
+  checkWarpSumsInLoop(5);
+  checkStepsUnderWarpBranch(4, 3);
   return e2e::finish("simt_warp_lockstep", e2e::Failures);
 }

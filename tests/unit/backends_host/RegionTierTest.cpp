@@ -24,6 +24,16 @@ bool hasRegionEntry(const LoweredPtx &L, const std::string &Kernel) {
   return Flagged;
 }
 
+// Whether Kernel's region entry runs every region warp by warp (its per-warp states), not only its warp steps'.
+bool runsWarpByWarp(const LoweredPtx &L, const std::string &Kernel) {
+  const llvm::Function *F = L.M.IR->getFunction(std::string(cushim::ptx::RegionEntryPrefix) + Kernel);
+  REQUIRE(F);
+  for (const llvm::Instruction &I : F->getEntryBlock())
+    if (llvm::isa<llvm::AllocaInst>(I) && I.getName().starts_with("warp.states"))
+      return true;
+  return false;
+}
+
 // Stores of a value just loaded from the same place (`store (load p), p`) in F: a region that only reads a value
 // living across its barriers writes it back to the arena; the optimiser must drop that store.
 size_t storesOfOwnLoad(const llvm::Function &F) {
@@ -91,6 +101,9 @@ TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get
                                            " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
                  entry("above_warp_bound", " setp.gt.s32 %p1, %r1, 31;\n @%p1 bra $SKIP;\n"
                                            " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
+                 // tid.x & -32 (nvcc's tid.x / 32 == 1) too.
+                 entry("warp_mask_branch", " and.b32 %r3, %r1, -32;\n setp.eq.u32 %p1, %r3, 32;\n @!%p1 bra $SKIP;\n"
+                                           " bar.warp.sync -1;\n$SKIP:\n bar.sync 0;\n") +
                  entry("inside_warp_bound", " setp.lt.u32 %p1, %r1, 48;\n @%p1 bra $SKIP;\n"
                                             " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
                  // Volatile shared (and generic) accesses are warp steps; volatile global ones are not.
@@ -104,12 +117,17 @@ TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) != 0);
   CHECK((kernelInfo(*L, "volatile_global").Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) == 0);
   for (const char *Kernel :
-       {"shuffles", "no_barrier", "warp_branch", "warp_sync", "below_warp_bound", "above_warp_bound", "volatile_shared"}) {
+       {"shuffles", "no_barrier", "warp_branch", "warp_sync", "below_warp_bound", "above_warp_bound", "volatile_shared",
+        "warp_mask_branch"}) {
     INFO(Kernel);
     CHECK(hasRegionEntry(*L, Kernel));
     // Warps must be rows of 32 threads; launches of other shapes run the coroutine entry.
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
+    // Warp steps and __syncwarp exchange nothing: the block's threads run the other regions as one loop.
+    bool StepsOnly = std::string(Kernel) == "warp_sync" || std::string(Kernel) == "volatile_shared" ||
+                     std::string(Kernel) == "warp_mask_branch";
+    CHECK(runsWarpByWarp(*L, Kernel) == !StepsOnly);
   }
   for (const char *Kernel : {"lane_branch", "part_mask", "match", "inside_warp_bound", "volatile_lanes"}) {
     INFO(Kernel);
