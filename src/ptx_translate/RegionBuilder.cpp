@@ -49,8 +49,8 @@ bool writesMemory(const llvm::BasicBlock &BB) {
 }
 
 // Builds __cushim_region_NAME from the cut working copy G. Without warp cuts, each region runs as one loop over
-// the block's threads (the file comment); so do they with warp steps as the only warp cuts, but for the steps'
-// regions (emitWarpStepRegion). With other warp cuts, each warp runs its regions as loops over its 32 lanes:
+// the block's threads (the file comment); so do they with WarpRegions, but for the regions after warp cuts
+// (emitWarpCutRegion). Otherwise (WarpCuts), each warp runs its regions as loops over its 32 lanes:
 //
 //   state = 0
 //   while (state != done)
@@ -65,9 +65,9 @@ class RegionBuilder {
 public:
   RegionBuilder(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                 std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                bool WarpSteps, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
+                bool WarpRegions, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots)
       : G(G), H(Entry), Cuts(Cuts), Homes(Homes), ArenaBytesPerThread(ArenaBytesPerThread), WarpCuts(WarpCuts),
-        WarpSteps(WarpSteps), LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
+        WarpRegions(WarpRegions), LoopCuts(LoopCuts), CounterSlots(CounterSlots), Ctx(Entry.getContext()) {}
 
   // False when the regions would grow the code past MaxCloneFactor.
   bool build(llvm::BasicBlock *Start) {
@@ -87,9 +87,10 @@ public:
       // cuts, two exchange buffers (i32): a region's lanes take a collective's results from one while they put
       // their values for the next cut in the other. ExchangePad entries before, between and after the buffers
       // let a shuffle read its source lane unconditionally (and keep the read consecutive for the vectoriser).
-      uint64_t PerThread = ArenaBytesPerThread + 4 + (WarpCuts ? 8 : 0);
+      Exchanges = llvm::any_of(Cuts, [](const Cut &C) { return isWarpCut(C.Kind) && C.Kind != CutKind::WarpSync; });
+      uint64_t PerThread = ArenaBytesPerThread + 4 + (Exchanges ? 8 : 0);
       llvm::Value *Bytes = B.CreateMul(Threads, B.getInt64(PerThread));
-      if (WarpCuts)
+      if (Exchanges)
         Bytes = B.CreateAdd(Bytes, B.getInt64(3 * ExchangePad * 4));
       Arena = B.CreateCall(Scratch, {EngineCtx, Bytes}, "arena");
       NextStates = B.CreateInBoundsGEP(B.getInt8Ty(), Arena, B.CreateMul(Threads, B.getInt64(ArenaBytesPerThread)),
@@ -121,7 +122,7 @@ public:
     B.SetInsertPoint(Dispatch);
     Original = G.getInstructionCount();
     UnrollBudget = Original * MaxUnrollShare;
-    findSlotsUsedInWarpSteps();
+    findSlotsUsedInWarpRegions();
     if (WarpCuts)
       buildWarpLoop(B);
     else
@@ -198,10 +199,10 @@ private:
 
   // The state the block goes on with after a pass over its threads. With warp cuts, every warp is parked at the
   // same block barrier (or returned): thread 0's next state is the block's; so it is without loop cuts or warp
-  // steps. With warp steps alone, the lowest state of the warps' first lanes (the lanes of a warp reach its steps
-  // together). Otherwise the lowest state of the block's threads (emitLowestState).
+  // regions. With warp regions and no loop cuts, the lowest state of the warps' first lanes (the lanes of a warp
+  // reach its warp cuts together). Otherwise the lowest state of the block's threads (emitLowestState).
   llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
-    if (WarpCuts || (!LoopCuts && !WarpSteps))
+    if (WarpCuts || (!LoopCuts && !WarpRegions))
       return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
     if (!LoopCuts) {
       B.CreateStore(B.getInt32(DoneState), WarpAcc);
@@ -365,26 +366,26 @@ private:
 
   // Without loop cuts or warp cuts every region starts with all threads together at the same state, and a uniform
   // slot holds one value for all threads: it is one value in the arena (thread 0's place), not one per thread.
-  // With warp steps, so is a slot that no step's region uses: the warps run a step's region one after another,
-  // and a warp must not see the value the warp before it wrote there (a loop's counter stepped per warp, as in
-  // e2e/simt_warp_lockstep's warpSumsInLoop).
+  // With warp regions, so is a slot that no warp cut's region uses: the warps run such a region one after
+  // another, and a warp must not see the value the warp before it wrote there (a loop's counter stepped per warp,
+  // as in e2e/simt_warp_lockstep's warpSumsInLoop).
   bool sharedSlot(llvm::AllocaInst *A) const {
-    return Homes.at(A).Uniform && !LoopCuts && !WarpCuts && !UsedInWarpSteps.count(A);
+    return Homes.at(A).Uniform && !LoopCuts && !WarpCuts && !UsedInWarpRegions.count(A);
   }
   // Then every thread also goes on to the same cut: one next state for the block.
-  bool sharedNextState() const { return !LoopCuts && !WarpCuts && !WarpSteps; }
+  bool sharedNextState() const { return !LoopCuts && !WarpCuts && !WarpRegions; }
 
-  // The slots (allocas of the working copy) that a warp step's region uses.
-  std::set<llvm::AllocaInst *> UsedInWarpSteps;
-  void findSlotsUsedInWarpSteps() {
-    for (size_t R = 1; WarpSteps && R <= Cuts.size(); ++R)
+  // The slots (allocas of the working copy) that a warp cut's region uses.
+  std::set<llvm::AllocaInst *> UsedInWarpRegions;
+  void findSlotsUsedInWarpRegions() {
+    for (size_t R = 1; WarpRegions && R <= Cuts.size(); ++R)
       if (isWarpCut(Cuts[R - 1].Kind))
         for (llvm::BasicBlock *BB : regionBlocks(R))
           for (llvm::Instruction &I : *BB)
             for (llvm::Value *Op : I.operands())
               if (Op->getType()->isPointerTy())
                 if (auto *A = llvm::dyn_cast<llvm::AllocaInst>(llvm::getUnderlyingObject(Op)))
-                  UsedInWarpSteps.insert(A);
+                  UsedInWarpRegions.insert(A);
   }
 
   // Whether every thread starts region R together (not only those a loop cut left behind).
@@ -400,12 +401,14 @@ private:
       Switch->addCase(B.getInt32(R), RegionPre);
       B.SetInsertPoint(RegionPre);
       if (R > 0 && isWarpCut(Cuts[R - 1].Kind)) {
-        emitWarpStepRegion(B, R);
+        emitWarpCutRegion(B, R);
         B.CreateBr(Next);
         continue;
       }
       if (startsTogether(R)) {
         resetCounters(B);
+        if (Exchanges) // every warp is here (the start or a block barrier): its values go to the first buffer
+          emitFirstExchange(B);
         emitThreadLoops(B, EngineCtx, ThreadCtx, [&](llvm::IRBuilder<> &B, llvm::Value *Linear) {
           emitRegion(B, R, Linear);
         });
@@ -437,14 +440,15 @@ private:
     B.SetInsertPoint(Next);
   }
 
-  // The region after a warp step (WarpSteps): the warps at the step run it, each as a loop over its 32 lanes (as
-  // they would in a warp entry), and the others are skipped. Every lane of a warp reaches the warp's steps
-  // together (BlockUniformity in its warp scope), and the step is the lowest state of the block's threads now
-  // (cut numbering): a warp whose first lane is at the step has all its lanes there. NVIDIA's reduce4 sample (a
-  // tree of block barriers, then warp-synchronous steps in the first warp) ran every region warp by warp before.
-  void emitWarpStepRegion(llvm::IRBuilder<> &B, size_t R) {
+  // The region after a warp cut (WarpRegions): the warps at the cut run it, each as a loop over its 32 lanes (as
+  // they would in a warp entry), and the others are skipped. Every lane of a warp reaches the warp's cuts together
+  // (BlockUniformity in its warp scope), and the cut is the lowest state of the block's threads now (cut
+  // numbering): a warp whose first lane is at the cut has all its lanes there. Past a shuffle, vote or redux, the
+  // warp's exchange buffers swap (as in buildWarpLoop). NVIDIA's reduce4 sample (a tree of block barriers, then
+  // warp-synchronous steps in the first warp) ran every region warp by warp before.
+  void emitWarpCutRegion(llvm::IRBuilder<> &B, size_t R) {
     resetCounters(B);
-    emitCountedLoop(B, emitWarpCount(B), "step.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+    emitCountedLoop(B, emitWarpCount(B), "cut.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
       llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
       llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First));
       RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".warp", &H);
@@ -452,12 +456,45 @@ private:
       B.CreateCondBr(B.CreateICmpEQ(At, B.getInt32(R)), RegionPre, Skip);
       B.SetInsertPoint(RegionPre);
       GroupFirst = First;
+      if (Exchanges) {
+        llvm::Value *PhaseAt = B.CreateInBoundsGEP(WarpPhases->getAllocatedType(), WarpPhases, {B.getInt32(0), Warp});
+        llvm::Value *Current = B.CreateXor(B.CreateLoad(B.getInt32Ty(), PhaseAt), 1);
+        B.CreateStore(Current, PhaseAt);
+        setExchangeBuffers(B, Current);
+        WarpResult = emitWarpResult(B, Cuts[R - 1]);
+      }
       emitWarpLaneLoop(B, EngineCtx, ThreadCtx, Warp,
-                       [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *) { emitRegion(B, R, Linear); });
+                       [&](llvm::IRBuilder<> &B, llvm::Value *Linear, llvm::Value *Lane) {
+                         LaneIndex = Lane;
+                         emitRegion(B, R, Linear);
+                       });
       B.CreateBr(Skip);
       B.SetInsertPoint(Skip);
     });
     GroupFirst = B.getInt64(0);
+  }
+
+  // Before a region every warp starts (WarpRegions with exchanges): each warp's phase is 0, so the values its lanes
+  // put for the next warp cut go to the second buffer, which the region after the cut takes from.
+  void emitFirstExchange(llvm::IRBuilder<> &B) {
+    if (!WarpPhases) {
+      llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
+      WarpPhases = Entry.CreateAlloca(llvm::ArrayType::get(B.getInt32Ty(), 32), nullptr, "warp.phases");
+    }
+    emitCountedLoop(B, emitWarpCount(B), "phase.reset", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
+      B.CreateStore(B.getInt32(0),
+                    B.CreateInBoundsGEP(WarpPhases->getAllocatedType(), WarpPhases, {B.getInt32(0), Warp}));
+    });
+    setExchangeBuffers(B, B.getInt32(0));
+    WarpResult = nullptr;
+  }
+
+  // TakeFrom and PutTo for a group at exchange phase Current (an i32: 0 or 1).
+  void setExchangeBuffers(llvm::IRBuilder<> &B, llvm::Value *Current) {
+    llvm::Value *Phase = B.CreateZExt(Current, B.getInt64Ty());
+    llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
+    TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Phase, Stride), "take.from");
+    PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Phase, 1), Stride), "put.to");
   }
 
   // Passes over the warps until all of them reached the next block barrier (or returned). In a pass, each warp
@@ -529,11 +566,7 @@ private:
         RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R), &H);
         Switch->addCase(B.getInt32(R), RegionPre);
         B.SetInsertPoint(RegionPre);
-        llvm::Value *Current = B.CreateZExt(B.CreateLoad(B.getInt32Ty(), Phase), B.getInt64Ty());
-        llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
-        TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Current, Stride), "take.from");
-        PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride),
-                                    "put.to");
+        setExchangeBuffers(B, B.CreateLoad(B.getInt32Ty(), Phase));
         WarpResult = R > 0 ? emitWarpResult(B, Cuts[R - 1]) : nullptr;
         if (startsTogether(R))
           resetCounters(B);
@@ -647,10 +680,7 @@ private:
       }
       GroupFirst = B.getInt64(0);
       CurrentWarp = Zero;
-      llvm::Value *Current = B.CreateZExt(P0, B.getInt64Ty());
-      llvm::Value *Stride = B.CreateAdd(Threads, B.getInt64(ExchangePad));
-      TakeFrom = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(Current, Stride), "take.from");
-      PutTo = B.CreateInBoundsGEP(B.getInt32Ty(), Exchange, B.CreateMul(B.CreateXor(Current, 1), Stride), "put.to");
+      setExchangeBuffers(B, P0);
       WarpResult = nullptr;
       loadCounter(B, R, Unroll);
       llvm::Value *ThreadCount = B.CreateTrunc(Threads, B.getInt32Ty());
@@ -929,7 +959,7 @@ private:
     if (auto *Same = llvm::dyn_cast_or_null<llvm::ConstantInt>(Next->hasConstantValue());
         Same && startsTogether(R) && !Serial)
       OnlyNext = static_cast<uint32_t>(Same->getZExtValue());
-    if (WarpCuts)
+    if (Exchanges)
       replaceStandIns(Clones, Thread);
     if (startsTogether(R))
       readUniformSlotsOnce(Clones, VMap);
@@ -1073,7 +1103,9 @@ private:
   const std::vector<Cut> &Cuts;
   std::map<llvm::AllocaInst *, AllocaHome> &Homes;
   uint64_t ArenaBytesPerThread;
-  bool WarpCuts, WarpSteps, LoopCuts;
+  bool WarpCuts, WarpRegions, LoopCuts;
+  bool Exchanges = false;                 // a warp cut exchanges values (a shuffle, vote or redux, not a warp step)
+  llvm::AllocaInst *WarpPhases = nullptr; // WarpRegions with exchanges: each warp's exchange phase
   const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots;
   llvm::LLVMContext &Ctx;
   // Per loop cut (by region) with a lockstep counter: the threads' slot of its iteration counter, and the entry's
@@ -1103,9 +1135,9 @@ private:
 
 bool buildRegions(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                   std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                  bool WarpSteps, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
+                  bool WarpRegions, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
                   llvm::BasicBlock *Start) {
-  return RegionBuilder(G, Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, WarpSteps, LoopCuts, CounterSlots)
+  return RegionBuilder(G, Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts, WarpRegions, LoopCuts, CounterSlots)
       .build(Start);
 }
 

@@ -725,16 +725,17 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
   llvm::Function *Entry = nullptr;
   if (Ok) {
     relaxSharedMemory(*G);
-    // Warp steps (warp-synchronous code, __syncwarp) exchange nothing between lanes: the block's other regions
-    // can still run as loops over all its threads, the steps' regions warp by warp (RegionBuilder.cpp). Their
-    // cuts are numbered after the loop cuts and before the block barriers, so the lowest state any thread is
-    // at runs a warp's steps before a barrier it has not reached goes on.
-    bool WarpSteps =
-        WarpCuts && llvm::all_of(Cuts, [](const Cut &C) { return !isWarpCut(C.Kind) || C.Kind == CutKind::WarpSync; });
-    if (WarpSteps)
+    // The warps need to run one by one only past their warp cuts: the block's other regions can run as loops over
+    // all its threads, and the warp cuts' regions warp by warp (RegionBuilder.cpp). The warp cuts are numbered
+    // after the loop cuts and before the block barriers, so that the lowest state any thread is at runs a warp's
+    // cuts before a barrier it has not reached goes on. Shuffles, votes and reductions in loops (a grid-stride
+    // loop's warp sums) keep whole warp entries: their exchange buffers alternate per warp, also at loop cuts.
+    bool Exchanges = llvm::any_of(Cuts, [](const Cut &C) { return isWarpCut(C.Kind) && C.Kind != CutKind::WarpSync; });
+    bool WarpRegions = WarpCuts && (!Exchanges || !LoopCuts);
+    if (WarpRegions)
       std::stable_partition(Cuts.begin(), Cuts.end(), [](const Cut &C) { return C.Kind != CutKind::Block; });
     Entry = createBlockEntry(M, Kernel, RegionEntryPrefix, K.ParamSize);
-    Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts && !WarpSteps, WarpSteps, LoopCuts,
+    Ok = buildRegions(*G, *Entry, Cuts, Homes, ArenaBytesPerThread, WarpCuts && !WarpRegions, WarpRegions, LoopCuts,
                       CounterSlots, Start);
   }
   G->eraseFromParent();

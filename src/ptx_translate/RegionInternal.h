@@ -83,11 +83,11 @@ BlockSet reachableFrom(const BlockSet &From);
 
 // Builds the region entry's body in Entry from the cut working copy G, whose region 0 begins at Start; false when
 // the regions would grow the code past MaxCloneFactor. Homes gets each local alloca's copy in Entry. WarpCuts: the
-// warps run their regions one by one (warp collectives that exchange values); WarpSteps: the only warp cuts are
-// warp steps, numbered between the loop cuts and the block barriers, and only their regions run warp by warp.
+// warps run all their regions one by one; WarpRegions: only the regions after warp cuts do (the warp cuts numbered
+// between the loop cuts and the block barriers).
 bool buildRegions(llvm::Function &G, llvm::Function &Entry, const std::vector<Cut> &Cuts,
                   std::map<llvm::AllocaInst *, AllocaHome> &Homes, uint64_t ArenaBytesPerThread, bool WarpCuts,
-                  bool WarpSteps, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
+                  bool WarpRegions, bool LoopCuts, const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots,
                   llvm::BasicBlock *Start);
 
 } // namespace cushim::ptx::region

@@ -24,7 +24,8 @@ bool hasRegionEntry(const LoweredPtx &L, const std::string &Kernel) {
   return Flagged;
 }
 
-// Whether Kernel's region entry runs every region warp by warp (its per-warp states), not only its warp steps'.
+// Whether Kernel's region entry runs every region warp by warp (its per-warp states), not only those after warp
+// cuts.
 bool runsWarpByWarp(const LoweredPtx &L, const std::string &Kernel) {
   const llvm::Function *F = L.M.IR->getFunction(std::string(cushim::ptx::RegionEntryPrefix) + Kernel);
   REQUIRE(F);
@@ -94,13 +95,16 @@ TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get
                  entry("lane_branch", " and.b32 %r3, %r1, 31;\n setp.lt.u32 %p1, %r3, 16;\n @%p1 bra $SKIP;\n"
                                       " shfl.sync.idx.b32 %r4, %r1, 0, 31, -1;\n$SKIP:\n") +
                  entry("part_mask", " shfl.sync.bfly.b32 %r3, %r1, 1, 31, 65535;\n") +
-                 entry("match", " match.any.sync.b32 %r3, %r1, -1;\n") +
-                 entry("warp_sync", " bar.warp.sync -1;\n") +
+                 entry("match", " match.any.sync.b32 %r3, %r1, -1;\n") + entry("warp_sync", " bar.warp.sync -1;\n") +
                  // tid.x compared with a warp boundary is the same in all lanes of a warp.
                  entry("below_warp_bound", " setp.lt.u32 %p1, %r1, 64;\n @%p1 bra $SKIP;\n"
                                            " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
                  entry("above_warp_bound", " setp.gt.s32 %p1, %r1, 31;\n @%p1 bra $SKIP;\n"
                                            " vote.sync.ballot.b32 %r4, %p1, -1;\n$SKIP:\n") +
+                 // A loop that threads leave at different iterations (a loop cut), then a shuffle.
+                 entry("shuffle_after_loop", " mov.u32 %r5, 0;\n$LOOP:\n add.u32 %r5, %r5, 1;\n"
+                                             " setp.lt.u32 %p2, %r5, %r1;\n @%p2 bra $LOOP;\n"
+                                             " shfl.sync.bfly.b32 %r3, %r5, 1, 31, -1;\n") +
                  // tid.x & -32 (nvcc's tid.x / 32 == 1) too.
                  entry("warp_mask_branch", " and.b32 %r3, %r1, -32;\n setp.eq.u32 %p1, %r3, 32;\n @!%p1 bra $SKIP;\n"
                                            " bar.warp.sync -1;\n$SKIP:\n bar.sync 0;\n") +
@@ -116,18 +120,16 @@ TEST_CASE("kernels whose warp collectives all lanes of a warp reach together get
   for (const char *Kernel : {"volatile_shared", "volatile_lanes"})
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) != 0);
   CHECK((kernelInfo(*L, "volatile_global").Flags & CUSHIM_HAL_KERNEL_USES_WARP_OPS) == 0);
-  for (const char *Kernel :
-       {"shuffles", "no_barrier", "warp_branch", "warp_sync", "below_warp_bound", "above_warp_bound", "volatile_shared",
-        "warp_mask_branch"}) {
+  for (const char *Kernel : {"shuffles", "no_barrier", "warp_branch", "warp_sync", "below_warp_bound",
+                             "above_warp_bound", "volatile_shared", "warp_mask_branch", "shuffle_after_loop"}) {
     INFO(Kernel);
     CHECK(hasRegionEntry(*L, Kernel));
     // Warps must be rows of 32 threads; launches of other shapes run the coroutine entry.
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
     CHECK((kernelInfo(*L, Kernel).Flags & CUSHIM_HAL_KERNEL_HAS_COROUTINE_ENTRY) != 0);
-    // Warp steps and __syncwarp exchange nothing: the block's threads run the other regions as one loop.
-    bool StepsOnly = std::string(Kernel) == "warp_sync" || std::string(Kernel) == "volatile_shared" ||
-                     std::string(Kernel) == "warp_mask_branch";
-    CHECK(runsWarpByWarp(*L, Kernel) == !StepsOnly);
+    // Only the regions after warp cuts run warp by warp; the block's threads run the others as one loop, except
+    // where a shuffle's exchange buffers must alternate per warp across a loop cut too.
+    CHECK(runsWarpByWarp(*L, Kernel) == (std::string(Kernel) == "shuffle_after_loop"));
   }
   for (const char *Kernel : {"lane_branch", "part_mask", "match", "inside_warp_bound", "volatile_lanes"}) {
     INFO(Kernel);
@@ -415,8 +417,11 @@ TEST_CASE("region warps match fibers: shuffles, votes and reductions between blo
   // v = a hash of gid. Every shfl mode (with segments of 8 lanes and lane-dependent sources), ballot/any/all,
   // redux add/min/max/xor, a loop of divergent length (g(tid.x % 32) = sum of k = tid.x % 32, +9, ... < 70) then
   // a shuffle loop with a uniform trip count summing v + g over the warp, and one warp-uniform branch around a
-  // shuffle; then a block-wide sum of the warp sums through shared memory. Eleven words per thread.
-  auto L = lower(entry("warps", R"(
+  // shuffle; then a block-wide sum of the warp sums through shared memory. Eleven words per thread. Without the
+  // divergent loop (g = 5 * (tid.x % 32) instead), the block's threads run the regions without warp cuts as one
+  // loop and only those after warp cuts warp by warp; with it, every region runs warp by warp (the exchange
+  // buffers alternate per warp across the loop cut).
+  const std::string Kernel = R"(
  .shared .align 4 .b8 sums[128];
  ld.param.u64 %rd1, [p];
  mov.u32 %r3, %ntid.x;
@@ -515,34 +520,53 @@ $BLOCK:
  add.s32 %r26, %r26, %r23;
  st.global.u32 [%rd3+36], %r26;
  st.global.u32 [%rd3+40], %r27;
-)"));
-  REQUIRE(hasRegionEntry(*L, "warps"));
-  REQUIRE((kernelInfo(*L, "warps").Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
-  // Rows of whole warps run the region entry; 16 x 4 (a warp spans two rows) runs another tier, with the same
-  // results.
-  for (std::array<uint32_t, 3> Block : {std::array<uint32_t, 3>{32, 1, 1}, {256, 1, 1}, {64, 4, 1}, {1024, 1, 1},
-                                        {16, 4, 1}}) {
-    INFO(Block[0] << " x " << Block[1] << " threads");
-    uint32_t Threads = Block[0] * Block[1];
-    TierRuns R = runBoth(*L, "warps", {2, 1, 1}, Block, 11 * 2 * Threads);
-    CHECK(R.Tier == R.Oracle);
-    // Spot checks against the definition: block 1's lane 0 of its first warp.
-    auto hash = [](uint32_t G) {
-      uint32_t V = G * 2654435761u;
-      return V ^ (V >> 7);
-    };
-    uint32_t First = Threads, Ballot = 0, BlockSum = 0;
-    for (uint32_t Lane = 0; Lane < 32; ++Lane)
-      Ballot |= (hash(First + Lane) & 1) << Lane;
-    for (uint32_t T = 0; T < Threads; ++T) {
-      BlockSum += hash(First + T);
-      for (uint32_t K = (T % Block[0]) % 32; K < 70; K += 9)
-        BlockSum += K;
+)";
+  const std::string Loop = R"($GRID:
+ setp.ge.u32 %q7, %w30, 70;
+ @%q7 bra $GRID_DONE;
+ add.s32 %w32, %w32, %w30;
+ add.s32 %w30, %w30, 9;
+ bra $GRID;
+$GRID_DONE:
+)";
+  for (bool DivergentLoop : {true, false}) {
+    INFO((DivergentLoop ? "with" : "without") << " the divergent loop");
+    std::string Body = Kernel;
+    if (!DivergentLoop)
+      Body.replace(Body.find(Loop), Loop.size(), " mul.lo.u32 %w32, %w30, 5;\n");
+    auto L = lower(entry("warps", Body));
+    REQUIRE(hasRegionEntry(*L, "warps"));
+    REQUIRE((kernelInfo(*L, "warps").Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
+    CHECK(runsWarpByWarp(*L, "warps") == DivergentLoop);
+    // Rows of whole warps run the region entry; 16 x 4 (a warp spans two rows) runs another tier, with the same
+    // results.
+    for (std::array<uint32_t, 3> Block :
+         {std::array<uint32_t, 3>{32, 1, 1}, {256, 1, 1}, {64, 4, 1}, {1024, 1, 1}, {16, 4, 1}}) {
+      INFO(Block[0] << " x " << Block[1] << " threads");
+      uint32_t Threads = Block[0] * Block[1];
+      TierRuns R = runBoth(*L, "warps", {2, 1, 1}, Block, 11 * 2 * Threads);
+      CHECK(R.Tier == R.Oracle);
+      // Spot checks against the definition: block 1's lane 0 of its first warp.
+      auto hash = [](uint32_t G) {
+        uint32_t V = G * 2654435761u;
+        return V ^ (V >> 7);
+      };
+      uint32_t First = Threads, Ballot = 0, BlockSum = 0;
+      for (uint32_t Lane = 0; Lane < 32; ++Lane)
+        Ballot |= (hash(First + Lane) & 1) << Lane;
+      for (uint32_t T = 0; T < Threads; ++T) {
+        BlockSum += hash(First + T);
+        if (!DivergentLoop)
+          BlockSum += 5 * ((T % Block[0]) % 32);
+        else
+          for (uint32_t K = (T % Block[0]) % 32; K < 70; K += 9)
+            BlockSum += K;
+      }
+      CHECK(R.Tier[11 * First + 5] == Ballot);
+      CHECK(R.Tier[11 * First + 2] == hash(First + 9)); // bfly 9
+      CHECK(R.Tier[11 * First + 10] == BlockSum);
+      CHECK(R.Tier[11 * (First + 3) + 1] == hash(First)); // up 3
     }
-    CHECK(R.Tier[11 * First + 5] == Ballot);
-    CHECK(R.Tier[11 * First + 2] == hash(First + 9));  // bfly 9
-    CHECK(R.Tier[11 * First + 10] == BlockSum);
-    CHECK(R.Tier[11 * (First + 3) + 1] == hash(First)); // up 3
   }
 }
 
