@@ -418,9 +418,9 @@ TEST_CASE("region warps match fibers: shuffles, votes and reductions between blo
   // redux add/min/max/xor, a loop of divergent length (g(tid.x % 32) = sum of k = tid.x % 32, +9, ... < 70) then
   // a shuffle loop with a uniform trip count summing v + g over the warp, and one warp-uniform branch around a
   // shuffle; then a block-wide sum of the warp sums through shared memory. Eleven words per thread. Without the
-  // divergent loop (g = 5 * (tid.x % 32) instead), the block's threads run the regions without warp cuts as one
-  // loop and only those after warp cuts warp by warp; with it, every region runs warp by warp (the exchange
-  // buffers alternate per warp across the loop cut).
+  // divergent loop (G_OF_TID: the loop, or g = 5 * (tid.x % 32) instead), the block's threads run the regions without
+  // warp cuts as one loop and only those after warp cuts warp by warp; with it, every region runs warp by warp (the
+  // exchange buffers alternate per warp across the loop cut).
   const std::string Kernel = R"(
  .shared .align 4 .b8 sums[128];
  ld.param.u64 %rd1, [p];
@@ -460,13 +460,7 @@ TEST_CASE("region warps match fibers: shuffles, votes and reductions between blo
  redux.sync.xor.b32 %r22, %r5, -1;
  and.b32 %w30, %r1, 31;
  mov.u32 %w32, 0;
-$GRID:
- setp.ge.u32 %q7, %w30, 70;
- @%q7 bra $GRID_DONE;
- add.s32 %w32, %w32, %w30;
- add.s32 %w30, %w30, 9;
- bra $GRID;
-$GRID_DONE:
+G_OF_TID
  add.s32 %r23, %r5, %w32;
  mov.u32 %r24, 16;
 $SUM:
@@ -532,8 +526,7 @@ $GRID_DONE:
   for (bool DivergentLoop : {true, false}) {
     INFO((DivergentLoop ? "with" : "without") << " the divergent loop");
     std::string Body = Kernel;
-    if (!DivergentLoop)
-      Body.replace(Body.find(Loop), Loop.size(), " mul.lo.u32 %w32, %w30, 5;\n");
+    Body.replace(Body.find("G_OF_TID"), 8, DivergentLoop ? Loop : " mul.lo.u32 %w32, %w30, 5;");
     auto L = lower(entry("warps", Body));
     REQUIRE(hasRegionEntry(*L, "warps"));
     REQUIRE((kernelInfo(*L, "warps").Flags & CUSHIM_HAL_KERNEL_REGION_NEEDS_WARP_ROWS) != 0);
