@@ -1,7 +1,8 @@
 // ThreadLoopSplitPass (src/ptx_translate/ThreadLoopSplit.cpp): a region entry's thread loop guarded by
 // `A(t) < X` (any order, signed or unsigned) runs as two loops, below and from the split point, each without the
 // guard, plus the original for indices that could wrap; `A(t) == X` or `!=` splits after 16 threads (the first part
-// keeps the guard, the second starts on a cache line). Both versions are
+// keeps the guard, the second starts on a cache line; where only thread 0 writes, thread 0 runs alone, without the
+// guard, before threads 1-15). Both versions are
 // JIT-compiled and give the same results for split points before, inside and after the threads.
 #include "ptx_translate/ThreadLoopSplit.h"
 
@@ -109,7 +110,7 @@ TEST_CASE("A guard whose index provably does not wrap splits into two loops only
     }
 }
 
-// The most threads the first part runs: the constant in `split.point = umin(C, threads)`, or -1.
+// Where the last part starts: the constant in `split.point = umin(C, threads)`, or -1.
 int64_t firstPartThreads(llvm::Function &F) {
   for (llvm::BasicBlock &BB : F)
     for (llvm::Instruction &I : BB)
@@ -120,29 +121,59 @@ int64_t firstPartThreads(llvm::Function &F) {
   return -1;
 }
 
+// The conditional branches on the guard's comparison (`%guard`, in the original loop and its copies).
+size_t guardedBranches(llvm::Function &F) {
+  size_t Count = 0;
+  for (llvm::BasicBlock &BB : F)
+    if (auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB.getTerminator());
+        Br && Br->isConditional() && Br->getCondition()->getName().starts_with("guard"))
+      ++Count;
+  return Count;
+}
+
+// The loop with the other threads' store dropped: only the guard's side writes memory.
+std::string guardedWritesOnly(const std::string &Pred) {
+  std::string S = loop(Region, Pred);
+  const std::string Store = "  store i32 %n, ptr %o\n";
+  S.erase(S.find(Store), Store.size());
+  return S;
+}
+
 TEST_CASE("An equality on the thread index splits after the first cache line of threads when thread 0 is the one",
           "[thread-split]") {
-  for (const char *Pred : {"eq", "ne"}) {
-    for (auto [Base, X] : {std::pair{0, 0}, {7, 7}, {0, 5}, {-3, 0}, {0, 64}, {-20, -4}}) {
-      INFO(Pred << " base " << Base << " x " << X);
-      Parsed Split(loop(Region, Pred));
-      REQUIRE(splitAndCountLoops(Split) == 3);
-      // The second part starts at thread 16 (a cache line of 4-byte elements), not 1: the first keeps the guard.
-      CHECK(firstPartThreads(Split.entry()) == 16);
-      CHECK(run(std::move(Split), Base, X) == run(Parsed(loop(Region, Pred)), Base, X));
+  for (const char *Pred : {"eq", "ne"})
+    for (bool OnlyGuardWrites : {false, true}) {
+      auto make = [&] { return OnlyGuardWrites ? guardedWritesOnly(Pred) : loop(Region, Pred); };
+      // eq: thread 0's side is the guarded one; ne: the others'. Only the eq loop without the others' store has
+      // all its writes on thread 0's side.
+      bool ThreeParts = OnlyGuardWrites && std::string(Pred) == "eq";
+      for (auto [Base, X] : {std::pair{0, 0}, {7, 7}, {0, 5}, {-3, 0}, {0, 64}, {-20, -4}}) {
+        INFO(Pred << (OnlyGuardWrites ? ", guarded writes only" : "") << ", base " << Base << " x " << X);
+        Parsed Split(make());
+        // The last part starts at thread 16 (a cache line of 4-byte elements). Before it, threads 0-15 keep the
+        // guard (their stores stay wide); or, where only thread 0 writes, thread 0 runs alone with the guard
+        // folded (scalar code, not a one-lane gather and scatter) and threads 1-15 without it. The original loop
+        // keeps the guard for blocks where thread 0 is not the one.
+        REQUIRE(splitAndCountLoops(Split) == (ThreeParts ? 4 : 3));
+        CHECK(firstPartThreads(Split.entry()) == 16);
+        CHECK(guardedBranches(Split.entry()) == (ThreeParts ? 1 : 2));
+        CHECK(run(std::move(Split), Base, X) == run(Parsed(make()), Base, X));
+      }
+      // Blocks of fewer threads than that run the first parts only.
+      for (int Threads : {8, 1}) {
+        std::string Small = make();
+        Small.replace(Small.find("icmp eq i64 %t.next, 64"), 23, "icmp eq i64 %t.next, " + std::to_string(Threads));
+        for (auto [Base, X] : {std::pair{0, 0}, {3, 3}, {0, 2}}) {
+          INFO(Pred << (OnlyGuardWrites ? ", guarded writes only, " : ", ") << Threads << " threads, base " << Base
+                    << " x " << X);
+          Parsed Split(Small);
+          REQUIRE(splitAndCountLoops(Split) == (ThreeParts ? 4 : 3));
+          std::vector<int32_t> Got = run(std::move(Split), Base, X), Want = run(Parsed(Small), Base, X);
+          CHECK(Got == Want);
+          CHECK(Got[Threads] == 12345); // untouched past the block
+        }
+      }
     }
-    // A block of fewer threads than that runs the first part only.
-    std::string Eight = loop(Region, Pred);
-    Eight.replace(Eight.find("icmp eq i64 %t.next, 64"), 23, "icmp eq i64 %t.next, 8");
-    for (auto [Base, X] : {std::pair{0, 0}, {3, 3}, {0, 2}}) {
-      INFO(Pred << " 8 threads, base " << Base << " x " << X);
-      Parsed Split(Eight);
-      REQUIRE(splitAndCountLoops(Split) == 3);
-      std::vector<int32_t> Got = run(std::move(Split), Base, X), Want = run(Parsed(Eight), Base, X);
-      CHECK(Got == Want);
-      CHECK(Got[8] == 12345); // untouched past the block
-    }
-  }
 }
 
 // A = base + k * t: the tree of `index = 2 * s * tid; if (index < n)`.
