@@ -95,6 +95,10 @@ public:
     OldLatchBranch->eraseFromParent();
     Index->removeIncomingValue(Latch, /*DeletePHIIfEmpty=*/false);
 
+    for (llvm::Loop *Inner : T.getLoopsInPreorder())
+      if (Inner != &T)
+        rewriteSteppedInductions(*Inner);
+    Blocks.assign(T.block_begin(), T.block_end());
     std::vector<llvm::PHINode *> PerThreadPhis;
     std::vector<llvm::Instruction *> PerThread;
     for (llvm::BasicBlock *BB : Blocks)
@@ -144,6 +148,58 @@ public:
   }
 
 private:
+  // An inner loop's per-thread variable stepped by a uniform amount, P = phi [P0, before], [P + S, latch] (nvcc's
+  // pointer to the next element of a matrix column, `B + 4 * (k * n + col)` advanced by 4 * n), becomes P0 + K * S
+  // over a counter K the same in every thread: a slot per thread for P would make its loads gathers (a naive SGEMM
+  // ran 3.7x OpenMP's time), where P0 is computed again from the thread index in each block. Same bits: the steps
+  // wrap as K * S does.
+  void rewriteSteppedInductions(llvm::Loop &Inner) {
+    llvm::BasicBlock *Before = Inner.getLoopPreheader(), *Back = Inner.getLoopLatch(), *Header = Inner.getHeader();
+    if (!Before || !Back)
+      return;
+    for (llvm::PHINode &P : llvm::make_early_inc_range(Header->phis())) {
+      if (P.getNumIncomingValues() != 2 || Uniform.count(&P) || !P.getType()->isIntegerTy())
+        continue;
+      // The latch's value: P plus uniform steps, one add at a time (nvcc's 4-way unrolled loops step 4 times).
+      std::vector<llvm::Value *> Steps;
+      llvm::Value *At = P.getIncomingValueForBlock(Back);
+      while (At != &P && Steps.size() <= 16) {
+        auto *Add = llvm::dyn_cast<llvm::BinaryOperator>(At);
+        if (!Add || Add->getOpcode() != llvm::Instruction::Add || !Inner.contains(Add))
+          break;
+        auto steps = [&](llvm::Value *V) { return isUniform(V) && Inner.isLoopInvariant(V); };
+        unsigned Chain = steps(Add->getOperand(1)) ? 0 : steps(Add->getOperand(0)) ? 1 : 2;
+        if (Chain == 2)
+          break;
+        Steps.push_back(Add->getOperand(1 - Chain));
+        At = Add->getOperand(Chain);
+      }
+      if (At != &P || Steps.empty())
+        continue;
+      llvm::IRBuilder<> Pre(Before->getTerminator());
+      llvm::Value *Stride = Steps.front();
+      for (size_t I = 1; I < Steps.size(); ++I)
+        if (auto *Sum = llvm::dyn_cast<llvm::Instruction>(Stride = Pre.CreateAdd(Stride, Steps[I])))
+          Uniform.insert(Sum);
+      llvm::IRBuilder<> B(Header, Header->begin());
+      llvm::PHINode *K = B.CreatePHI(P.getType(), 2, P.getName() + ".k");
+      llvm::IRBuilder<> AtLatch(Back->getTerminator());
+      auto *KNext = llvm::cast<llvm::Instruction>(AtLatch.CreateAdd(K, llvm::ConstantInt::get(P.getType(), 1)));
+      K->addIncoming(llvm::ConstantInt::get(P.getType(), 0), Before);
+      K->addIncoming(KNext, Back);
+      B.SetInsertPoint(Header->getFirstNonPHI());
+      auto *Offset = llvm::cast<llvm::Instruction>(B.CreateMul(K, Stride));
+      llvm::Value *Value = B.CreateAdd(P.getIncomingValueForBlock(Before), Offset, P.getName());
+      Uniform.insert(K);
+      Uniform.insert(KNext);
+      Uniform.insert(Offset);
+      llvm::Value *Latched = P.getIncomingValueForBlock(Back);
+      P.replaceAllUsesWith(Value);
+      P.eraseFromParent();
+      llvm::RecursivelyDeleteTriviallyDeadInstructions(Latched);
+    }
+  }
+
   // The launch checks blockDim.x <= 1024, so the arrays are large enough; should a thread loop ever run more
   // threads, it traps rather than write past them.
   void checkThreadCount() {

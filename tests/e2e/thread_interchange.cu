@@ -70,6 +70,19 @@ __global__ void recurrence(int N, int K, const unsigned *Seed, unsigned *Steps, 
   Final[I] = S ^ Start;
 }
 
+// A naive matrix product (2D blocks over a row-major N x N matrix): nvcc walks B's column with a pointer advanced
+// by N elements per step (four steps per unrolled iteration), which the interchange computes from the thread
+// index and a shared counter instead of keeping it per thread.
+__global__ void naiveMatmul(int N, const float *A, const float *B, float *C) {
+  int Row = blockIdx.y * blockDim.y + threadIdx.y, Col = blockIdx.x * blockDim.x + threadIdx.x;
+  if (Row < N && Col < N) {
+    float Acc = 0.0f;
+    for (int K = 0; K < N; ++K)
+      Acc = __fmaf_rn(A[Row * N + K], B[K * N + Col], Acc);
+    C[Row * N + Col] = Acc;
+  }
+}
+
 // Left alone: the branch inside the loop depends on each thread's data (and guards a store, so it stays a branch).
 __global__ void divergentInLoop(int N, int K, const float *A, float *Out, int *Hits) {
   int I = linearIndex();
@@ -180,6 +193,28 @@ void checkColumnDot(int N, int K, dim3 Block) {
     E2E_CHECK(cudaFree(P));
 }
 
+void checkNaiveMatmul(int N, dim3 Block) {
+  std::vector<float> A = randomFloats(static_cast<size_t>(N) * N, 11 + N),
+                     B = randomFloats(static_cast<size_t>(N) * N, 12), C(static_cast<size_t>(N) * N, -1.0f);
+  float *DA = toDevice(A), *DB = toDevice(B), *DC = toDevice(C);
+  dim3 Grid((N + Block.x - 1) / Block.x, (N + Block.y - 1) / Block.y);
+  naiveMatmul<<<Grid, Block>>>(N, DA, DB, DC);
+  E2E_CHECK_LAUNCH();
+  std::vector<float> Want(C.size());
+  for (int Row = 0; Row < N; ++Row)
+    for (int Col = 0; Col < N; ++Col) {
+      float Acc = 0.0f;
+      for (int K = 0; K < N; ++K)
+        Acc = std::fma(A[static_cast<size_t>(Row) * N + K], B[static_cast<size_t>(K) * N + Col], Acc);
+      Want[static_cast<size_t>(Row) * N + Col] = Acc;
+    }
+  char Name[96];
+  std::snprintf(Name, sizeof(Name), "naive matmul n=%d, blocks %ux%u", N, Block.x, Block.y);
+  compareBits(Name, toHost(DC, C.size()), Want);
+  for (float *P : {DA, DB, DC})
+    E2E_CHECK(cudaFree(P));
+}
+
 void checkRecurrence(int N, int K, dim3 Block) {
   std::vector<unsigned> Seed(N);
   e2e::Rng R(9 + N);
@@ -266,5 +301,8 @@ int main() {
   checkRecurrence(777, 6, dim3(16, 8));
   checkRecurrence(1025, 2, dim3(1024));
   checkLeftAlone(1000, 13, dim3(128));
+  for (int N : {64, 37, 6})
+    checkNaiveMatmul(N, dim3(16, 16));
+  checkNaiveMatmul(96, dim3(32, 8));
   return e2e::finish("thread_interchange", e2e::Failures);
 }
