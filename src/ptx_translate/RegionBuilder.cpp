@@ -84,9 +84,10 @@ public:
           "__cushim_block_scratch", llvm::FunctionType::get(B.getPtrTy(), {B.getPtrTy(), B.getInt64Ty()}, false),
           NoAliasResult);
       // Arrays over the block's threads: the per-thread values, each thread's next state (i32) and, with warp
-      // cuts, two exchange buffers (i32): a region's lanes take a collective's results from one while they put
-      // their values for the next cut in the other. ExchangePad entries before, between and after the buffers
-      // let a shuffle read its source lane unconditionally (and keep the read consecutive for the vectoriser).
+      // collectives that exchange values (not warp steps), two exchange buffers (i32): a region's lanes take a
+      // collective's results from one while they put their values for the next cut in the other. ExchangePad
+      // entries before, between and after the buffers let a shuffle read its source lane unconditionally (and keep
+      // the read consecutive for the vectoriser).
       Exchanges = llvm::any_of(Cuts, [](const Cut &C) { return isWarpCut(C.Kind) && C.Kind != CutKind::WarpSync; });
       uint64_t PerThread = ArenaBytesPerThread + 4 + (Exchanges ? 8 : 0);
       llvm::Value *Bytes = B.CreateMul(Threads, B.getInt64(PerThread));
