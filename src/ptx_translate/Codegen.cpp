@@ -5,13 +5,14 @@
 #include "ptx_translate/AddressFolding.h"
 #include "ptx_translate/CastMerging.h"
 #include "ptx_translate/GuardVersioning.h"
-#include "ptx_translate/RegionUnswitch.h"
 #include "ptx_translate/NextBlockPrefetch.h"
+#include "ptx_translate/RegionUnswitch.h"
 #include "ptx_translate/StreamingStores.h"
 #include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
 #include "ptx_translate/ThreadLoopSplit.h"
 #include "ptx_translate/ThreadLoopStride.h"
+#include "ptx_translate/WrappingMasks.h"
 
 #include <llvm/Analysis/CGSCCPassManager.h>
 #include <llvm/Analysis/LoopAnalysisManager.h>
@@ -198,6 +199,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
       FPM.addPass(ThreadLoopInterchangePass());
       FPM.addPass(ThreadLoopStridePass());
       FPM.addPass(ThreadLoopSplitPass());
+      FPM.addPass(WrappingMasksPass());
     });
     PB.registerLateLoopOptimizationsEPCallback([](llvm::LoopPassManager &LPM, llvm::OptimizationLevel) {
       LPM.addPass(RegionUnswitchPass());

@@ -58,6 +58,10 @@ e2e_build(simt_warp_lockstep SOURCE ${E2E_SRC}/simt_warp_lockstep.cu)
 e2e_run(simt_warp_lockstep BINARY simt_warp_lockstep LABELS simt)
 e2e_run(simt_warp_lockstep/engine_t1 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t1 LABELS "simt;engine")
 e2e_run(simt_warp_lockstep/engine_t2 BINARY simt_warp_lockstep ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")
+# Warp collectives between barriers where T1 runs only the regions after warp cuts warp by warp.
+e2e_build(simt_warp_regions SOURCE ${E2E_SRC}/simt_warp_regions.cu)
+e2e_run(simt_warp_regions BINARY simt_warp_regions LABELS simt)
+e2e_run(simt_warp_regions/engine_t2 BINARY simt_warp_regions ENV CUSHIM_ENGINE=t2 LABELS "simt;engine")
 
 # The tree reductions of CUDA courses on tier T1 region entries (tree steps strided by ThreadLoopStride, split by
 # ThreadLoopSplit); again on the oracle tier.
