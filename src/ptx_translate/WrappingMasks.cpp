@@ -2,8 +2,8 @@
 // wrap within the loop: `S[(tid * 7) & 31]` over 32 threads (or `S[(tid * 5) & 127]` over 64) became a load of
 // every 7th element, `tid * 7` without the mask. Scalar evolution writes `(x * 28) & 124` as
 // `4 * zext i5 {0,+,7}`; to treat that as a stride of 28 bytes the vectoriser needs the predicate that the 5-bit
-// recurrence does not wrap, and for interleave groups it dropped that predicate where it is false (upstream
-// llvm/llvm-project#225086 removes the code that did). Ordinary consecutive accesses keep their run-time check.
+// recurrence does not wrap, and for interleave groups it dropped that predicate where it is false (an open upstream
+// change, llvm/llvm-project#225086, removes the code that does). Consecutive accesses keep their run-time check.
 //
 // Before the vectoriser, this pass gives each such mask inside a loop (an `and` with a constant whose scalar
 // evolution is a zero extension of a narrow recurrence not known to stay in range) an identity the
