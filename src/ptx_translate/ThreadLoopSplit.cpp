@@ -234,7 +234,6 @@ private:
     return true;
   }
 
-  // The copy's guard always goes one way.
   // Whether every write of the loop is on thread 0's side of an equality guard (`if (tid == 0) out[b] = s[0]`):
   // the other threads then only compute. Where they also write (scanTiles' outputs), their wide stores in the
   // 16-thread first part beat a part of their own for threads 1-15 (masked, not aligned): 6.0-6.7 against
@@ -248,6 +247,7 @@ private:
     return true;
   }
 
+  // The copy's guard always goes one way.
   static void fold(llvm::BranchInst *Br, bool Taken) {
     llvm::BasicBlock *Keep = Br->getSuccessor(Taken ? 0 : 1), *Drop = Br->getSuccessor(Taken ? 1 : 0);
     Drop->removePredecessor(Br->getParent());
