@@ -109,6 +109,8 @@ public:
     Phase = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.phase");
     WarpAcc = B.CreateAlloca(B.getInt32Ty(), nullptr, "warp.acc");
     Flag = B.CreateAlloca(B.getInt32Ty(), nullptr, "flag");
+    if (WarpRegions && Exchanges)
+      WarpPhases = B.CreateAlloca(llvm::ArrayType::get(B.getInt32Ty(), 32), nullptr, "warp.phases");
     for (auto &[Header, Slot] : CounterSlots) {
       size_t R = 1 + (llvm::find_if(Cuts, [&](const Cut &C) { return C.Continue == Header; }) - Cuts.begin());
       llvm::Type *Ty = Slot->getAllocatedType();
@@ -205,21 +207,22 @@ private:
   llvm::Value *emitBlockState(llvm::IRBuilder<> &B) {
     if (WarpCuts || (!LoopCuts && !WarpRegions))
       return B.CreateLoad(B.getInt32Ty(), NextStates, "next");
-    if (!LoopCuts) {
-      B.CreateStore(B.getInt32(DoneState), WarpAcc);
-      emitCountedLoop(B, emitWarpCount(B), "lowest.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-        llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty());
-        llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First));
-        B.CreateStore(B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, B.CreateLoad(B.getInt32Ty(), WarpAcc), At),
-                      WarpAcc);
-      });
-      return B.CreateLoad(B.getInt32Ty(), WarpAcc, "lowest");
-    }
+    if (!LoopCuts)
+      return emitFold(B, NextStates, B.getInt64(0), emitWarpCount(B), DoneState, "lowest.warp", umin, /*Stride=*/32);
     return emitLowestState(B, B.getInt64(0), B.CreateTrunc(Threads, B.getInt32Ty()));
   }
 
   llvm::Value *emitWarpCount(llvm::IRBuilder<> &B) {
     return B.CreateLShr(B.CreateTrunc(Threads, B.getInt32Ty()), 5, "warps");
+  }
+
+  // The linear index of warp Warp's first thread (i64).
+  static llvm::Value *emitWarpFirst(llvm::IRBuilder<> &B, llvm::Value *Warp) {
+    return B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+  }
+
+  static llvm::Value *umin(llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *Next, llvm::Value *) {
+    return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, Next);
   }
 
   // The state a group of threads (Count threads from linear index First) goes on with. Without loop cuts, all are
@@ -229,10 +232,7 @@ private:
   llvm::Value *emitLowestState(llvm::IRBuilder<> &B, llvm::Value *First, llvm::Value *Count) {
     if (!LoopCuts)
       return B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First), "next");
-    return emitFold(B, NextStates, First, Count, DoneState, "lowest",
-                    [](llvm::IRBuilder<> &B, llvm::Value *Acc, llvm::Value *Next, llvm::Value *) {
-                      return B.CreateBinaryIntrinsic(llvm::Intrinsic::umin, Acc, Next);
-                    });
+    return emitFold(B, NextStates, First, Count, DoneState, "lowest", umin);
   }
 
   // How many threads of a group (Count threads from linear index First) are at state R (an i32).
@@ -243,16 +243,20 @@ private:
                     });
   }
 
-  // Acc = Init, then Acc = Combine(B, Acc, Array[First + I], I) for I in 0..Count-1 (i32 elements and result;
-  // First is an i64 index, Count an i32). The accumulator lives in WarpAcc, which SROA turns into a register.
-  llvm::Value *emitFold(llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *First, llvm::Value *Count,
-                        uint32_t Init, const char *Name,
-                        llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *Acc, llvm::Value *Element,
-                                                         llvm::Value *I)>
-                            Combine) {
+  // Acc = Init, then Acc = Combine(B, Acc, Array[First + I * Stride], I) for I in 0..Count-1 (i32 elements and
+  // result; First is an i64 index, Count an i32). The accumulator lives in WarpAcc, which SROA turns into a
+  // register.
+  llvm::Value *emitFold(
+      llvm::IRBuilder<> &B, llvm::Value *Array, llvm::Value *First, llvm::Value *Count, uint32_t Init, const char *Name,
+      llvm::function_ref<llvm::Value *(llvm::IRBuilder<> &, llvm::Value *Acc, llvm::Value *Element, llvm::Value *I)>
+          Combine,
+      uint64_t Stride = 1) {
     B.CreateStore(B.getInt32(Init), WarpAcc);
     emitCountedLoop(B, Count, Name, [&](llvm::IRBuilder<> &B, llvm::Value *I) {
-      llvm::Value *Index = B.CreateAdd(First, B.CreateZExt(I, B.getInt64Ty()));
+      llvm::Value *Offset = B.CreateZExt(I, B.getInt64Ty());
+      if (Stride != 1)
+        Offset = B.CreateMul(Offset, B.getInt64(Stride), "", true, true);
+      llvm::Value *Index = B.CreateAdd(First, Offset);
       llvm::Value *Element = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), Array, Index));
       B.CreateStore(Combine(B, B.CreateLoad(B.getInt32Ty(), WarpAcc), Element, I), WarpAcc);
     });
@@ -450,7 +454,7 @@ private:
   void emitWarpCutRegion(llvm::IRBuilder<> &B, size_t R) {
     resetCounters(B);
     emitCountedLoop(B, emitWarpCount(B), "cut.warp", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-      llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      llvm::Value *First = emitWarpFirst(B, Warp);
       llvm::Value *At = B.CreateLoad(B.getInt32Ty(), B.CreateInBoundsGEP(B.getInt32Ty(), NextStates, First));
       RegionPre = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".warp", &H);
       auto *Skip = llvm::BasicBlock::Create(Ctx, "region" + llvm::Twine(R) + ".warp.end", &H);
@@ -458,7 +462,7 @@ private:
       B.SetInsertPoint(RegionPre);
       GroupFirst = First;
       if (Exchanges) {
-        llvm::Value *PhaseAt = B.CreateInBoundsGEP(WarpPhases->getAllocatedType(), WarpPhases, {B.getInt32(0), Warp});
+        llvm::Value *PhaseAt = warpPhaseAt(B, Warp);
         llvm::Value *Current = B.CreateXor(B.CreateLoad(B.getInt32Ty(), PhaseAt), 1);
         B.CreateStore(Current, PhaseAt);
         setExchangeBuffers(B, Current);
@@ -478,16 +482,15 @@ private:
   // Before a region every warp starts (WarpRegions with exchanges): each warp's phase is 0, so the values its lanes
   // put for the next warp cut go to the second buffer, which the region after the cut takes from.
   void emitFirstExchange(llvm::IRBuilder<> &B) {
-    if (!WarpPhases) {
-      llvm::IRBuilder<> Entry(&H.getEntryBlock(), H.getEntryBlock().begin());
-      WarpPhases = Entry.CreateAlloca(llvm::ArrayType::get(B.getInt32Ty(), 32), nullptr, "warp.phases");
-    }
     emitCountedLoop(B, emitWarpCount(B), "phase.reset", [&](llvm::IRBuilder<> &B, llvm::Value *Warp) {
-      B.CreateStore(B.getInt32(0),
-                    B.CreateInBoundsGEP(WarpPhases->getAllocatedType(), WarpPhases, {B.getInt32(0), Warp}));
+      B.CreateStore(B.getInt32(0), warpPhaseAt(B, Warp));
     });
     setExchangeBuffers(B, B.getInt32(0));
     WarpResult = nullptr;
+  }
+
+  llvm::Value *warpPhaseAt(llvm::IRBuilder<> &B, llvm::Value *Warp) {
+    return B.CreateInBoundsGEP(WarpPhases->getAllocatedType(), WarpPhases, {B.getInt32(0), Warp});
   }
 
   // TakeFrom and PutTo for a group at exchange phase Current (an i32: 0 or 1).
@@ -544,7 +547,7 @@ private:
       auto *WarpEnd = llvm::BasicBlock::Create(Ctx, "warp.end", &H);
       B.CreateCondBr(B.CreateICmpNE(B.CreateLoad(B.getInt32Ty(), at(B, Parked, Warp)), B.getInt32(0)), WarpEnd, Go);
       B.SetInsertPoint(Go);
-      GroupFirst = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty(), "warp.first");
+      GroupFirst = emitWarpFirst(B, Warp);
       CurrentWarp = Warp;
       B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, WarpStates, Warp)), WarpState);
       B.CreateStore(B.CreateLoad(B.getInt32Ty(), at(B, Phases, Warp)), Phase);
@@ -699,7 +702,7 @@ private:
           B.CreateStore(B.CreateAdd(K, llvm::ConstantInt::get(K->getType(), Unroll)),
                         B.CreateInBoundsGEP(Counters.at(R).second->getAllocatedType(), Counters.at(R).second,
                                             {B.getInt32(0), Warp}));
-        llvm::Value *First = B.CreateZExt(B.CreateShl(Warp, 5, "", true, true), B.getInt64Ty());
+        llvm::Value *First = emitWarpFirst(B, Warp);
         llvm::Value *Next = emitLowestState(B, First, B.getInt32(32));
         B.CreateStore(Next, W.at(B, W.States, Warp));
         auto *Park = llvm::BasicBlock::Create(Ctx, "warp.next.park", &H);
