@@ -7,6 +7,7 @@
 #include "ptx_translate/GuardVersioning.h"
 #include "ptx_translate/NextBlockPrefetch.h"
 #include "ptx_translate/RegionUnswitch.h"
+#include "ptx_translate/RuntimeUnrollMerge.h"
 #include "ptx_translate/StreamingStores.h"
 #include "ptx_translate/StrengthReduction.h"
 #include "ptx_translate/ThreadLoopInterchange.h"
@@ -193,6 +194,7 @@ Expected<std::string> compileToObject(llvm::Module &M, const cushim_hal_target &
       // GuardVersioning and ThreadLoopInterchange need loops with preheaders; the simplification pipeline's
       // clean-ups may have folded one into a region entry's dispatch switch.
       FPM.addPass(llvm::LoopSimplifyPass());
+      FPM.addPass(RuntimeUnrollMergePass());
       FPM.addPass(GuardVersioningPass());
       FPM.addPass(AddressFoldingPass());
       FPM.addPass(CastMergingPass());

@@ -45,6 +45,10 @@ e2e_run(flat_guards/engine_t2 BINARY flat_guards ENV CUSHIM_ENGINE=t2 LABELS eng
 e2e_build(thread_interchange SOURCE ${E2E_SRC}/thread_interchange.cu)
 e2e_run(thread_interchange BINARY thread_interchange LABELS engine)
 e2e_run(thread_interchange/engine_t2 BINARY thread_interchange ENV CUSHIM_ENGINE=t2 LABELS engine)
+# Loops nvcc unrolls by 4 after a remainder loop, merged back into one by RuntimeUnrollMergePass (and the same on T2).
+e2e_build(unrolled_loops SOURCE ${E2E_SRC}/unrolled_loops.cu)
+e2e_run(unrolled_loops BINARY unrolled_loops LABELS engine)
+e2e_run(unrolled_loops/engine_t2 BINARY unrolled_loops ENV CUSHIM_ENGINE=t2 LABELS engine)
 
 # Tier T1 block scans whose region thread loops are vectorised (arena alias scopes, unswitched uniform branches,
 # sign-extended shared addresses); again on the oracle tier.
