@@ -21,8 +21,13 @@
 //    (e - s - rem) / U times.
 //  * Where the copies' start values differ from L1's only by how a sum is extended (an address from sext(s + rem)
 //    against sext(s) + rem), the sum lies between s and e, so it does not wrap (startsMatch).
-// Anything scalar evolution does not show leaves the region as it is; nothing is checked at run time, so the merged
-// loop costs no more instructions per row than the source's own loop.
+// nvcc also puts the remainder after the unrolled loop (Region::Epilogue): L2 counts down from n rounded down to a
+// multiple of U, L1 runs n mod U times from the values L2 leaves. There the copies are matched against L1's body
+// run from the values G gives the region (index U * m + j), n is found from L2's count-down (epilogueCount), and G
+// must enter L2 exactly for n >= U. Copies may list a commutative operation's operands in either order.
+// Anything scalar evolution does not show leaves the region as it is; nothing is checked at run time (but n == 0
+// where it is not known not to be), so the merged loop costs no more instructions per row than the source's own
+// loop. Its stepped values are rewritten by the loop's one counter (indexByCount).
 #include "ptx_translate/RuntimeUnrollMerge.h"
 
 #include <llvm/ADT/DenseMap.h>
@@ -44,8 +49,8 @@
 #include <llvm/Transforms/Utils/ValueMapper.h>
 
 #include <functional>
-#include <llvm/Support/raw_ostream.h>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -61,8 +66,18 @@ struct Region {
   llvm::BasicBlock *G = nullptr, *P1 = nullptr, *H1 = nullptr, *E1 = nullptr, *Mid = nullptr, *P2 = nullptr,
                    *H2 = nullptr, *E2 = nullptr, *X = nullptr;
   llvm::Loop *L1 = nullptr, *L2 = nullptr;
-  // G's branch condition is `Skip == 0` on the edge to Mid.
+  // The remainder's count: the branch that skips L1 tests `Skip == 0`.
   llvm::Value *Skip = nullptr;
+  // nvcc's other layout, the remainder after the unrolled loop:
+  //   G:   if (n < U) goto Mid;
+  //   L2:  U copies of the body;
+  //   Mid: if (rem == 0) goto X;
+  //   L1:  the remainder loop;
+  //   X:
+  bool Epilogue = false;
+
+  // The block from which X receives what the region computed when both loops ran.
+  llvm::BasicBlock *lastExit() const { return Epilogue ? E1 : E2; }
 };
 
 llvm::Value *stripBitcasts(llvm::Value *V) {
@@ -106,69 +121,146 @@ bool readOnlyBody(llvm::BasicBlock &BB) {
   return true;
 }
 
-std::optional<Region> findRegion(llvm::Loop *L2, llvm::LoopInfo &LI) {
-  Region R;
+// V where BB ends in `br (V == 0), IfZero, Else` (or its inverse); null otherwise.
+llvm::Value *zeroTest(llvm::BasicBlock *BB, llvm::BasicBlock *IfZero, llvm::BasicBlock *Else) {
+  auto *Br = llvm::dyn_cast<llvm::BranchInst>(BB->getTerminator());
+  auto *Cmp = Br && Br->isConditional() ? llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition()) : nullptr;
+  auto *Zero = Cmp ? llvm::dyn_cast<llvm::ConstantInt>(Cmp->getOperand(1)) : nullptr;
+  if (!Zero || !Zero->isZero() || !Cmp->isEquality())
+    return nullptr;
+  unsigned ZeroEdge = Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 0 : 1;
+  if (Br->getSuccessor(ZeroEdge) != IfZero || Br->getSuccessor(1 - ZeroEdge) != Else)
+    return nullptr;
+  return Cmp->getOperand(0);
+}
+
+// The value V leaves a loop with, through its exit block's LCSSA phi if it has one.
+llvm::Value *lastValue(llvm::Value *V, llvm::BasicBlock *Exit, llvm::BasicBlock *Latch) {
+  V = stripBitcasts(V);
+  if (auto *Lcssa = llvm::dyn_cast<llvm::PHINode>(V); Lcssa && Lcssa->getParent() == Exit)
+    V = stripBitcasts(Lcssa->getIncomingValueForBlock(Latch));
+  return V;
+}
+
+// Whether a loop's exit block only passes its values on, as they are or reinterpreted (a float sum carried as i32
+// bits).
+bool passesValuesOn(llvm::BasicBlock *Exit) {
+  return llvm::all_of(Exit->instructionsWithoutDebug(), [](llvm::Instruction &I) {
+    return llvm::isa<llvm::PHINode>(I) || llvm::isa<llvm::BitCastInst>(I) || I.isTerminator();
+  });
+}
+
+// The remainder loop's preheader: reached from From only, its instructions safe to run in any case.
+bool plainPreheader(llvm::BasicBlock *P, llvm::BasicBlock *From, llvm::BasicBlock *H) {
+  return P && P->getSinglePredecessor() == From && P->getSingleSuccessor() == H &&
+         !llvm::isa<llvm::PHINode>(P->front()) && llvm::all_of(P->instructionsWithoutDebug(), [](llvm::Instruction &I) {
+           return I.isTerminator() || harmlessExtra(I);
+         });
+}
+
+// L2, its preheader and its exit block, which must pass its values on to the block it branches to.
+bool findUnrolledLoop(Region &R, llvm::Loop *L2) {
   R.L2 = L2;
   R.H2 = singleBlock(L2);
   if (!R.H2)
-    return std::nullopt;
+    return false;
   R.P2 = L2->getLoopPreheader();
   R.E2 = L2->getExitBlock();
-  if (!R.P2 || !R.E2 || R.E2->getSinglePredecessor() != R.H2)
+  auto *E2Br = R.E2 ? llvm::dyn_cast<llvm::BranchInst>(R.E2->getTerminator()) : nullptr;
+  return R.P2 && E2Br && !E2Br->isConditional() && R.E2->getSinglePredecessor() == R.H2 && passesValuesOn(R.E2);
+}
+
+// Whether one of Next's predecessors is the exit block of a remainder loop (then L1, H1, E1 and P1).
+bool findRemainderLoopBefore(Region &R, llvm::BasicBlock *Next, llvm::LoopInfo &LI) {
+  for (llvm::BasicBlock *Pred : llvm::predecessors(Next)) {
+    llvm::BasicBlock *Latch = Pred->getSinglePredecessor();
+    llvm::Loop *L = Latch ? LI.getLoopFor(Latch) : nullptr;
+    if (L && L != R.L2 && singleBlock(L) == Latch && L->getExitBlock() == Pred && Pred->getSingleSuccessor() == Next) {
+      R.L1 = L;
+      R.E1 = Pred;
+      R.H1 = Latch;
+      R.P1 = L->getLoopPreheader();
+      return true;
+    }
+  }
+  return false;
+}
+
+// The remainder before the unrolled loop: G branches to P1 or Mid, L1 exits to Mid, Mid tests the count, and L2 exits
+// to X.
+std::optional<Region> findPrologueRegion(llvm::Loop *L2, llvm::LoopInfo &LI) {
+  Region R;
+  if (!findUnrolledLoop(R, L2))
     return std::nullopt;
   R.Mid = R.P2->getSinglePredecessor();
-  auto *E2Br = llvm::dyn_cast<llvm::BranchInst>(R.E2->getTerminator());
-  if (!R.Mid || !E2Br || E2Br->isConditional())
+  if (!R.Mid)
     return std::nullopt;
-  R.X = E2Br->getSuccessor(0);
+  R.X = R.E2->getSingleSuccessor();
   auto *MidBr = llvm::dyn_cast<llvm::BranchInst>(R.Mid->getTerminator());
   if (!MidBr || !MidBr->isConditional() || R.X == R.P2 ||
       !((MidBr->getSuccessor(0) == R.P2 && MidBr->getSuccessor(1) == R.X) ||
         (MidBr->getSuccessor(1) == R.P2 && MidBr->getSuccessor(0) == R.X)))
     return std::nullopt;
-  // L2's exit block: its values for X, as they are or reinterpreted (a float sum carried as i32 bits).
-  if (!llvm::all_of(R.E2->instructionsWithoutDebug(), [](llvm::Instruction &I) {
-        return llvm::isa<llvm::PHINode>(I) || llvm::isa<llvm::BitCastInst>(I) || I.isTerminator();
-      }))
-    return std::nullopt;
 
   // Mid's predecessors: G, and the exit block of the remainder loop.
-  if (!llvm::hasNItems(llvm::predecessors(R.Mid), 2))
+  if (!llvm::hasNItems(llvm::predecessors(R.Mid), 2) || !findRemainderLoopBefore(R, R.Mid, LI))
     return std::nullopt;
-  for (llvm::BasicBlock *Pred : llvm::predecessors(R.Mid)) {
-    llvm::BasicBlock *Latch = Pred->getSinglePredecessor();
-    llvm::Loop *L = Latch ? LI.getLoopFor(Latch) : nullptr;
-    if (L && L != L2 && singleBlock(L) == Latch && L->getExitBlock() == Pred && Pred->getSingleSuccessor() == R.Mid) {
-      R.L1 = L;
-      R.E1 = Pred;
-      R.H1 = Latch;
-    } else {
+  for (llvm::BasicBlock *Pred : llvm::predecessors(R.Mid))
+    if (Pred != R.E1)
       R.G = Pred;
-    }
-  }
-  if (!R.L1 || !R.G || R.G == R.E1)
+  if (!R.G || !plainPreheader(R.P1, R.G, R.H1))
     return std::nullopt;
-  R.P1 = R.L1->getLoopPreheader();
-  if (!R.P1 || R.P1->getSinglePredecessor() != R.G || R.P1->getSingleSuccessor() != R.H1 ||
-      llvm::isa<llvm::PHINode>(R.P1->front()))
-    return std::nullopt;
-  if (!llvm::all_of(R.P1->instructionsWithoutDebug(),
-                    [](llvm::Instruction &I) { return I.isTerminator() || harmlessExtra(I); }))
-    return std::nullopt;
-
-  // G: `br (Skip == 0), Mid, P1` (or its inverse).
-  auto *GBr = llvm::dyn_cast<llvm::BranchInst>(R.G->getTerminator());
-  auto *Cmp = GBr && GBr->isConditional() ? llvm::dyn_cast<llvm::ICmpInst>(GBr->getCondition()) : nullptr;
-  auto *Zero = Cmp ? llvm::dyn_cast<llvm::ConstantInt>(Cmp->getOperand(1)) : nullptr;
-  if (!Zero || !Zero->isZero() || !Cmp->isEquality())
-    return std::nullopt;
-  unsigned SkipEdge = Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 0 : 1;
-  if (GBr->getSuccessor(SkipEdge) != R.Mid || GBr->getSuccessor(1 - SkipEdge) != R.P1)
-    return std::nullopt;
-  R.Skip = Cmp->getOperand(0);
-  if (!readOnlyBody(*R.H1) || !readOnlyBody(*R.H2))
+  // G: `br (Skip == 0), Mid, P1`.
+  R.Skip = zeroTest(R.G, R.Mid, R.P1);
+  if (!R.Skip || !readOnlyBody(*R.H1) || !readOnlyBody(*R.H2))
     return std::nullopt;
   return R;
+}
+
+// The remainder after the unrolled loop (Region::Epilogue): G branches to P2 or Mid, L2 exits to Mid, Mid tests the
+// remainder's count, and L1 exits to X.
+std::optional<Region> findEpilogueRegion(llvm::Loop *L2, llvm::LoopInfo &LI) {
+  Region R;
+  R.Epilogue = true;
+  if (!findUnrolledLoop(R, L2))
+    return std::nullopt;
+  R.G = R.P2->getSinglePredecessor();
+  R.Mid = R.E2->getSingleSuccessor();
+  if (!R.G || !R.Mid || !llvm::hasNItems(llvm::predecessors(R.Mid), 2) ||
+      !llvm::is_contained(llvm::predecessors(R.Mid), R.G))
+    return std::nullopt;
+  auto *GBr = llvm::dyn_cast<llvm::BranchInst>(R.G->getTerminator());
+  if (!GBr || !GBr->isConditional() || !llvm::is_contained(GBr->successors(), R.Mid))
+    return std::nullopt;
+  auto *MidBr = llvm::dyn_cast<llvm::BranchInst>(R.Mid->getTerminator());
+  if (!MidBr || !MidBr->isConditional())
+    return std::nullopt;
+  // Mid: `br (Skip == 0), X, P1`, where L1 exits to X.
+  for (llvm::BasicBlock *Succ : MidBr->successors()) {
+    auto *Next = Succ->getSingleSuccessor();
+    llvm::Loop *L = Next ? LI.getLoopFor(Next) : nullptr;
+    if (L && L != L2 && L->getLoopPreheader() == Succ && singleBlock(L) == Next) {
+      R.P1 = Succ;
+      R.L1 = L;
+      R.H1 = Next;
+    }
+  }
+  if (!R.L1)
+    return std::nullopt;
+  R.E1 = R.L1->getExitBlock();
+  R.X = R.E1 ? R.E1->getSingleSuccessor() : nullptr;
+  if (!R.X || R.E1->getSinglePredecessor() != R.H1 || !passesValuesOn(R.E1) || !plainPreheader(R.P1, R.Mid, R.H1))
+    return std::nullopt;
+  R.Skip = zeroTest(R.Mid, R.X, R.P1);
+  if (!R.Skip || !readOnlyBody(*R.H1) || !readOnlyBody(*R.H2))
+    return std::nullopt;
+  return R;
+}
+
+std::optional<Region> findRegion(llvm::Loop *L2, llvm::LoopInfo &LI) {
+  if (auto R = findPrologueRegion(L2, LI))
+    return R;
+  return findEpilogueRegion(L2, LI);
 }
 
 // The exit test of a single-block loop: continue while `Counter < Bound` (signed or unsigned), Counter affine with a
@@ -244,8 +336,44 @@ private:
 // evolution does not fold to zero (Merger::startsMatch decides them).
 class BodyMatcher {
 public:
+  // T0: the index of L2's first iteration (L1's trip count; 0 in the epilogue layout, where L1's iteration i has the
+  // index U * T2 + i and L1's start values are those Mid receives from G).
   BodyMatcher(const Region &R, llvm::ScalarEvolution &SE, unsigned U, const llvm::SCEV *T0)
-      : R(R), SE(SE), DL(R.H1->getModule()->getDataLayout()), U(U), T0(T0) {}
+      : R(R), SE(SE), DL(R.H1->getModule()->getDataLayout()), U(U), T0(T0) {
+    if (R.Epilogue)
+      for (llvm::PHINode &MidPhi : R.Mid->phis())
+        if (SE.isSCEVable(MidPhi.getType()))
+          AtStart[&MidPhi] = SE.getSCEV(MidPhi.getIncomingValueForBlock(R.G));
+  }
+
+  // The epilogue layout's count n and what L2 runs of it, Whole = U * (n / U) (Merger::epilogueFacts). L1 goes on
+  // from Mid's phis as L2 leaves them, which must be where the merged loop is after Whole iterations; sums of a Mid
+  // phi's start A and Whole are known not to wrap where A < A + n holds at G (signed or not, as the extension).
+  void setEpilogue(const llvm::SCEV *TheWhole, const llvm::SCEV *Count) {
+    Whole = TheWhole;
+    for (llvm::PHINode &MidPhi : R.Mid->phis()) {
+      if (!SE.isSCEVable(MidPhi.getType()))
+        continue;
+      // L2's value in its last iteration, Whole / U - 1 (what scalar evolution cannot simplify from its own count).
+      const llvm::SCEV *End = SE.getSCEV(lastValue(MidPhi.getIncomingValueForBlock(R.E2), R.E2, R.H2));
+      if (auto *AR = llvm::dyn_cast<llvm::SCEVAddRecExpr>(End); AR && AR->getLoop() == R.L2 && AR->isAffine()) {
+        const llvm::SCEV *Iterations = SE.getUDivExpr(Whole, SE.getConstant(Whole->getType(), U));
+        End = AR->evaluateAtIteration(
+            SE.getTruncateOrZeroExtend(SE.getMinusSCEV(Iterations, SE.getOne(Iterations->getType())), AR->getType()),
+            SE);
+      }
+      if (SE.isLoopInvariant(End, R.L2))
+        AtEnd[&MidPhi] = End;
+      const llvm::SCEV *A = AtStart[&MidPhi];
+      if (!A->getType()->isIntegerTy() || A->getType() != Count->getType())
+        continue;
+      const llvm::SCEV *Last = SE.getAddExpr(A, Count);
+      for (bool Signed : {true, false})
+        if (SE.isKnownPredicateAt(Signed ? llvm::ICmpInst::ICMP_SLT : llvm::ICmpInst::ICMP_ULT, A, Last,
+                                  R.G->getTerminator()))
+          NoWrapFrom.push_back({A, Signed});
+    }
+  }
 
   // L1's carried values (header phis that are not affine), with L2's and the Mid phi between them.
   struct State {
@@ -264,19 +392,19 @@ public:
     return covered();
   }
 
-  const State *stateOfPhi2(llvm::Value *V) const {
-    for (const State &S : States)
-      if (S.Phi2 == V)
-        return &S;
-    return nullptr;
-  }
-
 private:
   const Region &R;
   llvm::ScalarEvolution &SE;
   const llvm::DataLayout &DL;
   unsigned U;
   const llvm::SCEV *T0;
+  // Epilogue layout: Mid's phis as G leaves them, for what L1 computes from them, and as L2 leaves them.
+  llvm::ValueToSCEVMapTy AtStart, AtEnd;
+  const llvm::SCEV *Whole = nullptr;
+  std::vector<std::pair<const llvm::SCEV *, bool>> NoWrapFrom;
+  // Operations compared so far, bounded: retried commutative operations could otherwise take exponential time.
+  unsigned Steps = 0;
+  static constexpr unsigned MaxSteps = 20000;
   llvm::DenseMap<std::pair<llvm::Value *, unsigned>, llvm::Value *> Image;
   llvm::SmallPtrSet<llvm::Value *, 32> Images;
 
@@ -290,15 +418,15 @@ private:
   // Pairs each carried value of L1 with L2's, through Mid: L2's phi starts from a Mid phi that takes L1's start when
   // G skips L1 and L1's last value after it.
   bool pairStates() {
+    if (R.Epilogue)
+      return pairEpilogueStates();
     for (llvm::PHINode &Phi2 : R.H2->phis()) {
       if (affineIn(&Phi2, R.L2))
         continue;
       auto *MidPhi = llvm::dyn_cast<llvm::PHINode>(stripBitcasts(Phi2.getIncomingValueForBlock(R.P2)));
       if (!MidPhi || MidPhi->getParent() != R.Mid)
         return false;
-      llvm::Value *Last = stripBitcasts(MidPhi->getIncomingValueForBlock(R.E1));
-      if (auto *Lcssa = llvm::dyn_cast<llvm::PHINode>(Last); Lcssa && Lcssa->getParent() == R.E1)
-        Last = stripBitcasts(Lcssa->getIncomingValueForBlock(R.H1));
+      llvm::Value *Last = lastValue(MidPhi->getIncomingValueForBlock(R.E1), R.E1, R.H1);
       llvm::PHINode *Phi1 = nullptr;
       for (llvm::PHINode &Candidate : R.H1->phis())
         if (stripBitcasts(Candidate.getIncomingValueForBlock(R.H1)) == Last && !affineIn(&Candidate, R.L1))
@@ -307,23 +435,89 @@ private:
         return false;
       States.push_back({Phi1, &Phi2, MidPhi});
     }
-    // Every carried value of L1 has its counterpart.
+    return everyStatePaired();
+  }
+
+  // The epilogue layout: L1's phi starts from a Mid phi that takes L2's start when G skips L2 and L2's last value
+  // after it.
+  bool pairEpilogueStates() {
+    for (llvm::PHINode &Phi2 : R.H2->phis()) {
+      if (affineIn(&Phi2, R.L2))
+        continue;
+      llvm::Value *Last2 = stripBitcasts(Phi2.getIncomingValueForBlock(R.H2));
+      llvm::PHINode *MidPhi = nullptr;
+      for (llvm::PHINode &Candidate : R.Mid->phis())
+        if (lastValue(Candidate.getIncomingValueForBlock(R.E2), R.E2, R.H2) == Last2)
+          MidPhi = &Candidate;
+      if (!MidPhi || !bitsEqualOutside(Phi2.getIncomingValueForBlock(R.P2), MidPhi->getIncomingValueForBlock(R.G)))
+        return false;
+      llvm::PHINode *Phi1 = nullptr;
+      for (llvm::PHINode &Candidate : R.H1->phis())
+        if (stripBitcasts(Candidate.getIncomingValueForBlock(R.P1)) == MidPhi && !affineIn(&Candidate, R.L1))
+          Phi1 = &Candidate;
+      if (!Phi1)
+        return false;
+      States.push_back({Phi1, &Phi2, MidPhi});
+    }
+    return everyStatePaired();
+  }
+
+  // Every carried value of L1 has its counterpart.
+  bool everyStatePaired() const {
     for (llvm::PHINode &Phi1 : R.H1->phis())
       if (!affineIn(&Phi1, R.L1) && llvm::none_of(States, [&](const State &S) { return S.Phi1 == &Phi1; }))
         return false;
     return !States.empty();
   }
 
-  // Values defined before the loops, the same bits.
-  bool bitsEqualOutside(llvm::Value *A, llvm::Value *B) const {
+  // L1's side of a comparison: in the epilogue layout, with Mid's phis as G leaves them.
+  const llvm::SCEV *fromStart(const llvm::SCEV *S) {
+    return AtStart.empty() ? S : llvm::SCEVParameterRewriter::rewrite(S, SE, AtStart);
+  }
+
+  // Epilogue layout: whether S (an L1 start or invariant, in terms of Mid's phis) is, with Mid's phis as L2 leaves
+  // them, what it is as G leaves them plus Advance (Whole iterations' steps).
+  bool endsWhereMergedIs(const llvm::SCEV *S, const llvm::SCEV *Advance) {
+    const llvm::SCEV *End = llvm::SCEVParameterRewriter::rewrite(S, SE, AtEnd);
+    const llvm::SCEV *Merged = SE.getAddExpr(fromStart(S), Advance);
+    for (auto [A, Signed] : NoWrapFrom) {
+      const llvm::SCEV *Rem = SE.getTruncateOrZeroExtend(Whole, A->getType());
+      End = ExtensionDistributor(SE, A, Rem, 0, Signed).visit(End);
+      Merged = ExtensionDistributor(SE, A, Rem, 0, Signed).visit(Merged);
+    }
+    return End == Merged;
+  }
+
+  // Epilogue layout: A, used by L1 and maybe computed from Mid's phis, holds B's bits as G leaves Mid's phis, and
+  // the same after L2 (it is invariant in the merged loop).
+  bool sameInvariant(llvm::Value *A, llvm::Value *B) {
+    if (!SE.isSCEVable(A->getType())) {
+      auto *I = llvm::dyn_cast<llvm::Instruction>(A);
+      if (I && (I->getParent() == R.Mid || I->getParent() == R.P1))
+        return false;
+      auto *CA = llvm::dyn_cast<llvm::Constant>(A), *CB = llvm::dyn_cast<llvm::Constant>(B);
+      return A == B || (CA && CB && constantBitsEqual(CA, CB, DL));
+    }
+    if (A->getType() != B->getType())
+      return false;
+    const llvm::SCEV *SA = SE.getSCEV(A);
+    return fromStart(SA) == SE.getSCEV(B) && endsWhereMergedIs(SA, SE.getZero(SA->getType()));
+  }
+
+  // Values defined before the loops, the same bits (FromL1: A on L1's side, see sameInvariant).
+  bool bitsEqualOutside(llvm::Value *A, llvm::Value *B, bool FromL1 = false) {
     A = stripBitcasts(A);
     B = stripBitcasts(B);
+    if (FromL1 && R.Epilogue)
+      return sameInvariant(A, B);
     if (A == B)
       return true;
     auto *CA = llvm::dyn_cast<llvm::Constant>(A), *CB = llvm::dyn_cast<llvm::Constant>(B);
     if (CA && CB)
       return constantBitsEqual(CA, CB, DL);
-    return A->getType() == B->getType() && SE.isSCEVable(A->getType()) && SE.getSCEV(A) == SE.getSCEV(B);
+    if (A->getType() != B->getType() || !SE.isSCEVable(A->getType()))
+      return false;
+    return SE.getSCEV(A) == SE.getSCEV(B);
   }
 
   bool inH1(llvm::Value *V) const {
@@ -341,7 +535,8 @@ private:
       return It->second == V2;
     if (!inH1(V1)) {
       auto *I2 = llvm::dyn_cast<llvm::Instruction>(V2);
-      return V1->getType() == V2->getType() && !(I2 && I2->getParent() == R.H2) && bitsEqualOutside(V1, V2);
+      return V1->getType() == V2->getType() && !(I2 && I2->getParent() == R.H2) &&
+             bitsEqualOutside(V1, V2, /*FromL1=*/true);
     }
     if (auto *AR1 = affineIn(V1, R.L1))
       return sameAffine(AR1, V1, V2, J);
@@ -361,10 +556,30 @@ private:
     if (!I2 || I2->getParent() != R.H2 || llvm::isa<llvm::PHINode>(I2) || Images.contains(I2) ||
         !I1->isSameOperationAs(I2))
       return false;
+    if (++Steps > MaxSteps)
+      return false;
+    // A commutative operation may list its operands in the other order in a copy (InstCombine orders each copy's on
+    // its own): then the matching is retried from what it had proven before.
+    bool Commutes = I1->isCommutative() && I1->getNumOperands() >= 2;
+    std::optional<std::tuple<decltype(Image), decltype(Images), decltype(Checks)>> Before;
+    if (Commutes)
+      Before.emplace(Image, Images, Checks);
     Image[{V1, J}] = V2;
     Images.insert(I2);
+    if (sameOperands(I1, I2, J, /*Swapped=*/false))
+      return true;
+    if (!Commutes)
+      return false;
+    std::tie(Image, Images, Checks) = std::move(*Before);
+    Image[{V1, J}] = V2;
+    Images.insert(I2);
+    return sameOperands(I1, I2, J, /*Swapped=*/true);
+  }
+
+  // Operand by operand; Swapped exchanges I2's first two.
+  bool sameOperands(llvm::Instruction *I1, llvm::Instruction *I2, unsigned J, bool Swapped) {
     for (unsigned Op = 0; Op < I1->getNumOperands(); ++Op)
-      if (!same(I1->getOperand(Op), I2->getOperand(Op), J))
+      if (!same(I1->getOperand(Op), I2->getOperand(Swapped && Op < 2 ? 1 - Op : Op), J))
         return false;
     return true;
   }
@@ -382,8 +597,12 @@ private:
       return false;
     const llvm::SCEV *Iterations =
         SE.getAddExpr(SE.getTruncateOrZeroExtend(T0, Step->getType()), SE.getConstant(Step->getType(), J));
-    const llvm::SCEV *Expected = SE.getAddExpr(AR1->getStart(), SE.getMulExpr(Iterations, Step));
+    const llvm::SCEV *Expected = SE.getAddExpr(fromStart(AR1->getStart()), SE.getMulExpr(Iterations, Step));
     const llvm::SCEV *Difference = SE.getMinusSCEV(AR2->getStart(), Expected);
+    if (R.Epilogue)
+      return Difference->isZero() &&
+             endsWhereMergedIs(AR1->getStart(),
+                               SE.getMulExpr(SE.getTruncateOrZeroExtend(Whole, Step->getType()), Step));
     if (Difference->isZero())
       return true;
     if (llvm::isa<llvm::SCEVConstant>(Difference))
@@ -438,7 +657,7 @@ private:
   }
 };
 
-// Values of the region's blocks may only be used inside them, or by X's phis on the edges from Mid and E2.
+// Values of the region's blocks may only be used inside them, or by X's phis on the edges from Mid and lastExit().
 bool usesStayInside(const Region &R) {
   llvm::SmallPtrSet<llvm::BasicBlock *, 8> Inside{R.P1, R.H1, R.E1, R.Mid, R.P2, R.H2, R.E2};
   for (llvm::BasicBlock *BB : Inside)
@@ -451,7 +670,7 @@ bool usesStayInside(const Region &R) {
         if (!Phi || Phi->getParent() != R.X)
           return false;
         llvm::BasicBlock *From = Phi->getIncomingBlock(Use);
-        if (From != R.Mid && From != R.E2)
+        if (From != R.Mid && From != R.lastExit())
           return false;
       }
   return true;
@@ -467,19 +686,22 @@ struct Output {
 std::optional<std::vector<Output>> outputs(const Region &R, const BodyMatcher &M) {
   std::vector<Output> Result;
   for (llvm::PHINode &Phi : R.X->phis()) {
-    llvm::Value *FromMid = Phi.getIncomingValueForBlock(R.Mid), *FromE2 = Phi.getIncomingValueForBlock(R.E2);
+    llvm::Value *FromMid = Phi.getIncomingValueForBlock(R.Mid), *FromLast = Phi.getIncomingValueForBlock(R.lastExit());
     auto *MidInst = llvm::dyn_cast<llvm::Instruction>(FromMid);
-    if (FromMid == FromE2 && !(MidInst && (MidInst->getParent() == R.Mid || MidInst->getParent() == R.E1))) {
+    if (FromMid == FromLast &&
+        !(MidInst && (MidInst->getParent() == R.Mid || MidInst->getParent() == R.E1 || MidInst->getParent() == R.E2))) {
       Result.push_back({&Phi, FromMid, nullptr});
       continue;
     }
-    llvm::Value *Last = stripBitcasts(FromE2);
-    if (auto *Lcssa = llvm::dyn_cast<llvm::PHINode>(Last); Lcssa && Lcssa->getParent() == R.E2)
-      Last = stripBitcasts(Lcssa->getIncomingValueForBlock(R.H2));
+    // The loop that runs last: L2, or L1 in the epilogue layout.
+    llvm::BasicBlock *Latch = R.Epilogue ? R.H1 : R.H2;
+    llvm::Value *Last = lastValue(FromLast, R.lastExit(), Latch);
     const BodyMatcher::State *Found = nullptr;
-    for (const BodyMatcher::State &S : M.States)
-      if (stripBitcasts(S.Phi2->getIncomingValueForBlock(R.H2)) == Last && stripBitcasts(FromMid) == S.MidPhi)
+    for (const BodyMatcher::State &S : M.States) {
+      llvm::PHINode *LastPhi = R.Epilogue ? S.Phi1 : S.Phi2;
+      if (stripBitcasts(LastPhi->getIncomingValueForBlock(Latch)) == Last && stripBitcasts(FromMid) == S.MidPhi)
         Found = &S;
+    }
     if (!Found)
       return std::nullopt;
     Result.push_back({&Phi, nullptr, Found});
@@ -503,28 +725,33 @@ public:
         SE.getAddExpr(Btc1, SE.getOne(Btc1->getType())) !=
             SE.getTruncateOrZeroExtend(SE.getSCEV(R.Skip), Btc1->getType()))
       return false;
-    Exit2 = exitTest(R.H2, R.L2, SE);
-    if (!Exit2)
-      return false;
     unsigned U = unrollFactor();
     if (U < 2 || !llvm::isPowerOf2_32(U))
       return false;
-    BodyMatcher M(R, SE, U, SE.getSCEV(R.Skip));
+    const llvm::SCEV *T0 = SE.getSCEV(R.Skip);
+    BodyMatcher M(R, SE, U, R.Epilogue ? SE.getZero(T0->getType()) : T0);
+    const llvm::SCEV *Whole = nullptr, *Count = nullptr;
+    if (R.Epilogue) {
+      std::tie(Whole, Count) = epilogueFacts(U);
+      if (!Count)
+        return false;
+      M.setEpilogue(Whole, Count);
+    }
     if (!M.run())
       return false;
     auto Outs = outputs(R, M);
     if (!Outs)
       return false;
-    const llvm::SCEV *First = rowStart(U);
-    if (!First || !entersUnrolledLoop(First, U) || !startsMatch(M, First, U))
-      return false;
+    if (!R.Epilogue)
+      Count = prologueCount(M, U);
     llvm::Instruction *At = R.G->getTerminator();
     llvm::SCEVExpander Expander(SE, DL, "unroll.merge");
-    const llvm::SCEV *Count = SE.getMinusSCEV(Exit2->Bound, First);
-    if (!Expander.isSafeToExpandAt(Count, At))
+    if (!Count || !Expander.isSafeToExpandAt(Count, At))
       return false;
+    bool MayBeEmpty = !SE.isKnownPredicateAt(llvm::ICmpInst::ICMP_NE, Count, SE.getZero(Count->getType()), At);
     llvm::IRBuilder<> B(At);
-    build(*Outs, B.CreateZExt(Expander.expandCodeFor(Count, Count->getType(), At), B.getInt64Ty(), "merge.count"));
+    build(*Outs, B.CreateZExt(Expander.expandCodeFor(Count, Count->getType(), At), B.getInt64Ty(), "merge.count"),
+          MayBeEmpty);
     return true;
   }
 
@@ -554,6 +781,83 @@ private:
     return C2 / C1;
   }
 
+  // The prologue layout's count, e - s (see rowStart), or null.
+  const llvm::SCEV *prologueCount(const BodyMatcher &M, unsigned U) {
+    Exit2 = exitTest(R.H2, R.L2, SE);
+    if (!Exit2)
+      return nullptr;
+    const llvm::SCEV *First = rowStart(U);
+    if (!First)
+      return nullptr;
+    const llvm::SCEV *Count = SE.getMinusSCEV(Exit2->Bound, First);
+    return entersUnrolledLoop(R.Mid, Count, U, /*MayBeZero=*/false) && startsMatch(M, First, U) ? Count : nullptr;
+  }
+
+  // The epilogue layout's count n and Whole = U * (n / U), or nulls. L2 counts down from Whole (`c -= U` until 0, so it
+  // runs Whole / U times where G enters it, which it must do exactly for n >= U), and L1 runs n mod U times.
+  std::pair<const llvm::SCEV *, const llvm::SCEV *> epilogueFacts(unsigned U) {
+    const llvm::SCEV *Whole = countDownStart(U);
+    const llvm::SCEV *Count = Whole ? roundedDownFrom(Whole, U) : nullptr;
+    if (!Count)
+      return {nullptr, nullptr};
+    const llvm::SCEV *T0 = SE.getSCEV(R.Skip);
+    llvm::Type *RemTy = llvm::IntegerType::get(Count->getType()->getContext(), llvm::Log2_32(U));
+    if (T0->getType()->getIntegerBitWidth() < RemTy->getIntegerBitWidth() ||
+        SE.getZeroExtendExpr(SE.getTruncateExpr(Count, RemTy), T0->getType()) != T0)
+      return {nullptr, nullptr};
+    bool MayBeZero =
+        !SE.isKnownPredicateAt(llvm::ICmpInst::ICMP_NE, Count, SE.getZero(Count->getType()), R.G->getTerminator());
+    if (!entersUnrolledLoop(R.G, Count, U, MayBeZero))
+      return {nullptr, nullptr};
+    return {Whole, Count};
+  }
+
+  // Where L2 ends on `c - U == 0` for c = {S,+,-U}: S.
+  const llvm::SCEV *countDownStart(unsigned U) const {
+    auto *Br = llvm::cast<llvm::BranchInst>(R.H2->getTerminator());
+    auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition());
+    auto *Zero = Cmp ? llvm::dyn_cast<llvm::ConstantInt>(Cmp->getOperand(1)) : nullptr;
+    if (!Zero || !Zero->isZero() || !Cmp->isEquality() ||
+        Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 1 : 0) != R.H2)
+      return nullptr;
+    auto *Next = SE.isSCEVable(Cmp->getOperand(0)->getType())
+                     ? llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Cmp->getOperand(0)))
+                     : nullptr;
+    if (!Next || Next->getLoop() != R.L2 || !Next->isAffine())
+      return nullptr;
+    auto *Step = llvm::dyn_cast<llvm::SCEVConstant>(Next->getStepRecurrence(SE));
+    if (!Step || Step->getAPInt() != -llvm::APInt(Step->getAPInt().getBitWidth(), U))
+      return nullptr;
+    return SE.getAddExpr(Next->getStart(), SE.getConstant(Next->getType(), U));
+  }
+
+  // n, where Whole is n rounded down to a multiple of U: U * (n /u U), or U * zext(trunc(n /u U)) with a truncation
+  // that keeps every bit because n >= 0 where G runs (nvcc's `n & 0x7ffffffc` for a count it knows positive).
+  const llvm::SCEV *roundedDownFrom(const llvm::SCEV *Whole, unsigned U) const {
+    auto *Mul = llvm::dyn_cast<llvm::SCEVMulExpr>(Whole);
+    if (!Mul || Mul->getNumOperands() != 2 || Mul->getOperand(0) != SE.getConstant(Whole->getType(), U))
+      return nullptr;
+    const llvm::SCEV *Quotient = Mul->getOperand(1);
+    bool Truncated = false;
+    if (auto *Ext = llvm::dyn_cast<llvm::SCEVZeroExtendExpr>(Quotient))
+      if (auto *Trunc = llvm::dyn_cast<llvm::SCEVTruncateExpr>(Ext->getOperand())) {
+        // n /u U < 2^(bits - 1 - log2 U) for n >= 0: a truncation to at least that many bits loses nothing.
+        unsigned Bits = Whole->getType()->getIntegerBitWidth();
+        if (Trunc->getType()->getIntegerBitWidth() + 1 + llvm::Log2_32(U) < Bits)
+          return nullptr;
+        Quotient = Trunc->getOperand();
+        Truncated = true;
+      }
+    auto *Div = llvm::dyn_cast<llvm::SCEVUDivExpr>(Quotient);
+    if (!Div || Div->getRHS() != SE.getConstant(Div->getType(), U) || Div->getType() != Whole->getType())
+      return nullptr;
+    const llvm::SCEV *N = Div->getLHS();
+    if (Truncated &&
+        !SE.isKnownPredicateAt(llvm::ICmpInst::ICMP_SGE, N, SE.getZero(N->getType()), R.G->getTerminator()))
+      return nullptr;
+    return N;
+  }
+
   // s, the row's first index: L2's counter starts at s + T0 + U (it is compared after its step), T0 is
   // (Bound - s) mod U, and s < Bound holds where G runs. Null where scalar evolution does not show that shape.
   const llvm::SCEV *rowStart(unsigned U) const {
@@ -572,15 +876,14 @@ private:
     return SE.isKnownPredicateAt(Below, First, Exit2->Bound, R.G->getTerminator()) ? First : nullptr;
   }
 
-  // Whether Mid enters L2 exactly for the rows of at least U elements. Its condition compares D = Bound - s (or -D),
-  // plus a constant, with a constant; of the D that s < Bound allows (1 to 2^n - 1), those that enter must be the
-  // ones from U up.
-  bool entersUnrolledLoop(const llvm::SCEV *First, unsigned U) const {
-    auto *Br = llvm::cast<llvm::BranchInst>(R.Mid->getTerminator());
+  // Whether From's branch enters L2 exactly where the count D is at least U. Its condition compares D (or -D), plus a
+  // constant, with a constant; of the counts possible (1 to 2^n - 1, or from 0 where MayBeZero), those that enter
+  // must be the ones from U up.
+  bool entersUnrolledLoop(llvm::BasicBlock *From, const llvm::SCEV *D, unsigned U, bool MayBeZero) const {
+    auto *Br = llvm::cast<llvm::BranchInst>(From->getTerminator());
     auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition());
     if (!Cmp || !SE.isSCEVable(Cmp->getOperand(0)->getType()))
       return false;
-    const llvm::SCEV *D = SE.getMinusSCEV(Exit2->Bound, First);
     llvm::ICmpInst::Predicate Pred = Cmp->getPredicate();
     const llvm::SCEV *X = SE.getSCEV(Cmp->getOperand(0));
     auto *C = llvm::dyn_cast<llvm::SCEVConstant>(SE.getSCEV(Cmp->getOperand(1)));
@@ -609,7 +912,7 @@ private:
     llvm::ConstantRange Enters = Br->getSuccessor(0) == R.P2 ? HoldsForD : HoldsForD.inverse();
     llvm::APInt UBits(Bits, U);
     return Enters.contains(llvm::ConstantRange(UBits, llvm::APInt::getZero(Bits))) &&
-           Enters.inverse().contains(llvm::ConstantRange(llvm::APInt(Bits, 1), UBits));
+           Enters.inverse().contains(llvm::ConstantRange(llvm::APInt(Bits, MayBeZero ? 0 : 1), UBits));
   }
 
   // Whether the start differences the matcher left (an address from sext(s + T0) in L2 against sext(s) + T0 in L1)
@@ -663,17 +966,31 @@ private:
 
   // G: `br PM`; PM: P1's instructions; LM: L1's body, counted to N; EM: the carried values for X. The region's
   // blocks are left unreachable and removed.
-  void build(const std::vector<Output> &Outs, llvm::Value *N) {
+  void build(const std::vector<Output> &Outs, llvm::Value *N, bool MayBeEmpty) {
     llvm::LLVMContext &Ctx = R.G->getContext();
     llvm::Function *F = R.G->getParent();
     auto *PM = llvm::BasicBlock::Create(Ctx, R.H1->getName() + ".merge.ph", F, R.P1);
     auto *LM = llvm::BasicBlock::Create(Ctx, R.H1->getName() + MergedLoopSuffix, F, R.P1);
     auto *EM = llvm::BasicBlock::Create(Ctx, R.H1->getName() + ".merge.exit", F, R.P1);
-    R.G->getTerminator()->eraseFromParent();
-    llvm::BranchInst::Create(PM, R.G);
-    llvm::IRBuilder<> B(PM);
-
+    // In the epilogue layout L1 starts from Mid's phis; the merged loop starts from what G gives them.
     llvm::ValueToValueMapTy VM;
+    if (R.Epilogue)
+      for (llvm::PHINode &MidPhi : R.Mid->phis())
+        VM[&MidPhi] = MidPhi.getIncomingValueForBlock(R.G);
+    // Where the count may be 0, X receives the values the region starts from.
+    llvm::IRBuilder<> B(R.G->getTerminator());
+    if (MayBeEmpty) {
+      for (const Output &Out : Outs)
+        Out.Phi->addIncoming(Out.Outside
+                                 ? Out.Outside
+                                 : castBits(B, Out.State->MidPhi->getIncomingValueForBlock(R.G), Out.Phi->getType()),
+                             R.G);
+      B.CreateCondBr(B.CreateICmpEQ(N, B.getInt64(0)), R.X, PM);
+    } else {
+      B.CreateBr(PM);
+    }
+    R.G->getTerminator()->eraseFromParent();
+
     B.SetInsertPoint(PM);
     for (llvm::Instruction &I : R.P1->instructionsWithoutDebug())
       if (!I.isTerminator()) {

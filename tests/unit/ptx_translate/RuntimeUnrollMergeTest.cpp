@@ -4,7 +4,10 @@
 // Regions are left alone where the copies differ from the remainder's body (an element read twice, other operands),
 // where they store, and where the region's iterations are not shown to be those of one loop from s to e: no s < e
 // where it starts, a remainder that is not the count mod 4, an unrolled loop entered with fewer than 4 elements left,
-// an unsigned exit test whose addresses are sign-extended.
+// an unsigned exit test whose addresses are sign-extended. The same for nvcc's other layout (a hash over each row,
+// the remainder after the unrolled loop, copies listing an add's operands in either order): merged and bit for bit
+// equal, or left alone where an empty row would enter the unrolled loop, where it is entered from 3 elements, where
+// a copy reads the wrong element, or where the remainder does not go on where the unrolled loop stopped.
 #include "ptx_translate/RuntimeUnrollMerge.h"
 
 #include "IrPassTestSupport.h"
@@ -209,20 +212,149 @@ std::vector<uint32_t> run(cushim::test::ParsedIr &&P, const Matrix &M) {
   return Bits;
 }
 
-} // namespace
+// h = h * 31 + data[k] over k in [rowptr[r], rowptr[r + 1]) in nvcc's other layout: the loop unrolled 4 times
+// first (counting down from n & -4, odd copies listing the add's operands the other way round), then the remainder.
+constexpr const char *Hashes = R"(
+define void @hashes(ptr %rowptr, ptr %data, ptr %out, i32 %rows) {
+entry:
+  %dataI = ptrtoint ptr %data to i64
+  br label %row.loop
+row.loop:
+  %r = phi i32 [ 0, %entry ], [ %r.next, %row.done ]
+  %rw = sext i32 %r to i64
+  %sp = getelementptr i32, ptr %rowptr, i64 %rw
+  %s = load i32, ptr %sp
+  %ep = getelementptr i32, ptr %sp, i64 1
+  %e = load i32, ptr %ep
+  %nonempty = icmp slt i32 %s, %e
+  br i1 @NONEMPTY@, label %g, label %row.done
+g:
+  %n = sub i32 %e, %s
+  %rem = and i32 %n, 3
+  %neg = sub i32 %s, %e
+  %few = icmp ugt i32 %neg, @FEW@
+  br i1 %few, label %mid, label %p2
+p2:
+  %whole = and i32 %n, -4
+  %sw = sext i32 %s to i64
+  %s4 = shl nsw i64 %sw, 2
+  %a0 = add i64 %s4, %dataI
+  br label %l2
+l2:
+  %c = phi i32 [ %whole, %p2 ], [ %c.next, %l2 ]
+  %k2 = phi i32 [ %s, %p2 ], [ %k2.next, %l2 ]
+  %h.prev = phi i32 [ 7, %p2 ], [ %h3, %l2 ]
+  %a = phi i64 [ %a0, %p2 ], [ %a.next, %l2 ]
+@COPIES@
+  %a.next = add i64 %a, 16
+  %k2.next = add i32 %k2, 4
+  %k.resume = add i32 %k2, @RESUME@
+  %c.next = add i32 %c, -4
+  %l2.done = icmp eq i32 %c.next, 0
+  br i1 %l2.done, label %e2, label %l2
+e2:
+  br label %mid
+mid:
+  %k = phi i32 [ %s, %g ], [ %k.resume, %e2 ]
+  %hm = phi i32 [ 7, %g ], [ %h3, %e2 ]
+  %skip = icmp eq i32 %rem, 0
+  br i1 %skip, label %x, label %p1
+p1:
+  %kw = sext i32 %k to i64
+  %k4 = shl nsw i64 %kw, 2
+  %b0 = add i64 %k4, %dataI
+  br label %l1
+l1:
+  %cnt = phi i32 [ %rem, %p1 ], [ %cnt.next, %l1 ]
+  %g1 = phi i32 [ %hm, %p1 ], [ %g1.next, %l1 ]
+  %b = phi i64 [ %b0, %p1 ], [ %b.next, %l1 ]
+  %bp = inttoptr i64 %b to ptr
+  %w = load i32, ptr %bp
+  %n1 = mul i32 %g1, 31
+  %g1.next = add i32 %w, %n1
+  %b.next = add i64 %b, 4
+  %cnt.next = add i32 %cnt, -1
+  %l1.done = icmp eq i32 %cnt.next, 0
+  br i1 %l1.done, label %e1, label %l1
+e1:
+  %g1.last = phi i32 [ %g1.next, %l1 ]
+  br label %x
+x:
+  %res = phi i32 [ %hm, %mid ], [ %g1.last, %e1 ]
+  br label %row.done
+row.done:
+  %out.r = phi i32 [ 7, %row.loop ], [ %res, %x ]
+  %op = getelementptr i32, ptr %out, i64 %rw
+  store i32 %out.r, ptr %op
+  %r.next = add nsw i32 %r, 1
+  %rdone = icmp eq i32 %r.next, %rows
+  br i1 %rdone, label %exit, label %row.loop
+exit:
+  ret void
+}
+)";
 
-TEST_CASE("runtime-unrolled loops merge into one loop that computes the same bits", "[runtime-unroll-merge]") {
-  Matrix M = matrix();
-  cushim::test::ParsedIr Original(spmvIr()), Merged(spmvIr());
+constexpr const char *HashCopy = R"(
+  %ad@J@ = add i64 %a, @OFF@
+  %pt@J@ = inttoptr i64 %ad@J@ to ptr
+  %v@J@ = load i32, ptr %pt@J@
+  %m@J@ = mul i32 @PREV@, 31
+  %h@J@ = add i32 @OPERANDS@
+)";
+
+struct EpilogueVariant {
+  bool Unguarded = false; // G is reached for empty rows too: an empty row would enter the unrolled loop
+  int Few = -4;           // G skips the unrolled loop where s - e > Few (unsigned)
+  int Offset2 = 8;        // copy 2's offset (8 is right)
+  int Resume = 0;         // the remainder goes on this many elements after where the unrolled loop stopped
+};
+
+std::string hashesIr(const EpilogueVariant &V = {}) {
+  std::string Copies;
+  for (int J = 0; J < 4; ++J) {
+    std::string N = std::to_string(J), Prev = J == 0 ? "%h.prev" : "%h" + std::to_string(J - 1);
+    Copies += cushim::test::filled(HashCopy, {{"@OPERANDS@", J % 2 ? "%m@J@, %v@J@" : "%v@J@, %m@J@"},
+                                              {"@PREV@", Prev},
+                                              {"@J@", N},
+                                              {"@OFF@", std::to_string(J == 2 ? V.Offset2 : 4 * J)}});
+  }
+  return cushim::test::filled(Hashes, {{"@COPIES@", Copies},
+                                       {"@NONEMPTY@", V.Unguarded ? "true" : "%nonempty"},
+                                       {"@FEW@", std::to_string(V.Few)},
+                                       {"@RESUME@", std::to_string(4 + V.Resume)}});
+}
+
+using HashesFn = void (*)(const int32_t *, const uint32_t *, uint32_t *, int32_t);
+
+std::vector<uint32_t> runHashes(cushim::test::ParsedIr &&P, const Matrix &M) {
+  auto [J, Fn] = cushim::test::jitFunction<HashesFn>(std::move(P), "hashes");
+  int Rows = static_cast<int>(M.RowPtr.size()) - 1;
+  std::vector<uint32_t> Data(M.Col.begin(), M.Col.end()), Out(Rows, 0);
+  Fn(M.RowPtr.data(), Data.data(), Out.data(), Rows);
+  return Out;
+}
+
+// Runs the pass on a copy of Ir, which must then hold a merged loop, and returns what the original and the merged
+// function (run by Run on M) compute, after checking that they agree row by row.
+template <typename RunFn> std::vector<uint32_t> mergedAgrees(const std::string &Ir, const Matrix &M, RunFn Run) {
+  cushim::test::ParsedIr Original(Ir), Merged(Ir);
   REQUIRE(cushim::test::runFunctionPass(cushim::ptx::RuntimeUnrollMergePass(), Merged.entry()));
   REQUIRE_FALSE(llvm::verifyModule(*Merged.M, &llvm::errs()));
   REQUIRE(hasMergedLoop(Merged.entry()));
-  std::vector<uint32_t> Want = run(std::move(Original), M), Got = run(std::move(Merged), M);
+  std::vector<uint32_t> Want = Run(std::move(Original), M), Got = Run(std::move(Merged), M);
   REQUIRE(Got.size() == Want.size());
   for (size_t R = 0; R < Want.size(); ++R) {
     INFO("row " << R << " of length " << M.RowPtr[R + 1] - M.RowPtr[R]);
     CHECK(Got[R] == Want[R]);
   }
+  return Want;
+}
+
+} // namespace
+
+TEST_CASE("runtime-unrolled loops merge into one loop that computes the same bits", "[runtime-unroll-merge]") {
+  Matrix M = matrix();
+  std::vector<uint32_t> Want = mergedAgrees(spmvIr(), M, run);
   // The reference itself: row 5 by hand.
   float Row5 = 0;
   for (int K = M.RowPtr[5]; K < M.RowPtr[6]; ++K)
@@ -243,6 +375,28 @@ TEST_CASE("regions whose unrolled copies differ from the remainder's body are le
   SECTION("the unrolled loop entered from 3 elements") { V.Few = -3; }
   SECTION("an unsigned exit test (addresses sign-extended) after a signed guard") { V.UnsignedExit = true; }
   cushim::test::ParsedIr P(spmvIr(V));
+  CHECK_FALSE(cushim::test::runFunctionPass(cushim::ptx::RuntimeUnrollMergePass(), P.entry()));
+  CHECK_FALSE(hasMergedLoop(P.entry()));
+}
+
+TEST_CASE("the remainder after the unrolled loop merges too, copies' operands in either order",
+          "[runtime-unroll-merge]") {
+  Matrix M = matrix();
+  std::vector<uint32_t> Want = mergedAgrees(hashesIr(), M, runHashes);
+  // The reference itself: row 9 by hand.
+  uint32_t Row9 = 7;
+  for (int K = M.RowPtr[9]; K < M.RowPtr[10]; ++K)
+    Row9 = Row9 * 31u + static_cast<uint32_t>(M.Col[K]);
+  CHECK(Want[9] == Row9);
+}
+
+TEST_CASE("remainders after the unrolled loop are left alone where the count is not shown", "[runtime-unroll-merge]") {
+  EpilogueVariant V;
+  SECTION("no s < e: an empty row would enter the unrolled loop") { V.Unguarded = true; }
+  SECTION("the unrolled loop entered from 3 elements") { V.Few = -3; }
+  SECTION("an element read twice") { V.Offset2 = 4; }
+  SECTION("a remainder that skips an element") { V.Resume = 1; }
+  cushim::test::ParsedIr P(hashesIr(V));
   CHECK_FALSE(cushim::test::runFunctionPass(cushim::ptx::RuntimeUnrollMergePass(), P.entry()));
   CHECK_FALSE(hasMergedLoop(P.entry()));
 }
