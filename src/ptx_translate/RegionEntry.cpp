@@ -605,6 +605,117 @@ void localiseValuesLiveAcrossCuts(llvm::Function &G, const std::vector<Cut> &Cut
   }
 }
 
+// How many pairs of slots joined by a copy coalesceCopiedSlots tries to merge.
+constexpr unsigned MaxSlotMergeTries = 64;
+
+// The slot a value was just loaded from: V is a load of a scalar slot with no store to that slot between it and
+// Before (both in one block); null otherwise.
+llvm::AllocaInst *copiedFrom(llvm::Value *V, llvm::Instruction *Before) {
+  auto *Load = llvm::dyn_cast<llvm::LoadInst>(V);
+  auto *From = Load ? llvm::dyn_cast<llvm::AllocaInst>(Load->getPointerOperand()) : nullptr;
+  if (!From || Load->getParent() != Before->getParent() || !Load->comesBefore(Before))
+    return nullptr;
+  for (llvm::Instruction *I = Load->getNextNode(); I != Before; I = I->getNextNode())
+    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(I); Store && Store->getPointerOperand() == From)
+      return nullptr;
+  return From;
+}
+
+// Whether Slot's value can still be read after From: a load of Slot reachable without a store to Slot first.
+bool liveAfter(llvm::AllocaInst *Slot, llvm::Instruction *From) {
+  std::set<llvm::BasicBlock *> Seen;
+  std::vector<llvm::Instruction *> Work{From->getNextNode()};
+  while (!Work.empty()) {
+    llvm::Instruction *I = Work.back();
+    Work.pop_back();
+    for (; I; I = I->getNextNode()) {
+      if (auto *Load = llvm::dyn_cast<llvm::LoadInst>(I); Load && Load->getPointerOperand() == Slot)
+        return true;
+      if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(I); Store && Store->getPointerOperand() == Slot)
+        break;
+      if (I->isTerminator())
+        for (llvm::BasicBlock *Succ : llvm::successors(I))
+          if (Seen.insert(Succ).second)
+            Work.push_back(&Succ->front());
+    }
+  }
+  return false;
+}
+
+// Whether Slot is a demoted value: a scalar alloca used only by loads and by stores into it.
+bool plainSlot(llvm::AllocaInst *Slot) {
+  if (!Slot->getAllocatedType()->isSingleValueType() || Slot->isArrayAllocation())
+    return false;
+  return llvm::all_of(Slot->users(), [&](llvm::User *U) {
+    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(U))
+      return Store->getPointerOperand() == Slot && Store->getValueOperand() != Slot && Store->isSimple();
+    auto *Load = llvm::dyn_cast<llvm::LoadInst>(U);
+    return Load && Load->isSimple() && Load->getType() == Slot->getAllocatedType();
+  });
+}
+
+// Whether Slot is written where Other's value is still needed, other than by a copy of Other's value.
+bool writtenWhileLive(llvm::AllocaInst *Slot, llvm::AllocaInst *Other) {
+  for (llvm::User *U : Slot->users())
+    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(U);
+        Store && copiedFrom(Store->getValueOperand(), Store) != Other && liveAfter(Other, Store))
+      return true;
+  return false;
+}
+
+// Merges demoted values' slots joined by copies (`store (load A), B`) where their values are never needed at once:
+// a loop's phi and the phi of a branch inside it (`if (tid < s) sum += ...` in a tree reduction) then share one
+// slot, and the threads that keep their value store nothing (the copy becomes a store of a slot's own value, which
+// is dropped here). Each merged pair must agree on uniformity; counters keep their own slots.
+void coalesceCopiedSlots(llvm::Function &G, std::set<llvm::AllocaInst *> &UniformSlots,
+                         const std::map<llvm::BasicBlock *, llvm::AllocaInst *> &CounterSlots) {
+  std::set<llvm::AllocaInst *> Counters;
+  for (auto &[Header, Slot] : CounterSlots)
+    Counters.insert(Slot);
+  std::vector<std::pair<llvm::AllocaInst *, llvm::AllocaInst *>> Copies;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I))
+      if (auto *To = llvm::dyn_cast<llvm::AllocaInst>(Store->getPointerOperand()))
+        if (llvm::AllocaInst *From = copiedFrom(Store->getValueOperand(), Store); From && From != To)
+          Copies.emplace_back(From, To);
+  // Each pair is tried once, with what earlier merges made of its slots; the liveness walks cost a pass over the
+  // kernel each, so only so many are tried.
+  std::map<llvm::AllocaInst *, llvm::AllocaInst *> MergedInto;
+  auto current = [&](llvm::AllocaInst *A) {
+    for (auto It = MergedInto.find(A); It != MergedInto.end(); It = MergedInto.find(A))
+      A = It->second;
+    return A;
+  };
+  unsigned Tries = 0;
+  for (auto [From, To] : Copies) {
+    From = current(From);
+    To = current(To);
+    if (From == To || From->getAllocatedType() != To->getAllocatedType() || Counters.count(From) ||
+        Counters.count(To) || UniformSlots.count(From) != UniformSlots.count(To) || !plainSlot(From) ||
+        !plainSlot(To) || ++Tries > MaxSlotMergeTries || writtenWhileLive(To, From) || writtenWhileLive(From, To))
+      continue;
+    To->replaceAllUsesWith(From);
+    UniformSlots.erase(To);
+    MergedInto[To] = From;
+  }
+  // Merged slots are deleted only now: the pairs still name them.
+  for (auto &[To, From] : MergedInto)
+    To->eraseFromParent();
+  // Stores of the value just loaded from the same slot.
+  std::vector<llvm::StoreInst *> SelfCopies;
+  for (llvm::Instruction &I : llvm::instructions(G))
+    if (auto *Store = llvm::dyn_cast<llvm::StoreInst>(&I);
+        Store && Store->isSimple() && llvm::isa<llvm::AllocaInst>(Store->getPointerOperand()) &&
+        copiedFrom(Store->getValueOperand(), Store) == Store->getPointerOperand() &&
+        llvm::cast<llvm::LoadInst>(Store->getValueOperand())->isSimple())
+      SelfCopies.push_back(Store);
+  for (llvm::StoreInst *Store : SelfCopies) {
+    llvm::Value *Loaded = Store->getValueOperand();
+    Store->eraseFromParent();
+    llvm::RecursivelyDeleteTriviallyDeadInstructions(Loaded);
+  }
+}
+
 // The blocks that touch A's memory (through any pointer derived from it); false if its address is stored to
 // memory, where it could be used from anywhere.
 bool blocksUsing(llvm::AllocaInst &A, BlockSet &Blocks) {
@@ -720,6 +831,7 @@ bool buildRegionEntry(llvm::Module &M, llvm::Function &Kernel, const KernelInfo 
     // The allocas stay in the entry block, which no region clones; the code after them is region 0.
     Start = G->getEntryBlock().splitBasicBlock(G->getEntryBlock().getFirstNonPHIOrDbgOrAlloca(), "region.start");
     localiseValuesLiveAcrossCuts(*G, Cuts, UniformValues, UniformCounters, UniformSlots);
+    coalesceCopiedSlots(*G, UniformSlots, CounterSlots);
     Ok = placeAllocas(*G, Cuts, UniformSlots, Homes, ArenaBytesPerThread);
   }
   llvm::Function *Entry = nullptr;
