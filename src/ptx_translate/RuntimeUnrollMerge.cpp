@@ -488,28 +488,22 @@ private:
     return End == Merged;
   }
 
-  // Epilogue layout: A, used by L1 and maybe computed from Mid's phis, holds B's bits as G leaves Mid's phis, and
-  // the same after L2 (it is invariant in the merged loop).
-  bool sameInvariant(llvm::Value *A, llvm::Value *B) {
-    if (!SE.isSCEVable(A->getType())) {
-      auto *I = llvm::dyn_cast<llvm::Instruction>(A);
-      if (I && (I->getParent() == R.Mid || I->getParent() == R.P1))
-        return false;
-      auto *CA = llvm::dyn_cast<llvm::Constant>(A), *CB = llvm::dyn_cast<llvm::Constant>(B);
-      return A == B || (CA && CB && constantBitsEqual(CA, CB, DL));
-    }
-    if (A->getType() != B->getType())
-      return false;
-    const llvm::SCEV *SA = SE.getSCEV(A);
-    return fromStart(SA) == SE.getSCEV(B) && endsWhereMergedIs(SA, SE.getZero(SA->getType()));
-  }
-
-  // Values defined before the loops, the same bits (FromL1: A on L1's side, see sameInvariant).
+  // Values defined before the loops, the same bits. FromL1: A is on L1's side; in the epilogue layout it may be
+  // computed from Mid's phis, and must hold B's bits as G leaves them and the same after L2 (it is invariant in the
+  // merged loop).
   bool bitsEqualOutside(llvm::Value *A, llvm::Value *B, bool FromL1 = false) {
     A = stripBitcasts(A);
     B = stripBitcasts(B);
-    if (FromL1 && R.Epilogue)
-      return sameInvariant(A, B);
+    bool AfterL2 = FromL1 && R.Epilogue;
+    if (AfterL2 && SE.isSCEVable(A->getType())) {
+      if (A->getType() != B->getType())
+        return false;
+      const llvm::SCEV *SA = SE.getSCEV(A);
+      return fromStart(SA) == SE.getSCEV(B) && endsWhereMergedIs(SA, SE.getZero(SA->getType()));
+    }
+    if (auto *I = llvm::dyn_cast<llvm::Instruction>(A);
+        AfterL2 && I && (I->getParent() == R.Mid || I->getParent() == R.P1))
+      return false;
     if (A == B)
       return true;
     auto *CA = llvm::dyn_cast<llvm::Constant>(A), *CB = llvm::dyn_cast<llvm::Constant>(B);
@@ -814,14 +808,9 @@ private:
 
   // Where L2 ends on `c - U == 0` for c = {S,+,-U}: S.
   const llvm::SCEV *countDownStart(unsigned U) const {
-    auto *Br = llvm::cast<llvm::BranchInst>(R.H2->getTerminator());
-    auto *Cmp = llvm::dyn_cast<llvm::ICmpInst>(Br->getCondition());
-    auto *Zero = Cmp ? llvm::dyn_cast<llvm::ConstantInt>(Cmp->getOperand(1)) : nullptr;
-    if (!Zero || !Zero->isZero() || !Cmp->isEquality() ||
-        Br->getSuccessor(Cmp->getPredicate() == llvm::ICmpInst::ICMP_EQ ? 1 : 0) != R.H2)
-      return nullptr;
-    auto *Next = SE.isSCEVable(Cmp->getOperand(0)->getType())
-                     ? llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Cmp->getOperand(0)))
+    llvm::Value *Counter = zeroTest(R.H2, R.E2, R.H2);
+    auto *Next = Counter && SE.isSCEVable(Counter->getType())
+                     ? llvm::dyn_cast<llvm::SCEVAddRecExpr>(SE.getSCEV(Counter))
                      : nullptr;
     if (!Next || Next->getLoop() != R.L2 || !Next->isAffine())
       return nullptr;

@@ -71,6 +71,15 @@ template <unsigned BlockSize> __global__ void reduceUnrolled(const int *In, int 
     Out[blockIdx.x] = S[0];
 }
 
+// N values in [-1000, 1000] from the given seed.
+std::vector<int> randomInts(unsigned N, uint64_t Seed) {
+  e2e::Rng R(Seed);
+  std::vector<int> In(N);
+  for (int &V : In)
+    V = R.range(-1000, 1000);
+  return In;
+}
+
 // NVIDIA's reduce3: the running sum is carried in a register through the tree loop, whose `if`'s value and loop
 // value share one slot in a region entry (coalesceCopiedSlots, RegionEntry.cpp).
 __global__ void reduceCarried(const int *In, int *Out, unsigned N) {
@@ -113,10 +122,7 @@ __global__ void traceCarried(const int *In, int *Out, unsigned N) {
 }
 
 void checkCarried(unsigned Threads, unsigned N) {
-  e2e::Rng R(N * 5 + Threads);
-  std::vector<int> In(N);
-  for (int &V : In)
-    V = R.range(-1000, 1000);
+  std::vector<int> In = randomInts(N, N * 5 + Threads);
   unsigned Blocks = (N + 2 * Threads - 1) / (2 * Threads);
   int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Blocks, -1));
   reduceCarried<<<Blocks, Threads, Threads * sizeof(int)>>>(DIn, DOut, N);
@@ -132,10 +138,7 @@ void checkCarried(unsigned Threads, unsigned N) {
 }
 
 void checkTrace(unsigned Threads, unsigned N) {
-  e2e::Rng R(N * 7 + Threads);
-  std::vector<int> In(N);
-  for (int &V : In)
-    V = R.range(-1000, 1000);
+  std::vector<int> In = randomInts(N, N * 7 + Threads);
   unsigned Blocks = (N + Threads - 1) / Threads;
   int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(N, -1));
   traceCarried<<<Blocks, Threads, Threads * sizeof(int)>>>(DIn, DOut, N);
@@ -177,10 +180,7 @@ const char *treeName(Tree T) {
 }
 
 template <Tree T> void checkReduce(unsigned Threads, unsigned N) {
-  e2e::Rng R(N + Threads);
-  std::vector<int> In(N);
-  for (int &V : In)
-    V = R.range(-1000, 1000);
+  std::vector<int> In = randomInts(N, N + Threads);
   unsigned Blocks = (N + Threads - 1) / Threads;
   int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Blocks, -1));
   reduceBlocks<T><<<Blocks, Threads, Threads * sizeof(int)>>>(DIn, DOut, N);
@@ -196,10 +196,7 @@ template <Tree T> void checkReduce(unsigned Threads, unsigned N) {
 }
 
 template <unsigned BlockSize> void checkUnrolled(unsigned N) {
-  e2e::Rng R(N * 3 + BlockSize);
-  std::vector<int> In(N);
-  for (int &V : In)
-    V = R.range(-1000, 1000);
+  std::vector<int> In = randomInts(N, N * 3 + BlockSize);
   unsigned Blocks = (N + BlockSize - 1) / BlockSize;
   int *DIn = toDevice(In), *DOut = toDevice(std::vector<int>(Blocks, -1));
   reduceUnrolled<BlockSize><<<Blocks, BlockSize>>>(DIn, DOut, N);

@@ -22,7 +22,7 @@ template <typename T> std::vector<T> toHost(const T *D, size_t Count) {
 }
 
 // Compares integer results with their CPU reference; a mismatch prints the first few and counts one failed check.
-inline void checkInts(const char *What, const std::vector<int> &Got, const std::vector<int> &Want) {
+template <typename Int> void checkInts(const char *What, const std::vector<Int> &Got, const std::vector<Int> &Want) {
   e2e::Mismatches M(What);
   for (size_t I = 0; I < Want.size(); ++I)
     M.intAt(static_cast<long>(I), Got[I], Want[I]);

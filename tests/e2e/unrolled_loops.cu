@@ -66,12 +66,12 @@ __global__ void prefixRows(int Rows, const int *RowPtr, const unsigned *Data, un
   }
 }
 
-void checkUnsigned(const char *What, const std::vector<unsigned> &Got, const std::vector<unsigned> &Want) {
-  e2e::Mismatches M(What);
-  for (size_t I = 0; I < Want.size(); ++I)
-    M.intAt(static_cast<long>(I), Got[I], Want[I]);
-  if (!M.report())
-    ++e2e::Failures;
+// Count words of random bits.
+std::vector<unsigned> randomWords(size_t Count, e2e::Rng &R) {
+  std::vector<unsigned> Words(Count);
+  for (unsigned &W : Words)
+    W = R.next();
+  return Words;
 }
 
 // Rows of every length from 0 to 40, then Extra rows of random lengths from 0 to 24.
@@ -133,9 +133,7 @@ template <typename Index> void checkRanges(const char *What, std::vector<long lo
     }
   int Count = static_cast<int>(S.size());
   e2e::Rng R(5);
-  std::vector<unsigned> Data(Offset + 1);
-  for (unsigned &D : Data)
-    D = R.next();
+  std::vector<unsigned> Data = randomWords(Offset + 1, R);
   Index *DS = toDevice(S), *DE = toDevice(E);
   long long *DBase = toDevice(Base);
   unsigned *DData = toDevice(Data), *DOut;
@@ -149,7 +147,7 @@ template <typename Index> void checkRanges(const char *What, std::vector<long lo
       H = H * 31u + Data[Idx - Base[T]];
     Want[T] = H;
   }
-  checkUnsigned(What, toHost(DOut, Count), Want);
+  simt::checkInts(What, toHost(DOut, Count), Want);
   for (void *P : {(void *)DS, (void *)DE, (void *)DBase, (void *)DData, (void *)DOut})
     E2E_CHECK(cudaFree(P));
 }
@@ -157,9 +155,7 @@ template <typename Index> void checkRanges(const char *What, std::vector<long lo
 void checkParamRows(int N) {
   int Count = 300;
   e2e::Rng R(17 + N);
-  std::vector<unsigned> A(static_cast<size_t>(Count) * N + 1);
-  for (unsigned &V : A)
-    V = R.next();
+  std::vector<unsigned> A = randomWords(static_cast<size_t>(Count) * N + 1, R);
   unsigned *DA = toDevice(A), *DOut;
   E2E_CHECK(cudaMalloc(&DOut, Count * sizeof(unsigned)));
   paramRows<<<(Count + 127) / 128, 128>>>(Count, N, DA, DOut);
@@ -172,7 +168,7 @@ void checkParamRows(int N) {
     Want[T] = H;
   }
   std::string What = "rows of a parameter's " + std::to_string(N) + " columns, hashed";
-  checkUnsigned(What.c_str(), toHost(DOut, Count), Want);
+  simt::checkInts(What.c_str(), toHost(DOut, Count), Want);
   E2E_CHECK(cudaFree(DA));
   E2E_CHECK(cudaFree(DOut));
 }
@@ -181,9 +177,7 @@ void checkPrefixRows() {
   e2e::Rng R(23);
   std::vector<int> RowPtr = rowPointers(500, R);
   int Rows = static_cast<int>(RowPtr.size()) - 1, Nnz = RowPtr.back();
-  std::vector<unsigned> Data(Nnz);
-  for (unsigned &D : Data)
-    D = R.next();
+  std::vector<unsigned> Data = randomWords(Nnz, R);
   int *DRowPtr = toDevice(RowPtr);
   unsigned *DData = toDevice(Data), *DOut;
   E2E_CHECK(cudaMalloc(&DOut, Nnz * sizeof(unsigned)));
@@ -195,7 +189,7 @@ void checkPrefixRows() {
     for (int K = RowPtr[Row]; K < RowPtr[Row + 1]; ++K)
       Want[K] = Acc = Acc * 3u + Data[K];
   }
-  checkUnsigned("running values stored at every step", toHost(DOut, Nnz), Want);
+  simt::checkInts("running values stored at every step", toHost(DOut, Nnz), Want);
   E2E_CHECK(cudaFree(DRowPtr));
   E2E_CHECK(cudaFree(DData));
   E2E_CHECK(cudaFree(DOut));
